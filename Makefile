@@ -1,0 +1,49 @@
+# Two commands: `make run` (embedded demo, no outside service) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+HOST   ?= 127.0.0.1:8000
+
+.PHONY: run test install install-test lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
+	$(PIP) install -c constraints.txt .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(PY)
+	$(PIP) install -c constraints.txt ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_formulary
+	$(PY) manage.py seed_demo
+	@echo "Web app on http://$(HOST)/  (admin: /admin/, API docs: /api/docs/). Ctrl-C stops all."
+	@trap 'kill 0' INT TERM; \
+	$(PY) -m celery -A config worker --loglevel INFO --concurrency 2 & \
+	$(PY) -m celery -A config beat --loglevel INFO & \
+	$(PY) manage.py runserver $(HOST) --noreload & \
+	wait
+
+# PostgreSQL and Redis are used when reachable (DATABASE_URL / REDIS_URL, or the local ones);
+# REQUIRE_SERVICES=1 makes their absence a failure. The database tests run again on SQLite.
+test: install-test
+	$(PY) -m pytest
+	TEST_DB=sqlite $(PY) -m pytest -q -m "not worker and not e2e and not redis"
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install-test
+	$(PY) -m pytest bench --benchmark-only -p no:cacheprovider -o testpaths=bench
+
+clean:
+	rm -rf $(VENV) var staticfiles test-artifacts

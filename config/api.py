@@ -1,0 +1,97 @@
+"""Project-wide REST plumbing: role permission, pagination and the one error shape."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, permissions
+from rest_framework.pagination import PageNumberPagination
+
+from config.roles import ALL_ROLES, Role, user_roles
+
+
+class RolePermission(permissions.BasePermission):
+    """Reads for every role, writes for the roles a view names.
+
+    A view sets `write_roles` (default: pharmacists) and may set `action_roles`, a mapping of
+    action name to the roles allowed to run it, which wins over both defaults.
+    """
+
+    message = "Your role does not allow this action."
+
+    def has_permission(self, request, view) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        roles = user_roles(request.user)
+        action = getattr(view, "action", None)
+        action_roles = getattr(view, "action_roles", {})
+        if action in action_roles:
+            allowed = action_roles[action]
+        elif request.method in permissions.SAFE_METHODS:
+            allowed = getattr(view, "read_roles", ALL_ROLES)
+        else:
+            allowed = getattr(view, "write_roles", {Role.PHARMACIST})
+        return bool(roles & set(allowed))
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _fields_from(detail) -> dict:
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    return {}
+
+
+def _flatten(value):
+    if isinstance(value, dict):
+        return {key: _flatten(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_flatten(item) for item in value]
+    return str(value)
+
+
+def exception_handler(exc, context):
+    """Render every 4xx as {"error": {"status", "code", "message", "fields"}}."""
+    # Imported here: rest_framework.views reads DEFAULT_PERMISSION_CLASSES, i.e. this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
+    fields = _fields_from(detail)
+    if isinstance(exc, exceptions.ValidationError):
+        message = "Invalid input."
+        if isinstance(detail, list) or (fields.keys() == {"non_field_errors"}):
+            items = detail if isinstance(detail, list) else fields["non_field_errors"]
+            message = " ".join(str(item) for item in _flatten(items))
+            fields = fields if isinstance(detail, dict) else {"non_field_errors": _flatten(detail)}
+        code = "invalid"
+    else:
+        message = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+        code = getattr(exc, "default_code", "error")
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        if isinstance(codes, str):
+            code = codes
+        fields = {}
+    response.data = {
+        "error": {
+            "status": response.status_code,
+            "code": code,
+            "message": message,
+            "fields": fields,
+        }
+    }
+    return response

@@ -1,0 +1,66 @@
+"""The four roles of the product, held as Django groups of the same names."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    PHARMACIST = "pharmacist", "Pharmacist"
+    PHYSICIAN = "physician", "Physician"
+    NURSE = "nurse", "Nurse"
+    VIEWER = "viewer", "Viewer / auditor"
+
+
+ALL_ROLES = frozenset(Role.values)
+
+
+def user_roles(user) -> frozenset[str]:
+    """The user's roles, read once per request object. A superuser holds every role."""
+    if not user or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        if user.is_superuser:
+            cached = ALL_ROLES
+        else:
+            cached = frozenset(
+                name for name in user.groups.values_list("name", flat=True) if name in ALL_ROLES
+            )
+        user._role_cache = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+# Model permissions each role gets in the admin. Computed from the installed models each time,
+# so running `load_formulary` after adding a model grants it too.
+_ROLE_APPS = ("inventory", "courses")
+_PHYSICIAN_WRITES = {"patient", "patientweight", "course", "coursephase"}
+
+
+def roles_ensure() -> None:
+    """Create the four role groups and give them their admin permissions (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    perms = list(
+        Permission.objects.filter(content_type__app_label__in=_ROLE_APPS).select_related(
+            "content_type"
+        )
+    )
+    views = [p for p in perms if p.codename.startswith("view_")]
+    grants = {
+        Role.PHARMACIST: perms,
+        Role.PHYSICIAN: views
+        + [
+            p
+            for p in perms
+            if p.content_type.model in _PHYSICIAN_WRITES
+            and p.codename.split("_")[0] in {"add", "change"}
+        ],
+        Role.NURSE: views,
+        Role.VIEWER: views,
+    }
+    for role, role_perms in grants.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        group.permissions.set(role_perms)

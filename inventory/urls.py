@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from inventory import api
+
+router = SimpleRouter()
+router.register("products", api.ProductViewSet)
+router.register("presentations", api.PresentationViewSet)
+
+urlpatterns = router.urls

@@ -1,0 +1,161 @@
+"""Settings follow the environment; a task runs through real Redis and a real worker process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], "
+    "'db': s.DATABASES['default']['NAME'], 'broker': s.CELERY_BROKER_URL, "
+    "'email': s.EMAIL_BACKEND, 'tz': s.TIME_ZONE, 'debug': s.DEBUG}))"
+)
+
+
+def _settings_under(env: dict) -> dict:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "CELERY_BROKER_URL",
+            "EMAIL_HOST",
+            "DJANGO_DEBUG",
+            "TIME_ZONE",
+        }
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "VAR_DIR": "/tmp/pharm-var",
+            **env,
+        },
+    )
+    return json.loads(out.stdout)
+
+
+def test_embedded_defaults_need_no_service():
+    s = _settings_under({})
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["broker"] == "filesystem://"
+    assert s["email"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert s["tz"] == "UTC"
+
+
+def test_environment_switches_to_postgres_redis_smtp_and_time_zone():
+    s = _settings_under(
+        {
+            "DATABASE_URL": "postgres://app@db.example:5432/pharmacy",
+            "REDIS_URL": "redis://cache.example:6379/2",
+            "EMAIL_HOST": "smtp.example",
+            "TIME_ZONE": "Europe/Berlin",
+        }
+    )
+    assert s["engine"] == "django.db.backends.postgresql" and s["db"] == "pharmacy"
+    assert s["broker"] == "redis://cache.example:6379/2"
+    assert s["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert s["tz"] == "Europe/Berlin"
+    assert (
+        _settings_under({"REDIS_URL": "redis://a:6379/0", "CELERY_BROKER_URL": "redis://b:6379/1"})[
+            "broker"
+        ]
+        == "redis://b:6379/1"
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "",
+        },
+    )
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "x9" * 30 + "-production-like-secret",
+            "DJANGO_ALLOWED_HOSTS": "pharmacy.hospital.example",
+            "DATABASE_URL": "sqlite:////tmp/pharm-deploy-check.sqlite3",
+            "VAR_DIR": "/tmp/pharm-var",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.worker
+@pytest.mark.redis
+def test_task_runs_through_real_redis_and_a_worker_process(redis_url, tmp_path):
+    """Not eager mode: the task crosses Redis to a separate `celery worker` process and back."""
+    from celery import Celery
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
+        "VAR_DIR": str(tmp_path),
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"test-{os.getpid()}@localhost",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        client = Celery("probe", broker=redis_url, backend=redis_url)
+        result = client.send_task("config.healthcheck")
+        assert result.get(timeout=60) == {"database": "sqlite", "ok": True}
+        assert worker.poll() is None  # the worker, not this process, ran it
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0]
+    assert "config.healthcheck" in output and "succeeded" in output
