@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from inventory.models import Presentation, Product
+from inventory.models import Presentation, Product, Ward
 
 
 class PresentationInline(admin.TabularInline):
@@ -38,3 +38,10 @@ class PresentationAdmin(admin.ModelAdmin):
     list_filter = ["product", "container"]
     search_fields = ["code", "gtin", "product__name"]
     list_select_related = ["product"]
+
+
+@admin.register(Ward)
+class WardAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "email", "reminder_lead_minutes", "digest_time"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["members"]

@@ -1,7 +1,7 @@
 from rest_framework import viewsets
 
-from inventory.models import Presentation, Product
-from inventory.serializers import PresentationSerializer, ProductSerializer
+from inventory.models import Presentation, Product, Ward
+from inventory.serializers import PresentationSerializer, ProductSerializer, WardSerializer
 
 
 class ProductViewSet(viewsets.ModelViewSet):
@@ -20,3 +20,11 @@ class PresentationViewSet(viewsets.ModelViewSet):
     serializer_class = PresentationSerializer
     filterset_fields = ["product", "product__code", "container", "strength_unit", "gtin"]
     ordering_fields = ["strength", "code"]
+
+
+class WardViewSet(viewsets.ModelViewSet):
+    """Wards. Any role reads; pharmacists write."""
+
+    queryset = Ward.objects.order_by("name")
+    serializer_class = WardSerializer
+    filterset_fields = ["code"]

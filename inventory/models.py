@@ -1,5 +1,7 @@
+import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -111,3 +113,29 @@ class Presentation(models.Model):
     def __str__(self) -> str:
         unit = MassUnit(self.strength_unit).label
         return f"{self.product.name} {self.strength.normalize():f} {unit} {self.container}"
+
+
+class Ward(models.Model):
+    """A hospital ward: where patients lie, where ward fridges stand, whom reminders go to."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True, help_text="Ward mailbox for reminders and digests.")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="wards",
+        blank=True,
+        help_text="Staff of this ward; nurses see only their wards' patients and doses.",
+    )
+    reminder_lead_minutes = models.PositiveSmallIntegerField(
+        default=60, help_text="How long before a scheduled dose the ward is reminded."
+    )
+    digest_time = models.TimeField(
+        default=datetime.time(7, 0), help_text="Local time of the ward's morning digest."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

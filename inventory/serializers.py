@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from inventory.models import Presentation, Product
+from inventory.models import Presentation, Product, Ward
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -56,3 +56,9 @@ class PresentationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
+
+
+class WardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ward
+        fields = ["id", "code", "name", "email", "reminder_lead_minutes", "digest_time"]

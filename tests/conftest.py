@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -28,7 +30,9 @@ def redis_url():
     _need(bool(url), "Redis (REDIS_URL or 127.0.0.1:6379)")
     import redis
 
-    test_url = url.rsplit("/", 1)[0] + "/13" if url.count("/") >= 3 else url + "/13"
+    # A database of its own (TEST_REDIS_DB, default 13) so parallel runs and the app don't collide.
+    db = os.environ.get("TEST_REDIS_DB", "13")
+    test_url = (url.rsplit("/", 1)[0] if url.count("/") >= 3 else url) + f"/{db}"
     redis.Redis.from_url(test_url).flushdb()
     return test_url
 
