@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test install install-test lint bench clean
+.PHONY: run test install install-test browser lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -34,7 +34,13 @@ run: install
 
 # PostgreSQL and Redis are used when reachable (DATABASE_URL / REDIS_URL, or the local ones);
 # REQUIRE_SERVICES=1 makes their absence a failure. The database tests run again on SQLite.
-test: install-test
+# The browser tests drive Debian's Chromium; install it where missing and possible (root + apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "Chromium missing and not installable here: browser tests will skip"; }
+
+test: install-test browser
 	$(PY) -m pytest
 	TEST_DB=sqlite $(PY) -m pytest -q -m "not worker and not e2e and not redis"
 

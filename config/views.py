@@ -3,12 +3,10 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from config.roles import user_roles
-
 
 @login_required
 def home(request):
-    return render(request, "home.html", {"roles": sorted(user_roles(request.user))})
+    return render(request, "home.html")
 
 
 def healthz(request):

@@ -18,7 +18,7 @@ PROBE = (
 )
 
 
-def _settings_under(env: dict) -> dict:
+def _settings_under(env: dict, var_dir: str = "/nonexistent-var") -> dict:
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -41,15 +41,15 @@ def _settings_under(env: dict) -> dict:
         env={
             **clean,
             "DJANGO_SETTINGS_MODULE": "config.settings",
-            "VAR_DIR": "/tmp/pharm-var",
+            "VAR_DIR": var_dir,
             **env,
         },
     )
     return json.loads(out.stdout)
 
 
-def test_embedded_defaults_need_no_service():
-    s = _settings_under({})
+def test_embedded_defaults_need_no_service(tmp_path):
+    s = _settings_under({}, var_dir=str(tmp_path))
     assert s["engine"] == "django.db.backends.sqlite3"
     assert s["broker"] == "filesystem://"
     assert s["email"] == "django.core.mail.backends.filebased.EmailBackend"
@@ -93,7 +93,7 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
 
 
-def test_check_deploy_is_clean_under_production_settings():
+def test_check_deploy_is_clean_under_production_settings(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -105,8 +105,8 @@ def test_check_deploy_is_clean_under_production_settings():
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "x9" * 30 + "-production-like-secret",
             "DJANGO_ALLOWED_HOSTS": "pharmacy.hospital.example",
-            "DATABASE_URL": "sqlite:////tmp/pharm-deploy-check.sqlite3",
-            "VAR_DIR": "/tmp/pharm-var",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+            "VAR_DIR": str(tmp_path),
         },
     )
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,36 @@
+from django.urls import NoReverseMatch, reverse
+
+from config.roles import Role, user_roles
+
+# Main navigation: (url name, label, roles that see it). Pages that are not installed yet
+# (their URL name does not resolve) are left out.
+NAV = [
+    ("today", "Today", None),
+    ("course-list", "Courses", None),
+    ("stock", "Stock", None),
+    ("cold-chain", "Cold chain", None),
+    ("alerts", "Alerts", {Role.PHARMACIST, Role.VIEWER}),
+    ("admin:index", "Admin", {Role.PHARMACIST}),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    roles = user_roles(user)
+    items = []
+    for name, label, allowed in NAV:
+        if allowed is not None and not roles & allowed:
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"url": url, "label": label, "active": active})
+    return {
+        "nav_items": items,
+        "user_role_labels": [Role(r).label for r in sorted(roles)],
+        "user_roles": roles,
+    }
