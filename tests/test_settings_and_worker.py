@@ -100,7 +100,8 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
         capture_output=True,
         text=True,
         env={
-            **os.environ,
+            # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak into a deploy check.
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "x9" * 30 + "-production-like-secret",
