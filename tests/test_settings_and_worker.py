@@ -160,3 +160,53 @@ def test_task_runs_through_real_redis_and_a_worker_process(redis_url, tmp_path):
         worker.terminate()
         output = worker.communicate(timeout=30)[0]
     assert "config.healthcheck" in output and "succeeded" in output
+
+
+@pytest.mark.worker
+def test_embedded_set_up_runs_a_task_without_any_service(tmp_path):
+    """`make run`'s set-up: filesystem broker, SQLite, a worker process — no PostgreSQL or Redis."""
+    from celery import Celery
+
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CELERY_BROKER_URL"}},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}",
+        "VAR_DIR": str(tmp_path),
+        "CELERY_RESULT_BACKEND": f"file://{tmp_path / 'results'}",
+    }
+    (tmp_path / "results").mkdir()
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        broker_dir = tmp_path / "celery" / "broker"
+        broker_dir.mkdir(parents=True, exist_ok=True)
+        client = Celery("probe", broker="filesystem://", backend=env["CELERY_RESULT_BACKEND"])
+        client.conf.broker_transport_options = {
+            "data_folder_in": str(broker_dir),
+            "data_folder_out": str(broker_dir),
+        }
+        result = client.send_task("config.healthcheck")
+        assert result.get(timeout=60) == {"database": "sqlite", "ok": True}
+    finally:
+        worker.terminate()
+        worker.communicate(timeout=30)
