@@ -35,13 +35,17 @@ def lots_list() -> QuerySet[Lot]:
     )
 
 
-def lots_expiring_within(*, on: datetime.date, days: int) -> QuerySet[Lot]:
-    """Available lots whose last usable day falls in [on, on + days]: served by lot_status_expiry_idx."""
-    return Lot.objects.filter(
+def expiring_within_q(*, on: datetime.date, days: int) -> Q:
+    """Available lots whose last usable day falls in [on, on + days] (lot_status_expiry_idx)."""
+    return Q(
         status=LotStatus.AVAILABLE,
         expiry_date__gte=on,
         expiry_date__lte=on + datetime.timedelta(days=days),
-    ).order_by("expiry_date", "id")
+    )
+
+
+def lots_expiring_within(*, on: datetime.date, days: int) -> QuerySet[Lot]:
+    return Lot.objects.filter(expiring_within_q(on=on, days=days)).order_by("expiry_date", "id")
 
 
 def movements_list() -> QuerySet[StockMovement]:

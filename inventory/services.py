@@ -839,15 +839,11 @@ def _quarantine_for(excursion: Excursion, reading, user) -> None:
         f"Temperature excursion at {excursion.location}: {reading['temperature_c']} °C at "
         f"{reading['taken_at']:%Y-%m-%d %H:%M}."
     )
+    stored = StockLevel.objects.filter(location=excursion.location, on_hand__gt=0)
     lots = list(
         Lot.objects.select_for_update()
-        .filter(
-            levels__location=excursion.location,
-            levels__on_hand__gt=0,
-            status=LotStatus.AVAILABLE,
-        )
+        .filter(pk__in=stored.values("lot_id"), status=LotStatus.AVAILABLE)
         .order_by("pk")
-        .distinct()
     )
     for lot in lots:
         _set_status(
@@ -961,7 +957,7 @@ def readings_ingest(*, readings: list[dict], user=None) -> IngestResult:
 
 @transaction.atomic
 def excursion_resolve(
-    *, excursion_id: int, action: str, user, on: datetime.date, reason: str
+    *, excursion_id: int, resolution: str, user, on: datetime.date, reason: str
 ) -> Excursion:
     """A pharmacist's decision on a closed excursion: release its lots or discard the stock there.
 
@@ -969,22 +965,23 @@ def excursion_resolve(
     elsewhere were never out of range and return to use.
     """
     reason = _required(reason, "reason")
-    if action not in ExcursionResolution.values:
-        _refuse("action", f"One of: {', '.join(ExcursionResolution.values)}.")
+    if resolution not in ExcursionResolution.values:
+        _refuse("resolution", f"One of: {', '.join(ExcursionResolution.values)}.")
     excursion = _get(Excursion, excursion_id, "excursion_id", Excursion.objects.select_for_update())
     if excursion.resolved_at is not None:
-        _refuse("action", "This excursion is already resolved.")
+        _refuse("resolution", "This excursion is already resolved.")
     if excursion.ended_at is None:
         _refuse(
-            "action", "The location is still out of range; resolve once readings are back in range."
+            "resolution",
+            "The location is still out of range; resolve once readings are back in range.",
         )
-    excursion.resolution = action
+    excursion.resolution = resolution
     excursion.resolution_reason = reason
     excursion.resolved_at = timezone.now()
     excursion.resolved_by = user
     excursion.save()
     for lot in Lot.objects.select_for_update().filter(excursions=excursion).order_by("pk"):
-        if action == ExcursionResolution.DISCARD:
+        if resolution == ExcursionResolution.DISCARD:
             _destroy(lot, user=user, on=on, reason=reason, location_id=excursion.location_id)
         if (
             lot.status == LotStatus.QUARANTINED
