@@ -475,3 +475,13 @@ def test_ledger_sums_equal_levels_after_a_mixed_day(receive, cerulo, fridge, pha
     assert selectors.ledger_mismatches() == []
     totals = {lvl.pk: (lvl.on_hand, lvl.reserved) for lvl in StockLevel.objects.all()}
     assert sum(on for on, _ in totals.values()) == 30 - 6 - 3 - 1 + 2 - 1
+
+
+def test_daily_expiry_task_runs_the_service(receive, cerulo, fridge):
+    from inventory.models import Lot
+    from inventory.tasks import lots_expire
+
+    lot = receive(cerulo, fridge, 1, expiry_days=0)
+    Lot.objects.filter(pk=lot.pk).update(expiry_date=lot.expiry_date - datetime.timedelta(days=1))
+    assert lots_expire.apply().get() == 1
+    assert lots_expire.apply().get() == 0
