@@ -1,6 +1,28 @@
-from django.contrib import admin
+import re
 
-from inventory.models import Presentation, Product, Ward
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from inventory import services
+from inventory.models import (
+    Excursion,
+    ExcursionResolution,
+    Lot,
+    Presentation,
+    Product,
+    StockLevel,
+    StockMovement,
+    StorageLocation,
+    TemperatureReading,
+    Ward,
+)
+
+FORM_TEMPLATE = "admin/inventory/form.html"
 
 
 class PresentationInline(admin.TabularInline):
@@ -45,3 +67,296 @@ class WardAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "email", "reminder_lead_minutes", "digest_time"]
     search_fields = ["name", "code"]
     filter_horizontal = ["members"]
+
+
+# --- Stock: every change goes through a service, never through a model form ----------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services: the admin lists them and runs actions, never edits them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_stock_permission(self, request) -> bool:
+        """Stock actions: whoever may write ledger lines (pharmacists, via roles_ensure)."""
+        return request.user.has_perm("inventory.add_stockmovement")
+
+
+def _errors_to_form(form, exc: ValidationError, field_map: dict) -> None:
+    for name, errors in exc.message_dict.items():
+        target = field_map.get(name, name)
+        form.add_error(target if target in form.fields else None, errors)
+
+
+def form_action(form_class, description: str, run):
+    """An admin action that first asks for `form_class` (e.g. a reason), then runs per row.
+
+    `run(obj, user, data)` calls one service; a refusal is reported for that row and the others
+    still go through (each service call is its own transaction).
+    """
+
+    def handler(modeladmin, request, queryset):
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for obj in queryset:
+                try:
+                    run(obj, request.user, form.cleaned_data)
+                except ValidationError as exc:
+                    modeladmin.message_user(
+                        request, f"{obj}: {' '.join(exc.messages)}", messages.ERROR
+                    )
+                else:
+                    modeladmin.message_user(request, f"{obj}: done.", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            FORM_TEMPLATE,
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": description,
+                "objects": queryset,
+                "form": form,
+                "action": request.POST.get("action"),
+                "submit_label": description,
+            },
+        )
+
+    handler.__name__ = re.sub(r"\W+", "_", description.lower()).strip("_")
+    return admin.action(description=description, permissions=["stock"])(handler)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60}))
+
+
+def _lot_status(service):
+    def run(lot, user, data):
+        service(lot_id=lot.pk, user=user, on=timezone.localdate(), reason=data["reason"])
+
+    return run
+
+
+class ReceiveForm(forms.Form):
+    gs1 = forms.CharField(
+        required=False, label="GS1 scan", help_text="Scan the pack; or fill in the fields below."
+    )
+    presentation = forms.ModelChoiceField(Presentation.objects.all(), required=False)
+    lot_number = forms.CharField(max_length=20, required=False)
+    expiry_date = forms.DateField(required=False)
+    manufacture_date = forms.DateField(required=False)
+    quantity = forms.IntegerField(min_value=1, help_text="Vials or ampoules.")
+    location = forms.ModelChoiceField(StorageLocation.objects.filter(active=True))
+    reference = forms.CharField(max_length=100, required=False, help_text="Delivery note.")
+
+
+@admin.register(StorageLocation)
+class StorageLocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "ward", "range_label", "active"]
+    list_filter = ["kind", "ward", "active"]
+    search_fields = ["name", "code"]
+    list_select_related = ["ward"]
+
+
+class StockLevelInline(admin.TabularInline):
+    model = StockLevel
+    fields = ["location", "on_hand", "reserved"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lot)
+class LotAdmin(ReadOnlyAdmin):
+    list_display = ["lot_number", "presentation", "expiry_date", "status", "gtin"]
+    list_filter = ["status", "presentation__product", "presentation"]
+    search_fields = ["lot_number", "gtin"]
+    date_hierarchy = "expiry_date"
+    list_select_related = ["presentation__product"]
+    inlines = [StockLevelInline]
+    actions = [
+        form_action(ReasonForm, "Quarantine", _lot_status(services.lot_quarantine)),
+        form_action(ReasonForm, "Release from quarantine", _lot_status(services.lot_release)),
+        form_action(ReasonForm, "Recall", _lot_status(services.lot_recall)),
+        form_action(ReasonForm, "Destroy stock", _lot_status(services.lot_destroy)),
+    ]
+    change_list_template = "admin/inventory/lot/change_list.html"
+
+    def get_urls(self):
+        receive = path(
+            "receive/", self.admin_site.admin_view(self.receive_view), name="inventory_lot_receive"
+        )
+        return [receive, *super().get_urls()]
+
+    def receive_view(self, request):
+        if not self.has_stock_permission(request):
+            raise PermissionDenied
+        form = ReceiveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                movement = services.lot_receive(
+                    gs1=data["gs1"],
+                    presentation_id=data["presentation"].pk if data["presentation"] else None,
+                    lot_number=data["lot_number"],
+                    expiry_date=data["expiry_date"],
+                    manufacture_date=data["manufacture_date"],
+                    quantity=data["quantity"],
+                    location_id=data["location"].pk,
+                    reference=data["reference"],
+                    user=request.user,
+                    on=timezone.localdate(),
+                )
+            except ValidationError as exc:
+                _errors_to_form(
+                    form, exc, {"presentation_id": "presentation", "location_id": "location"}
+                )
+            else:
+                self.message_user(request, f"Received {movement.quantity} × {movement.lot}.")
+                return redirect(reverse("admin:inventory_lot_change", args=[movement.lot_id]))
+        context = {**self.admin_site.each_context(request), "title": "Receive stock", "form": form}
+        return TemplateResponse(request, FORM_TEMPLATE, context)
+
+
+class DispenseForm(forms.Form):
+    quantity = forms.IntegerField(min_value=1)
+    reference = forms.CharField(max_length=100, required=False, help_text="e.g. dose:123")
+    recipient = forms.CharField(max_length=200, required=False)
+
+
+class TransferForm(forms.Form):
+    to_location = forms.ModelChoiceField(StorageLocation.objects.filter(active=True))
+    quantity = forms.IntegerField(min_value=1)
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class CountForm(forms.Form):
+    counted = forms.IntegerField(min_value=0, help_text="Vials physically counted.")
+    reason = forms.CharField(max_length=500)
+
+
+def _dispense(level, user, data):
+    services.stock_dispense(
+        presentation_id=level.lot.presentation_id,
+        lot_id=level.lot_id,
+        location_id=level.location_id,
+        user=user,
+        on=timezone.localdate(),
+        **data,
+    )
+
+
+def _transfer(level, user, data):
+    services.stock_transfer(
+        lot_id=level.lot_id,
+        from_location_id=level.location_id,
+        to_location_id=data["to_location"].pk,
+        quantity=data["quantity"],
+        reason=data["reason"],
+        user=user,
+        on=timezone.localdate(),
+    )
+
+
+def _count(level, user, data):
+    delta = data["counted"] - level.on_hand
+    if delta:
+        services.stock_adjust(
+            lot_id=level.lot_id,
+            location_id=level.location_id,
+            quantity_delta=delta,
+            reason=data["reason"],
+            user=user,
+            on=timezone.localdate(),
+        )
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ["lot", "presentation", "location", "on_hand", "reserved", "lot_status"]
+    list_filter = ["location", "lot__presentation", "lot__status"]
+    search_fields = ["lot__lot_number"]
+    list_select_related = ["lot__presentation__product", "location"]
+    actions = [
+        form_action(DispenseForm, "Dispense", _dispense),
+        form_action(TransferForm, "Transfer", _transfer),
+        form_action(CountForm, "Record a count", _count),
+    ]
+
+    @admin.display(ordering="lot__presentation")
+    def presentation(self, level):
+        return level.lot.presentation
+
+    @admin.display(ordering="lot__status")
+    def lot_status(self, level):
+        return level.lot.get_status_display()
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    """The ledger: never edited, never deleted (corrections are new adjustment lines)."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "lot",
+        "location",
+        "quantity",
+        "on_hand_delta",
+        "reserved_delta",
+        "reference",
+        "user",
+    ]
+    list_filter = ["kind", "location"]
+    search_fields = ["lot__lot_number", "reference", "recipient"]
+    date_hierarchy = "created_at"
+    list_select_related = ["lot", "location", "user"]
+
+
+@admin.register(TemperatureReading)
+class TemperatureReadingAdmin(ReadOnlyAdmin):
+    list_display = ["taken_at", "location", "sensor_id", "temperature_c"]
+    list_filter = ["location"]
+    date_hierarchy = "taken_at"
+    list_select_related = ["location"]
+
+
+def _resolve(resolution):
+    def run(excursion, user, data):
+        services.excursion_resolve(
+            excursion_id=excursion.pk,
+            resolution=resolution,
+            reason=data["reason"],
+            user=user,
+            on=timezone.localdate(),
+        )
+
+    return run
+
+
+@admin.register(Excursion)
+class ExcursionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "location",
+        "started_at",
+        "ended_at",
+        "min_c",
+        "max_c",
+        "minutes_out_of_range",
+        "status",
+    ]
+    list_filter = ["location", "resolution"]
+    list_select_related = ["location"]
+    actions = [
+        form_action(ReasonForm, "Resolve: release lots", _resolve(ExcursionResolution.RELEASE)),
+        form_action(ReasonForm, "Resolve: discard stock", _resolve(ExcursionResolution.DISCARD)),
+    ]

@@ -1,5 +1,12 @@
-from rest_framework import viewsets
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
+from config.roles import Role
+from inventory import selectors, serializers, services
+from inventory.filters import ExcursionFilter, LotFilter, MovementFilter, ReadingFilter
 from inventory.models import Presentation, Product, Ward
 from inventory.serializers import PresentationSerializer, ProductSerializer, WardSerializer
 
@@ -28,3 +35,273 @@ class WardViewSet(viewsets.ModelViewSet):
     queryset = Ward.objects.order_by("name")
     serializer_class = WardSerializer
     filterset_fields = ["code"]
+
+
+# --- Stock -----------------------------------------------------------------------------------------
+
+PHARMACY = {Role.PHARMACIST}
+AT_THE_BEDSIDE = {Role.PHARMACIST, Role.NURSE}
+
+
+def _input(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _movements(movements, status=200) -> Response:
+    return Response(serializers.MovementSerializer(movements, many=True).data, status=status)
+
+
+class StorageLocationViewSet(viewsets.ModelViewSet):
+    """Fridges, cold rooms, ward fridges and rooms with their temperature range.
+
+    Not deletable (stock history points at them): set `active` to false instead.
+    """
+
+    queryset = selectors.locations_list()
+    serializer_class = serializers.StorageLocationSerializer
+    filterset_fields = ["kind", "ward", "active", "code"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+
+class LotViewSet(viewsets.ReadOnlyModelViewSet):
+    """Lots with their on-hand and reserved totals; stock changes go through the actions."""
+
+    queryset = selectors.lots_list()
+    serializer_class = serializers.LotSerializer
+    filterset_class = LotFilter
+    ordering_fields = ["expiry_date", "lot_number", "created_at"]
+
+    @extend_schema(request=serializers.ReceiveSerializer, responses=serializers.MovementSerializer)
+    @action(detail=False, methods=["post"])
+    def receive(self, request):
+        """Receive vials into a location, from fields or a scanned GS1 code (`gs1`)."""
+        data = _input(serializers.ReceiveSerializer, request.data)
+        movement = services.lot_receive(**data, user=request.user, on=timezone.localdate())
+        return Response(serializers.MovementSerializer(movement).data, status=201)
+
+    def _status_action(self, request, service):
+        lot = self.get_object()
+        data = _input(serializers.ReasonSerializer, request.data)
+        return _movements(
+            service(lot_id=lot.pk, user=request.user, on=timezone.localdate(), **data)
+        )
+
+    @extend_schema(
+        request=serializers.ReasonSerializer, responses=serializers.MovementSerializer(many=True)
+    )
+    @action(detail=True, methods=["post"])
+    def quarantine(self, request, pk=None):
+        return self._status_action(request, services.lot_quarantine)
+
+    @extend_schema(
+        request=serializers.ReasonSerializer, responses=serializers.MovementSerializer(many=True)
+    )
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        return self._status_action(request, services.lot_release)
+
+    @extend_schema(
+        request=serializers.ReasonSerializer, responses=serializers.MovementSerializer(many=True)
+    )
+    @action(detail=True, methods=["post"])
+    def recall(self, request, pk=None):
+        """Recall the lot everywhere; the recipients endpoint lists who received it."""
+        return self._status_action(request, services.lot_recall)
+
+    @extend_schema(
+        request=serializers.LotDestroySerializer,
+        responses=serializers.MovementSerializer(many=True),
+    )
+    @action(detail=True, methods=["post"])
+    def discard(self, request, pk=None):
+        """Destroy the lot's stock, at `location_id` only or everywhere."""
+        lot = self.get_object()
+        data = _input(serializers.LotDestroySerializer, request.data)
+        return _movements(
+            services.lot_destroy(lot_id=lot.pk, user=request.user, on=timezone.localdate(), **data)
+        )
+
+    @action(detail=True, methods=["get"])
+    def recipients(self, request, pk=None):
+        """Every dispense of this lot: reference, recipient, vials, date (for a recall)."""
+        return Response(selectors.lot_recipients(lot_id=self.get_object().pk))
+
+
+class MovementViewSet(viewsets.ReadOnlyModelViewSet):
+    """The stock ledger: read-only, newest first."""
+
+    queryset = selectors.movements_list()
+    serializer_class = serializers.MovementSerializer
+    filterset_class = MovementFilter
+    ordering_fields = ["created_at", "effective_date"]
+
+
+def _single(service):
+    """Adapt a service returning one movement to the list every stock action answers with."""
+
+    def run(**kwargs):
+        return [service(**kwargs)]
+
+    return run
+
+
+def _stock_action(name, input_class, service, doc: str, *, today: bool = True, url_path=None):
+    """A POST action: parse `input_class`, call the service (dated today unless the input says)."""
+
+    def handler(self, request):
+        data = _input(input_class, request.data)
+        if today:
+            data["on"] = timezone.localdate()
+        return _movements(service(**data, user=request.user), status=201)
+
+    handler.__name__ = handler.__qualname__ = name
+    handler.__doc__ = doc
+    handler = action(detail=False, methods=["post"], url_path=url_path)(handler)
+    return extend_schema(request=input_class, responses=serializers.MovementSerializer(many=True))(
+        handler
+    )
+
+
+class StockViewSet(viewsets.GenericViewSet):
+    """Stock counts, forecast and every vial-moving action.
+
+    Pharmacists do everything; nurses may also dispense, return and record waste.
+    """
+
+    action_roles = {
+        "dispense": AT_THE_BEDSIDE,
+        "return_": AT_THE_BEDSIDE,
+        "waste": AT_THE_BEDSIDE,
+    }
+    serializer_class = serializers.MovementSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(parameters=[serializers.StockQuerySerializer])
+    def list(self, request):
+        """On-hand, reserved and usable vials per presentation and location (usable on `on`)."""
+        query = _input(serializers.StockQuerySerializer, request.query_params)
+        return Response(
+            selectors.stock_summary(
+                on=query.get("on") or timezone.localdate(),
+                presentation_id=query.get("presentation"),
+                location_id=query.get("location"),
+            )
+        )
+
+    @extend_schema(parameters=[serializers.ForecastQuerySerializer])
+    @action(detail=False, methods=["get"])
+    def forecast(self, request):
+        """Scheduled demand against usable stock, day by day: shortages, lots expiring unused."""
+        query = _input(serializers.ForecastQuerySerializer, request.query_params)
+        return Response(
+            selectors.stock_forecast(
+                start=query.get("start") or timezone.localdate(), days=query["days"]
+            )
+        )
+
+    dispense = _stock_action(
+        "dispense",
+        serializers.DispenseSerializer,
+        services.stock_dispense,
+        "Dispense vials today: reserved ones under `reference` first, then FEFO (or `lot_id`).",
+    )
+    reserve = _stock_action(
+        "reserve",
+        serializers.ReserveSerializer,
+        services.stock_reserve,
+        "Hold vials for a dose on `on` (idempotent per reference).",
+        today=False,
+    )
+    transfer = _stock_action(
+        "transfer",
+        serializers.TransferSerializer,
+        services.stock_transfer,
+        "Move unreserved vials of a lot to a location whose range suits the product.",
+    )
+    waste = _stock_action(
+        "waste",
+        serializers.WasteSerializer,
+        _single(services.stock_waste),
+        "Vials lost (broken, contaminated, prepared and not given), with a reason.",
+    )
+    return_ = _stock_action(
+        "return_",
+        serializers.ReturnSerializer,
+        _single(services.stock_return),
+        "Unused vials back into stock (at most what was dispensed under `reference`).",
+        url_path="return",
+    )
+    adjust = _stock_action(
+        "adjust",
+        serializers.AdjustSerializer,
+        _single(services.stock_adjust),
+        "Correct a count (signed `quantity_delta`) with a reason.",
+    )
+
+    @extend_schema(request=serializers.ReservationReleaseSerializer)
+    @action(detail=False, methods=["post"], url_path="release-reservation")
+    def release_reservation(self, request):
+        """Give back every vial held under `reference`."""
+        data = _input(serializers.ReservationReleaseSerializer, request.data)
+        return Response({"released": services.reservation_release(**data, user=request.user)})
+
+
+class ReadingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Temperature readings. POST one reading or a list (a sensor gateway's batch); all or none."""
+
+    queryset = selectors.readings_list()
+    serializer_class = serializers.ReadingSerializer
+    filterset_class = ReadingFilter
+
+    def create(self, request, *args, **kwargs):
+        many = isinstance(request.data, list)
+        serializer = self.get_serializer(data=request.data, many=many)
+        serializer.is_valid(raise_exception=True)
+        rows = serializer.validated_data if many else [serializer.validated_data]
+        result = services.readings_ingest(
+            readings=[
+                {
+                    "location_id": row["location"].pk,
+                    "sensor_id": row["sensor_id"],
+                    "taken_at": row["taken_at"],
+                    "temperature_c": row["temperature_c"],
+                }
+                for row in rows
+            ],
+            user=request.user,
+        )
+        return Response(
+            {
+                "created": result.created,
+                "duplicates": result.duplicates,
+                "excursions": serializers.ExcursionSerializer(result.excursions, many=True).data,
+            },
+            status=201,
+        )
+
+
+class ExcursionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Temperature excursions; a pharmacist resolves a closed one by releasing or discarding."""
+
+    queryset = selectors.excursions_list()
+    serializer_class = serializers.ExcursionSerializer
+    filterset_class = ExcursionFilter
+
+    @extend_schema(request=serializers.ExcursionResolveSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        excursion = self.get_object()
+        data = _input(serializers.ExcursionResolveSerializer, request.data)
+        excursion = services.excursion_resolve(
+            excursion_id=excursion.pk,
+            resolution=data["resolution"],
+            reason=data["reason"],
+            user=request.user,
+            on=timezone.localdate(),
+        )
+        return Response(
+            serializers.ExcursionSerializer(selectors.excursions_list().get(pk=excursion.pk)).data
+        )

@@ -139,3 +139,297 @@ class Ward(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Stock: locations, lots, the ledger ------------------------------------------------------
+
+# GS1 General Specifications, AI (10) batch/lot: up to 20 characters of the "encodable character
+# set 82" (figure 7.11-1). A lot number outside it cannot be printed in the pack's DataMatrix.
+LOT_NUMBER_PATTERN = r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$"
+lot_number_validator = RegexValidator(
+    LOT_NUMBER_PATTERN,
+    "A lot number is 1–20 characters of the GS1 AI (10) set: letters, digits and "
+    # %% because Django %-formats validator messages with the value.
+    "!\"%%&'()*+,-./:;<=>?_ (no spaces).",
+)
+
+# Sensors outside this band are broken or unplugged, not reporting a fridge.
+PLAUSIBLE_MIN_C = Decimal("-50")
+PLAUSIBLE_MAX_C = Decimal("60")
+
+
+class LocationKind(models.TextChoices):
+    FRIDGE = "fridge", "Pharmacy fridge"
+    COLD_ROOM = "cold_room", "Cold room"
+    WARD_FRIDGE = "ward_fridge", "Ward fridge"
+    ROOM = "room", "Room"
+
+
+class StorageLocation(models.Model):
+    """A fridge, cold room or room, kept within its own temperature range."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=LocationKind.choices)
+    ward = models.ForeignKey(
+        Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="locations"
+    )
+    min_c = models.DecimalField(max_digits=4, decimal_places=1, help_text="Lowest °C kept.")
+    max_c = models.DecimalField(max_digits=4, decimal_places=1, help_text="Highest °C kept.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_c__lte=models.F("max_c")), name="location_range_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def range_label(self) -> str:
+        return f"{self.min_c}–{self.max_c} °C"
+
+    def keeps(self, product: Product) -> bool:
+        """True when this location's whole range lies inside the product's storage range."""
+        if self.max_c > product.storage_max_c:
+            return False
+        return product.storage_min_c is None or self.min_c >= product.storage_min_c
+
+
+class LotStatus(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    QUARANTINED = "quarantined", "Quarantined"
+    RECALLED = "recalled", "Recalled"
+    EXPIRED = "expired", "Expired"
+    DESTROYED = "destroyed", "Destroyed"
+
+
+class Lot(models.Model):
+    """One manufacturer's batch of one presentation. Stock of it lives in StockLevel rows."""
+
+    presentation = models.ForeignKey(Presentation, on_delete=models.PROTECT, related_name="lots")
+    lot_number = models.CharField(max_length=20, validators=[lot_number_validator])
+    expiry_date = models.DateField(help_text="Last day the lot may be used.")
+    manufacture_date = models.DateField(null=True, blank=True)
+    gtin = models.CharField(max_length=14, blank=True, validators=[gtin_validator])
+    status = models.CharField(max_length=12, choices=LotStatus.choices, default=LotStatus.AVAILABLE)
+    status_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["expiry_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["presentation", "lot_number"], name="lot_number_unique_per_presentation"
+            ),
+            models.CheckConstraint(
+                condition=Q(manufacture_date__isnull=True)
+                | Q(manufacture_date__lte=models.F("expiry_date")),
+                name="lot_manufactured_before_expiry",
+            ),
+        ]
+        indexes = [
+            # "Expiring within N days" scans available lots by date range.
+            models.Index(fields=["status", "expiry_date"], name="lot_status_expiry_idx"),
+            models.Index(fields=["expiry_date"], name="lot_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_number} (exp {self.expiry_date:%Y-%m-%d})"
+
+
+class StockLevel(models.Model):
+    """On-hand and reserved vials of one lot at one location: the ledger's running totals."""
+
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="levels")
+    location = models.ForeignKey(StorageLocation, on_delete=models.PROTECT, related_name="levels")
+    on_hand = models.PositiveIntegerField(default=0)
+    reserved = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["lot__expiry_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "location"], name="stock_level_unique"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0), name="stock_reserved_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=models.F("on_hand")), name="stock_reserved_within_on_hand"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot} @ {self.location}: {self.on_hand} ({self.reserved} reserved)"
+
+    @property
+    def free(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    TRANSFER = "transfer", "Transfer"
+    RESERVATION = "reservation", "Reservation"
+    RESERVATION_RELEASE = "reservation_release", "Release of reservation"
+    DISPENSE = "dispense", "Dispense"
+    WASTE = "waste", "Waste"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    QUARANTINE = "quarantine", "Quarantine"
+    RELEASE = "release", "Release from quarantine"
+    RECALL = "recall", "Recall"
+    EXPIRY = "expiry", "Expired"
+    RETURN = "return", "Return"
+    DESTRUCTION = "destruction", "Destruction"
+
+
+class StockMovement(models.Model):
+    """One immutable line of the stock ledger.
+
+    The per-(lot, location) sums of `on_hand_delta` and `reserved_delta` equal the StockLevel
+    row. Status changes (quarantine, release, recall, expiry) move no vials and carry zero deltas.
+    A transfer is two lines, out of the source and into the destination, each naming the other.
+    """
+
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="movements")
+    location = models.ForeignKey(
+        StorageLocation, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+    )
+    other_location = models.ForeignKey(
+        StorageLocation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=MovementKind.choices)
+    quantity = models.PositiveIntegerField(help_text="Vials concerned (always ≥ 0).")
+    on_hand_delta = models.IntegerField(default=0)
+    reserved_delta = models.IntegerField(default=0)
+    effective_date = models.DateField(help_text="The day the movement is for (e.g. dose date).")
+    reference = models.CharField(max_length=100, blank=True, db_index=True)
+    recipient = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stock_movements",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(location__isnull=False) | Q(on_hand_delta=0, reserved_delta=0),
+                name="movement_with_stock_has_location",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["receipt", "return"]) | Q(on_hand_delta__gt=0),
+                name="movement_inbound_adds",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["dispense", "waste", "destruction"])
+                | Q(on_hand_delta__lt=0),
+                name="movement_outbound_removes",
+            ),
+        ]
+        indexes = [models.Index(fields=["lot", "location"], name="movement_lot_location_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity} × {self.lot_id} @ {self.location_id}"
+
+    def save(self, *args, **kwargs):
+        # The ledger is append-only: a correction is a new adjustment line, never an edit.
+        if not self._state.adding:
+            raise ValueError("Stock movements are immutable; record an adjustment instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Stock movements are immutable and cannot be deleted.")
+
+
+# --- Temperature -------------------------------------------------------------------------------
+
+
+class TemperatureReading(models.Model):
+    location = models.ForeignKey(StorageLocation, on_delete=models.PROTECT, related_name="readings")
+    sensor_id = models.CharField(max_length=64)
+    taken_at = models.DateTimeField()
+    temperature_c = models.DecimalField(max_digits=5, decimal_places=2)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        constraints = [
+            # A gateway that resends a batch must not count the same reading twice.
+            models.UniqueConstraint(
+                fields=["location", "sensor_id", "taken_at"], name="reading_unique_per_sensor"
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature_c__gte=PLAUSIBLE_MIN_C, temperature_c__lte=PLAUSIBLE_MAX_C),
+                name="reading_plausible",
+            ),
+        ]
+        indexes = [models.Index(fields=["location", "taken_at"], name="reading_location_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.location} {self.temperature_c} °C at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class ExcursionResolution(models.TextChoices):
+    RELEASE = "release", "Lots released"
+    DISCARD = "discard", "Stock discarded"
+
+
+class Excursion(models.Model):
+    """Time a location spent outside the storage range of the products it held.
+
+    Out-of-range readings open it (or reopen it while unresolved) and extend it; an in-range
+    reading closes it; a pharmacist resolves it. One unresolved excursion per location.
+    """
+
+    location = models.ForeignKey(
+        StorageLocation, on_delete=models.PROTECT, related_name="excursions"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while still out.")
+    last_reading_at = models.DateTimeField()
+    limit_min_c = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    limit_max_c = models.DecimalField(max_digits=4, decimal_places=1)
+    min_c = models.DecimalField(max_digits=5, decimal_places=2, help_text="Lowest reading seen.")
+    max_c = models.DecimalField(max_digits=5, decimal_places=2, help_text="Highest reading seen.")
+    seconds_out_of_range = models.PositiveIntegerField(default=0)
+    lots = models.ManyToManyField(Lot, related_name="excursions", blank=True)
+    resolution = models.CharField(max_length=10, choices=ExcursionResolution.choices, blank=True)
+    resolution_reason = models.CharField(max_length=500, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location"],
+                condition=Q(resolved_at__isnull=True),
+                name="excursion_one_unresolved_per_location",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} out of range since {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def status(self) -> str:
+        if self.resolved_at:
+            return "resolved"
+        return "open" if self.ended_at is None else "closed"
+
+    @property
+    def minutes_out_of_range(self) -> int:
+        return self.seconds_out_of_range // 60

@@ -1,6 +1,16 @@
 from rest_framework import serializers
 
-from inventory.models import Presentation, Product, Ward
+from inventory.models import (
+    Excursion,
+    ExcursionResolution,
+    Lot,
+    Presentation,
+    Product,
+    StockMovement,
+    StorageLocation,
+    TemperatureReading,
+    Ward,
+)
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -62,3 +72,222 @@ class WardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Ward
         fields = ["id", "code", "name", "email", "reminder_lead_minutes", "digest_time"]
+
+
+# --- Stock -----------------------------------------------------------------------------------------
+class StorageLocationSerializer(serializers.ModelSerializer):
+    ward_code = serializers.SlugRelatedField(source="ward", slug_field="code", read_only=True)
+    range = serializers.CharField(source="range_label", read_only=True)
+
+    class Meta:
+        model = StorageLocation
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "ward",
+            "ward_code",
+            "min_c",
+            "max_c",
+            "range",
+            "active",
+        ]
+
+    def validate(self, attrs):
+        low = attrs.get("min_c", getattr(self.instance, "min_c", None))
+        high = attrs.get("max_c", getattr(self.instance, "max_c", None))
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"min_c": "Must not be above max_c."})
+        return attrs
+
+
+class LotSerializer(serializers.ModelSerializer):
+    presentation_code = serializers.CharField(source="presentation.code", read_only=True)
+    product = serializers.IntegerField(source="presentation.product_id", read_only=True)
+    on_hand = serializers.IntegerField(read_only=True)
+    reserved = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Lot
+        fields = [
+            "id",
+            "presentation",
+            "presentation_code",
+            "product",
+            "lot_number",
+            "expiry_date",
+            "manufacture_date",
+            "gtin",
+            "status",
+            "status_reason",
+            "on_hand",
+            "reserved",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MovementSerializer(serializers.ModelSerializer):
+    lot_number = serializers.CharField(source="lot.lot_number", read_only=True)
+    presentation = serializers.IntegerField(source="lot.presentation_id", read_only=True)
+    location_code = serializers.CharField(source="location.code", read_only=True, default="")
+    other_location_code = serializers.CharField(
+        source="other_location.code", read_only=True, default=""
+    )
+    username = serializers.CharField(source="user.username", read_only=True, default="")
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "kind",
+            "lot",
+            "lot_number",
+            "presentation",
+            "location",
+            "location_code",
+            "other_location",
+            "other_location_code",
+            "quantity",
+            "on_hand_delta",
+            "reserved_delta",
+            "effective_date",
+            "reference",
+            "recipient",
+            "reason",
+            "user",
+            "username",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReadingSerializer(serializers.ModelSerializer):
+    location = serializers.PrimaryKeyRelatedField(queryset=StorageLocation.objects.all())
+    temperature_c = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        model = TemperatureReading
+        fields = ["id", "location", "sensor_id", "taken_at", "temperature_c", "received_at"]
+        read_only_fields = ["id", "received_at"]
+        validators = []  # duplicates are skipped by the service, not refused
+
+
+class ExcursionSerializer(serializers.ModelSerializer):
+    location_code = serializers.CharField(source="location.code", read_only=True)
+    status = serializers.CharField(read_only=True)
+    minutes_out_of_range = serializers.IntegerField(read_only=True)
+    lots = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Excursion
+        fields = [
+            "id",
+            "location",
+            "location_code",
+            "status",
+            "started_at",
+            "ended_at",
+            "last_reading_at",
+            "limit_min_c",
+            "limit_max_c",
+            "min_c",
+            "max_c",
+            "minutes_out_of_range",
+            "lots",
+            "resolution",
+            "resolution_reason",
+            "resolved_at",
+            "resolved_by",
+        ]
+        read_only_fields = fields
+
+
+# Input shapes of the stock actions: types and presence only; the services decide the rest.
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class LotDestroySerializer(ReasonSerializer):
+    location_id = serializers.IntegerField(required=False)
+
+
+class ExcursionResolveSerializer(ReasonSerializer):
+    resolution = serializers.ChoiceField(choices=ExcursionResolution.choices)
+
+
+class ReceiveSerializer(serializers.Serializer):
+    gs1 = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    presentation_id = serializers.IntegerField(required=False)
+    gtin = serializers.CharField(required=False, allow_blank=True, max_length=14)
+    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    expiry_date = serializers.DateField(required=False)
+    manufacture_date = serializers.DateField(required=False)
+    quantity = serializers.IntegerField(min_value=1)
+    location_id = serializers.IntegerField()
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class DispenseSerializer(serializers.Serializer):
+    presentation_id = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1)
+    location_id = serializers.IntegerField(required=False)
+    lot_id = serializers.IntegerField(required=False)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    recipient = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class ReserveSerializer(serializers.Serializer):
+    presentation_id = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1)
+    on = serializers.DateField()
+    reference = serializers.CharField(max_length=100)
+    location_id = serializers.IntegerField(required=False)
+
+
+class ReservationReleaseSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=100)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class TransferSerializer(serializers.Serializer):
+    lot_id = serializers.IntegerField()
+    from_location_id = serializers.IntegerField()
+    to_location_id = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class ReturnSerializer(serializers.Serializer):
+    lot_id = serializers.IntegerField()
+    location_id = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class WasteSerializer(ReturnSerializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class AdjustSerializer(serializers.Serializer):
+    lot_id = serializers.IntegerField()
+    location_id = serializers.IntegerField()
+    quantity_delta = serializers.IntegerField()
+    reason = serializers.CharField(max_length=500)
+
+
+class ForecastQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    days = serializers.IntegerField(min_value=1, max_value=366, default=28)
+
+
+class StockQuerySerializer(serializers.Serializer):
+    on = serializers.DateField(required=False)
+    presentation = serializers.IntegerField(required=False)
+    location = serializers.IntegerField(required=False)

@@ -81,3 +81,56 @@ def nurse_client(roles):
 @pytest.fixture
 def viewer_client(roles):
     return _client_for(Role.VIEWER)
+
+
+# --- inventory -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+@pytest.fixture
+def pharmacist(db):
+    return UserFactory(roles=[Role.PHARMACIST])
+
+
+@pytest.fixture
+def fridge(db):
+    from tests.factories import StorageLocationFactory
+
+    return StorageLocationFactory(code="pharmacy-fridge")
+
+
+@pytest.fixture
+def cerulo(db):
+    """A ceruloplasmin presentation (2–8 °C)."""
+    from tests.factories import PresentationFactory
+
+    return PresentationFactory()
+
+
+@pytest.fixture
+def receive(db, pharmacist, today):
+    """receive(presentation, location, quantity, lot_number=…, expiry_date=…) → the Lot."""
+    import datetime
+
+    from inventory.services import lot_receive
+
+    def _receive(presentation, location, quantity, *, lot_number="LOT1", expiry_days=365, **kw):
+        kw.setdefault("expiry_date", today + datetime.timedelta(days=expiry_days))
+        movement = lot_receive(
+            presentation_id=presentation.pk,
+            location_id=location.pk,
+            quantity=quantity,
+            lot_number=lot_number,
+            user=pharmacist,
+            on=today,
+            **kw,
+        )
+        return movement.lot
+
+    return _receive

@@ -21,3 +21,78 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(group)
         if create:
             self.save()
+
+
+# --- inventory -----------------------------------------------------------------------------------
+import datetime  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from inventory import models as inv  # noqa: E402
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """Ceruloplasmin-like by default (2–8 °C); `betaleukin=True` gives a ≤ 15 °C product."""
+
+    class Meta:
+        model = inv.Product
+        django_get_or_create = ("code",)
+
+    class Params:
+        betaleukin = factory.Trait(
+            code="betaleukin", name="Betaleukin", storage_min_c=None, storage_max_c=Decimal("15")
+        )
+
+    code = "ceruloplasmin"
+    name = "Ceruloplasmin"
+    active_substance = factory.LazyAttribute(lambda p: p.name)
+    storage_min_c = Decimal("2")
+    storage_max_c = Decimal("8")
+    shelf_life_months = 24
+    leaflet_file = "test.txt"
+
+
+class PresentationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = inv.Presentation
+        django_get_or_create = ("code",)
+
+    product = factory.SubFactory(ProductFactory)
+    code = factory.LazyAttribute(lambda p: f"{p.product.code}-100mg-vial-5")
+    strength = Decimal("100")
+    strength_unit = "mg"
+    container = "vial"
+    pack_size = 5
+    gtin = None
+
+
+class WardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = inv.Ward
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"ward-{n}")
+    name = factory.LazyAttribute(lambda w: w.code.title())
+
+
+class StorageLocationFactory(factory.django.DjangoModelFactory):
+    """A 2–8 °C pharmacy fridge unless told otherwise."""
+
+    class Meta:
+        model = inv.StorageLocation
+
+    code = factory.Sequence(lambda n: f"fridge-{n}")
+    name = factory.LazyAttribute(lambda loc: loc.code.replace("-", " ").title())
+    kind = inv.LocationKind.FRIDGE
+    min_c = Decimal("2")
+    max_c = Decimal("8")
+
+
+class LotFactory(factory.django.DjangoModelFactory):
+    """A lot record without stock; receive stock through `inventory.services.lot_receive`."""
+
+    class Meta:
+        model = inv.Lot
+
+    presentation = factory.SubFactory(PresentationFactory)
+    lot_number = factory.Sequence(lambda n: f"L{n:05d}")
+    expiry_date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=365))

@@ -1,0 +1,60 @@
+import datetime
+
+import pytest
+
+from inventory import selectors, services
+from inventory.demand import (
+    DemandLine,
+    demand_lines,
+    demand_provider_register,
+    demand_provider_unregister,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demand():
+    lines: list[DemandLine] = []
+
+    def provider(start, end):
+        return [line for line in lines if start <= line.on <= end]
+
+    demand_provider_register(provider)
+    demand_provider_register(provider)  # registering twice keeps one
+    yield lines
+    demand_provider_unregister(provider)
+
+
+def test_demand_lines_union_in_date_order(demand, today):
+    later = DemandLine(
+        presentation_id=1, on=today + datetime.timedelta(days=2), quantity=1, reference="dose:2"
+    )
+    sooner = DemandLine(presentation_id=1, on=today, quantity=2, reference="dose:1")
+    demand.extend([later, sooner])
+    assert demand_lines(today, today + datetime.timedelta(days=5)) == [sooner, later]
+    assert demand_lines(today, today) == [sooner]
+
+
+def test_forecast_shortage_and_lot_expiring_before_use(
+    demand, receive, cerulo, fridge, pharmacist, today, django_assert_max_num_queries
+):
+    early = receive(cerulo, fridge, 4, lot_number="EARLY", expiry_days=3)
+    receive(cerulo, fridge, 2, lot_number="LATE", expiry_days=100)
+    quarantined = receive(cerulo, fridge, 10, lot_number="Q", expiry_days=100)
+    services.lot_quarantine(lot_id=quarantined.pk, user=pharmacist, on=today, reason="QA")
+    day = lambda n: today + datetime.timedelta(days=n)  # noqa: E731
+    demand.extend(
+        DemandLine(presentation_id=cerulo.pk, on=day(n), quantity=1, reference=f"dose:{n}")
+        for n in (1, 5, 6, 7)
+    )
+    with django_assert_max_num_queries(3):
+        report = selectors.stock_forecast(start=today, days=10)
+    (row,) = report["presentations"]
+    assert (row["needed"], row["usable_at_start"]) == (4, 6)
+    # EARLY covers day 1 and then expires with 3 vials unused; LATE covers days 5 and 6.
+    assert row["expiring_unused"] == [
+        {"lot": early.pk, "lot_number": "EARLY", "expiry_date": day(3), "unused": 3}
+    ]
+    assert row["shortages"] == [{"date": day(7), "needed": 1, "short": 1}]
+    assert [d["usable"] for d in row["days"]] == [6, 2, 1, 0]
