@@ -92,6 +92,7 @@ class VialPlan:
                 "presentation_id": strength.key,
                 "label": strength.label,
                 "strength": str(strength.strength),
+                "strength_amount": [str(strength.strength.amount), strength.strength.unit],
                 "count": n,
             }
             for strength, n in self.containers

@@ -81,3 +81,39 @@ def nurse_client(roles):
 @pytest.fixture
 def viewer_client(roles):
     return _client_for(Role.VIEWER)
+
+
+# --- Courses ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ward(db):
+    from tests.factories import WardFactory
+
+    return WardFactory(code="ward-3a", name="Ward 3A")
+
+
+@pytest.fixture
+def other_ward(db):
+    from tests.factories import WardFactory
+
+    return WardFactory(code="ward-5b", name="Ward 5B")
+
+
+@pytest.fixture
+def physician(roles):
+    return UserFactory(roles=[Role.PHYSICIAN])
+
+
+@pytest.fixture
+def nurse(roles, ward):
+    user = UserFactory(roles=[Role.NURSE])
+    ward.members.add(user)
+    return user
+
+
+@pytest.fixture
+def today():
+    from django.utils import timezone
+
+    return timezone.localdate()
