@@ -207,7 +207,12 @@ class Patient(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(pregnant=False, pregnancy_trimester__isnull=True)
-                | Q(pregnant=True, pregnancy_trimester__in=[1, 2, 3]),
+                # IS NOT NULL: a CHECK lets NULL through, and a pregnancy needs its trimester.
+                | Q(
+                    pregnant=True,
+                    pregnancy_trimester__isnull=False,
+                    pregnancy_trimester__in=[1, 2, 3],
+                ),
                 name="patient_pregnancy_has_trimester",
             ),
             models.CheckConstraint(

@@ -54,7 +54,12 @@ def courses_visible(user) -> QuerySet[Course]:
                 "phases",
                 queryset=CoursePhase.objects.select_related("protocol_phase").order_by("order"),
             ),
-            Prefetch("doses", queryset=Dose.objects.order_by("scheduled_at", "sequence")),
+            Prefetch(
+                "doses",
+                queryset=Dose.objects.select_related("phase", "recorded_by").order_by(
+                    "scheduled_at", "sequence"
+                ),
+            ),
         ),
         user,
         "patient__ward",
