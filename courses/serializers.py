@@ -146,6 +146,7 @@ from courses.models import (  # noqa: E402
     PatientWeight,
 )
 from courses.selectors import dose_preparation  # noqa: E402
+from courses.services import PATIENT_FIELDS  # noqa: E402
 from courses.units import Mass  # noqa: E402
 from inventory.models import Ward  # noqa: E402
 
@@ -176,20 +177,7 @@ class PatientSerializer(serializers.ModelSerializer):
         model = Patient
         fields = [
             "id",
-            "mrn",
-            "name",
-            "birth_date",
-            "sex",
-            "ward",
-            "pregnant",
-            "pregnancy_trimester",
-            "lactating",
-            "protein_drug_allergy",
-            "septic_shock",
-            "severe_fever",
-            "high_dose_corticosteroids",
-            "sodium_controlled_diet",
-            "wbc_10e9_per_l",
+            *PATIENT_FIELDS,
             "weights",
             "weight_kg",
             "measured_on",
