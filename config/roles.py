@@ -36,7 +36,7 @@ def has_role(user, *roles: str) -> bool:
 # Model permissions each role gets in the admin. Computed from the installed models each time,
 # so running `load_formulary` after adding a model grants it too.
 _ROLE_APPS = ("inventory", "courses")
-_PHYSICIAN_WRITES = {"patient", "patientweight", "course", "coursephase"}
+_PHYSICIAN_WRITES = {"patient", "patientweight", "course"}
 
 
 def roles_ensure() -> None:

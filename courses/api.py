@@ -16,3 +16,260 @@ class ProtocolViewSet(viewsets.ModelViewSet):
     serializer_class = ProtocolSerializer
     filterset_fields = ["product", "product__code", "population", "route", "code"]
     ordering_fields = ["code", "sort_order"]
+
+
+# --- Patients, courses, doses -------------------------------------------------------------------
+import datetime as dt  # noqa: E402
+
+import django_filters  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from rest_framework import mixins, status  # noqa: E402
+from rest_framework.decorators import action  # noqa: E402
+from rest_framework.response import Response  # noqa: E402
+
+from config.roles import Role  # noqa: E402
+from courses import exports, selectors, services  # noqa: E402
+from courses.models import Course, Dose, DoseStatus  # noqa: E402
+from courses.serializers import (  # noqa: E402
+    CourseCreateSerializer,
+    CourseSerializer,
+    CourseStatusSerializer,
+    DoseAdministerSerializer,
+    DoseListSerializer,
+    DoseNotGivenSerializer,
+    PatientSerializer,
+    PatientWeightSerializer,
+)
+
+PRESCRIBERS = {Role.PHYSICIAN, Role.PHARMACIST}
+RECORDERS = {Role.NURSE, Role.PHARMACIST}
+
+
+def _valid(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PatientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Patients with their weights. Physicians and pharmacists write; nurses record weights and
+    see only their wards' patients."""
+
+    serializer_class = PatientSerializer
+    write_roles = PRESCRIBERS
+    action_roles = {"weights": {Role.PHYSICIAN, Role.PHARMACIST, Role.NURSE}}
+    filterset_fields = {"mrn": ["exact"], "ward__code": ["exact"]}
+    ordering_fields = ["name", "mrn"]
+
+    def get_queryset(self):
+        return selectors.patients_visible(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = self._save(None, serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self._save(serializer.instance, serializer.validated_data)
+
+    def _save(self, patient, data):
+        data = dict(data)
+        weight_kg, measured_on = data.pop("weight_kg", None), data.pop("measured_on", None)
+        saved = services.patient_save(
+            patient=patient,
+            fields=data,
+            weight_kg=weight_kg,
+            measured_on=measured_on,
+            user=self.request.user,
+        )
+        return self.get_queryset().get(pk=saved.pk)
+
+    @action(detail=True, methods=["get", "post"], serializer_class=PatientWeightSerializer)
+    def weights(self, request, pk=None):
+        patient = self.get_object()
+        if request.method == "POST":
+            data = _valid(PatientWeightSerializer, request)
+            weight = services.patient_weight_record(
+                patient=patient,
+                weight_kg=data["weight_kg"],
+                measured_on=data.get("measured_on"),
+                user=request.user,
+            )
+            return Response(PatientWeightSerializer(weight).data, status=status.HTTP_201_CREATED)
+        return Response(PatientWeightSerializer(patient.weights.all(), many=True).data)
+
+
+class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Courses with phases, doses, hard stops, overrides and warnings nested.
+
+    POST prescribes (physicians, pharmacists; overriding a hard stop needs a physician and
+    `override_reason`). Actions: hold, resume, cancel, ical, fhir.
+    """
+
+    serializer_class = CourseSerializer
+    write_roles = PRESCRIBERS
+    filterset_fields = {
+        "status": ["exact"],
+        "patient": ["exact"],
+        "protocol__code": ["exact"],
+        "patient__ward__code": ["exact"],
+    }
+    ordering_fields = ["start_date", "id"]
+
+    def get_queryset(self):
+        return selectors.courses_visible(self.request.user)
+
+    def _detail(self, course: Course, code=status.HTTP_200_OK) -> Response:
+        return Response(CourseSerializer(self.get_queryset().get(pk=course.pk)).data, status=code)
+
+    def create(self, request):
+        data = _valid(CourseCreateSerializer, request)
+        patient = data.pop("patient")
+        if not selectors.patients_visible(request.user).filter(pk=patient.pk).exists():
+            raise ValidationError({"patient": "Unknown patient."})
+        course = services.course_create(
+            patient=patient,
+            protocol=data.pop("protocol"),
+            user=request.user,
+            on=timezone.localdate(),
+            **data,
+        )
+        return self._detail(course, status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
+    def hold(self, request, pk=None):
+        data = _valid(CourseStatusSerializer, request)
+        course = services.course_hold(
+            course=self.get_object(),
+            user=request.user,
+            on=data.get("on") or timezone.localdate(),
+            reason=data.get("reason", ""),
+        )
+        return self._detail(course)
+
+    @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
+    def resume(self, request, pk=None):
+        data = _valid(CourseStatusSerializer, request)
+        course = services.course_resume(
+            course=self.get_object(), user=request.user, on=data.get("on") or timezone.localdate()
+        )
+        return self._detail(course)
+
+    @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
+    def cancel(self, request, pk=None):
+        data = _valid(CourseStatusSerializer, request)
+        course = services.course_cancel(
+            course=self.get_object(), user=request.user, reason=data.get("reason", "")
+        )
+        return self._detail(course)
+
+    @action(detail=True, methods=["get"])
+    def ical(self, request, pk=None):
+        body = exports.course_ical(self.get_object())
+        return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+    @action(detail=True, methods=["get"])
+    def fhir(self, request, pk=None):
+        return Response(exports.course_fhir(self.get_object()))
+
+
+class DoseFilter(django_filters.FilterSet):
+    date = django_filters.DateFilter(method="filter_date", label="Doses on this local date")
+    start = django_filters.DateFilter(method="filter_from", label="From this local date")
+    end = django_filters.DateFilter(method="filter_to", label="Up to this local date")
+    ward = django_filters.CharFilter(field_name="course__patient__ward__code")
+    status = django_filters.ChoiceFilter(choices=DoseStatus.choices)
+    course = django_filters.NumberFilter(field_name="course_id")
+    patient = django_filters.NumberFilter(field_name="course__patient_id")
+
+    class Meta:
+        model = Dose
+        fields = ["date", "start", "end", "ward", "status", "course", "patient"]
+
+    @staticmethod
+    def _midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
+
+    def filter_date(self, queryset, name, value):
+        return self.filter_to(self.filter_from(queryset, name, value), name, value)
+
+    def filter_from(self, queryset, name, value):
+        return queryset.filter(scheduled_at__gte=self._midnight(value))
+
+    def filter_to(self, queryset, name, value):
+        return queryset.filter(scheduled_at__lt=self._midnight(value + dt.timedelta(days=1)))
+
+    def __init__(self, data=None, *args, **kwargs):
+        # `from` and `to` are Python keywords: accept them as query names, filter as start/end.
+        if data is not None:
+            data = data.copy()
+            for alias, name in (("from", "start"), ("to", "end")):
+                if alias in data and name not in data:
+                    data[name] = data[alias]
+        super().__init__(data, *args, **kwargs)
+
+
+class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Doses (filters: date, from/to, ward, status, course, patient) and their recording:
+    administer, hold, refuse, miss (nurses of the patient's ward, pharmacists)."""
+
+    serializer_class = DoseListSerializer
+    filterset_class = DoseFilter
+    ordering_fields = ["scheduled_at", "sequence"]
+    action_roles = {
+        "administer": RECORDERS,
+        "hold": RECORDERS,
+        "refuse": RECORDERS,
+        "miss": RECORDERS,
+    }
+
+    def get_queryset(self):
+        return selectors.doses_visible(self.request.user)
+
+    def _detail(self, dose: Dose) -> Response:
+        return Response(DoseListSerializer(self.get_queryset().get(pk=dose.pk)).data)
+
+    @action(detail=True, methods=["post"], serializer_class=DoseAdministerSerializer)
+    def administer(self, request, pk=None):
+        data = _valid(DoseAdministerSerializer, request)
+        dose = services.dose_administer(
+            dose=self.get_object(), user=request.user, now=timezone.now(), **data
+        )
+        return self._detail(dose)
+
+    def _not_given(self, request, status_value: str) -> Response:
+        data = _valid(DoseNotGivenSerializer, request)
+        dose = services.dose_record_not_given(
+            dose=self.get_object(),
+            status=status_value,
+            user=request.user,
+            now=timezone.now(),
+            reason=data["reason"],
+            replace=data["replace"],
+        )
+        return self._detail(dose)
+
+    @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
+    def hold(self, request, pk=None):
+        return self._not_given(request, DoseStatus.HELD)
+
+    @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
+    def refuse(self, request, pk=None):
+        return self._not_given(request, DoseStatus.REFUSED)
+
+    @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
+    def miss(self, request, pk=None):
+        return self._not_given(request, DoseStatus.MISSED)
+
+    @action(detail=False, methods=["get"])
+    def ical(self, request):
+        doses = self.filter_queryset(self.get_queryset())[:2000]
+        ward = request.query_params.get("ward", "")
+        body = exports.doses_ical(doses, name=f"Doses {ward}".strip())
+        return HttpResponse(body, content_type="text/calendar; charset=utf-8")

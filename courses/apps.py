@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class CoursesConfig(AppConfig):
     name = "courses"
     verbose_name = "Courses"
+
+    def ready(self):
+        # Inventory's forecast and shortage logic read scheduled doses through this provider.
+        from courses import demand
+
+        demand.register()

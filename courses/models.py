@@ -1,7 +1,11 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from inventory.models import Product
+from inventory.models import MassUnit, Product, Ward
 
 
 class Population(models.TextChoices):
@@ -156,3 +160,267 @@ class ProtocolPhase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol.code} phase {self.order}"
+
+
+# --- Patients -------------------------------------------------------------------------------
+
+# Bounds for a recorded body weight: anything outside is a typing error, not a patient.
+WEIGHT_MIN_KG = Decimal("0.5")
+WEIGHT_MAX_KG = Decimal("400")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Patient(models.Model):
+    """A patient as far as the labels' checks and the ward's work need them."""
+
+    mrn = models.CharField("MRN", max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="patients")
+    pregnant = models.BooleanField(default=False)
+    pregnancy_trimester = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="1, 2 or 3 while pregnant."
+    )
+    lactating = models.BooleanField(default=False)
+    protein_drug_allergy = models.BooleanField(
+        default=False, help_text="Hypersensitivity to drugs of protein origin."
+    )
+    septic_shock = models.BooleanField(default=False)
+    severe_fever = models.BooleanField(default=False)
+    high_dose_corticosteroids = models.BooleanField(default=False)
+    sodium_controlled_diet = models.BooleanField(default=False)
+    wbc_10e9_per_l = models.DecimalField(
+        "WBC (×10⁹/L)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "mrn"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pregnant=False, pregnancy_trimester__isnull=True)
+                # IS NOT NULL: a CHECK lets NULL through, and a pregnancy needs its trimester.
+                | Q(
+                    pregnant=True,
+                    pregnancy_trimester__isnull=False,
+                    pregnancy_trimester__in=[1, 2, 3],
+                ),
+                name="patient_pregnancy_has_trimester",
+            ),
+            models.CheckConstraint(
+                condition=Q(wbc_10e9_per_l__isnull=True) | Q(wbc_10e9_per_l__gte=0),
+                name="patient_wbc_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (MRN {self.mrn})"
+
+
+class PatientWeight(models.Model):
+    """A dated body weight; per-kg doses use the latest one on or before the course start."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="weights")
+    measured_on = models.DateField()
+    weight_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(WEIGHT_MIN_KG), MaxValueValidator(WEIGHT_MAX_KG)],
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["patient", "-measured_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "measured_on"], name="weight_once_a_day"),
+            models.CheckConstraint(
+                condition=Q(weight_kg__gte=WEIGHT_MIN_KG, weight_kg__lte=WEIGHT_MAX_KG),
+                name="weight_in_human_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weight_kg} kg on {self.measured_on}"
+
+
+# --- Courses ----------------------------------------------------------------------------------
+
+
+class CourseStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Course(models.Model):
+    """A prescribed course: a protocol for a patient, with its checks and every planned dose."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="courses")
+    status = models.CharField(
+        max_length=10, choices=CourseStatus.choices, default=CourseStatus.ACTIVE
+    )
+    start_date = models.DateField()
+    anchors = models.JSONField(
+        default=dict, blank=True, help_text="Anchor dates as ISO strings (lists for date sets)."
+    )
+    administration_time = models.TimeField(help_text="Wall-clock time of each dose.")
+    time_zone = models.CharField(max_length=64, help_text="The hospital's zone at prescribing.")
+    diluent = models.CharField(max_length=12, choices=Diluent.choices, blank=True)
+    drip_rate_drops_per_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    weight_kg = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Weight dosed on."
+    )
+    weight_measured_on = models.DateField(null=True, blank=True)
+    age_months = models.PositiveSmallIntegerField(help_text="Completed months at the start.")
+    hard_stops = models.JSONField(
+        default=list, blank=True, help_text="Label hard stops overridden by the prescriber."
+    )
+    override_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    warnings = models.JSONField(default=list, blank=True)
+    prescribed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses_prescribed"
+    )
+    prescribed_at = models.DateTimeField(auto_now_add=True)
+    held_since = models.DateField(null=True, blank=True)
+    status_reason = models.TextField(blank=True, help_text="Why it was held, cancelled …")
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hard_stops=[]) | ~Q(override_reason=""),
+                name="course_override_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="on_hold") | Q(held_since__isnull=False),
+                name="course_hold_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "start_date"])]
+
+    def __str__(self) -> str:
+        return f"Course {self.pk}: {self.protocol.code} for {self.patient.mrn}"
+
+
+class CoursePhase(models.Model):
+    """One phase as prescribed: the chosen pattern, count and dose within the protocol's range."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="phases")
+    protocol_phase = models.ForeignKey(ProtocolPhase, on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveSmallIntegerField()
+    pattern = models.JSONField(help_text="The chosen pattern (weekdays fixed at prescribing).")
+    count = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Prescribed doses; empty when anchors decide."
+    )
+    cycles = models.PositiveSmallIntegerField(null=True, blank=True)
+    dose_value = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True, help_text="As prescribed."
+    )
+    dose_unit = models.CharField(max_length=8, choices=DoseUnit.choices)
+    dose_amount = models.DecimalField(
+        max_digits=16, decimal_places=6, help_text="Amount of one dose, in amount_unit."
+    )
+    prescribed_dose_amount = models.DecimalField(max_digits=16, decimal_places=6)
+    amount_unit = models.CharField(max_length=4, choices=MassUnit.choices)
+
+    class Meta:
+        ordering = ["course", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "order"], name="course_phase_order_unique"),
+            models.CheckConstraint(condition=Q(dose_amount__gt=0), name="phase_dose_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} phase {self.order}"
+
+
+class DoseStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    GIVEN = "given", "Given"
+    HELD = "held", "Held"
+    REFUSED = "refused", "Refused"
+    MISSED = "missed", "Missed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+RECORDED_STATUSES = (DoseStatus.GIVEN, DoseStatus.HELD, DoseStatus.REFUSED, DoseStatus.MISSED)
+NOT_GIVEN_STATUSES = (DoseStatus.HELD, DoseStatus.REFUSED, DoseStatus.MISSED)
+
+
+class Dose(models.Model):
+    """One planned dose and, once recorded, what really happened. Recorded rows never change."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="doses")
+    phase = models.ForeignKey(CoursePhase, on_delete=models.CASCADE, related_name="doses")
+    sequence = models.PositiveSmallIntegerField(help_text="Dose number within the course.")
+    scheduled_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=DoseStatus.choices, default=DoseStatus.SCHEDULED
+    )
+    amount = models.DecimalField(max_digits=16, decimal_places=6)
+    amount_unit = models.CharField(max_length=4, choices=MassUnit.choices)
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    vials = models.JSONField(default=list, help_text="Containers drawn: presentation and count.")
+    waste_amount = models.DecimalField(max_digits=16, decimal_places=6, default=0)
+    drip_rate_drops_per_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What happened (filled once, by dose_record / dose_administer).
+    given_at = models.DateTimeField(null=True, blank=True)
+    given_amount = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
+    given_drip_rate_drops_per_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    given_infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    lot_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="inventory lot id (plain id: the lot app may differ)."
+    )
+    lot_number = models.CharField(max_length=40, blank=True)
+    dispensed = models.BooleanField(
+        default=False, help_text="Stock was taken out of inventory for this dose."
+    )
+    reaction = models.TextField(blank=True)
+    reason = models.TextField(blank=True, help_text="Why held/refused/missed, or given off time.")
+    replaced = models.BooleanField(
+        default=False, help_text="Not given, and a dose was re-added at the end in its place."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["scheduled_at", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "sequence"], name="dose_sequence_unique"),
+            models.CheckConstraint(
+                condition=~Q(status="given")
+                | Q(given_at__isnull=False, given_amount__isnull=False),
+                name="dose_given_has_time_and_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "cancelled"]) | Q(recorded_at__isnull=False),
+                name="dose_recorded_has_time",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dose_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return f"Dose {self.sequence} of course {self.course_id}"

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from courses.models import DoseBasis, Protocol, ProtocolPhase
@@ -130,3 +132,256 @@ class ProtocolSerializer(serializers.ModelSerializer):
 
         phases = validated_data.pop("phases", None)
         return protocol_save(protocol=instance, fields=validated_data, phases=phases)
+
+
+# --- Patients, courses, doses -------------------------------------------------------------------
+from courses.models import (  # noqa: E402
+    WEIGHT_MAX_KG,
+    WEIGHT_MIN_KG,
+    Course,
+    CoursePhase,
+    Diluent,
+    Dose,
+    Patient,
+    PatientWeight,
+)
+from courses.selectors import dose_preparation  # noqa: E402
+from courses.services import PATIENT_FIELDS  # noqa: E402
+from courses.units import Mass  # noqa: E402
+from inventory.models import Ward  # noqa: E402
+
+
+def _weight_field(**kwargs):
+    return serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=WEIGHT_MIN_KG, max_value=WEIGHT_MAX_KG, **kwargs
+    )
+
+
+class PatientWeightSerializer(serializers.ModelSerializer):
+    weight_kg = _weight_field()
+    measured_on = serializers.DateField(required=False)
+
+    class Meta:
+        model = PatientWeight
+        fields = ["id", "measured_on", "weight_kg", "recorded_at"]
+        read_only_fields = ["id", "recorded_at"]
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    ward = serializers.SlugRelatedField(slug_field="code", queryset=Ward.objects.all())
+    weights = PatientWeightSerializer(many=True, read_only=True)
+    weight_kg = _weight_field(required=False, write_only=True)
+    measured_on = serializers.DateField(required=False, write_only=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            *PATIENT_FIELDS,
+            "weights",
+            "weight_kg",
+            "measured_on",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+        validators = []  # uniqueness and constraints are checked by the service (one place)
+
+
+class PatientBriefSerializer(serializers.ModelSerializer):
+    ward = serializers.CharField(source="ward.code")
+
+    class Meta:
+        model = Patient
+        fields = ["id", "mrn", "name", "ward"]
+
+
+def _amount(amount, unit) -> str:
+    return str(Mass(amount, unit).best_unit()) if amount is not None else None
+
+
+# Plain strings in the schema: these choice sets are shared with other models (the mass units of
+# inventory presentations, several `status` fields), and one enum name per set keeps
+# drf-spectacular's naming unambiguous.
+def _choice_text(help_text: str):
+    return serializers.CharField(read_only=True, help_text=help_text)
+
+
+class DoseSerializer(serializers.ModelSerializer):
+    status = _choice_text("scheduled, given, held, refused, missed or cancelled")
+    amount_unit = _choice_text("mg, ug or ng")
+    amount_label = serializers.SerializerMethodField()
+    waste_label = serializers.SerializerMethodField()
+    preparation = serializers.SerializerMethodField()
+    phase = serializers.IntegerField(source="phase.order", read_only=True)
+    recorded_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = Dose
+        fields = [
+            "id",
+            "course",
+            "phase",
+            "sequence",
+            "scheduled_at",
+            "status",
+            "amount",
+            "amount_unit",
+            "amount_label",
+            "weight_kg",
+            "vials",
+            "waste_amount",
+            "waste_label",
+            "preparation",
+            "given_at",
+            "given_amount",
+            "given_drip_rate_drops_per_min",
+            "given_infusion_minutes",
+            "lot_id",
+            "lot_number",
+            "dispensed",
+            "reaction",
+            "reason",
+            "replaced",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+    def get_amount_label(self, dose) -> str:
+        return _amount(dose.amount, dose.amount_unit)
+
+    def get_waste_label(self, dose) -> str:
+        return _amount(dose.waste_amount, dose.amount_unit)
+
+    def get_preparation(self, dose) -> dict:
+        return dose_preparation(dose)
+
+
+class DoseListSerializer(DoseSerializer):
+    patient = PatientBriefSerializer(source="course.patient", read_only=True)
+    product = serializers.CharField(source="course.protocol.product.name", read_only=True)
+
+    class Meta(DoseSerializer.Meta):
+        fields = [*DoseSerializer.Meta.fields, "patient", "product"]
+
+
+class CoursePhaseSerializer(serializers.ModelSerializer):
+    amount_unit = _choice_text("mg, ug or ng")
+    dose_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CoursePhase
+        fields = [
+            "order",
+            "pattern",
+            "count",
+            "cycles",
+            "dose_value",
+            "dose_unit",
+            "dose_amount",
+            "prescribed_dose_amount",
+            "amount_unit",
+            "dose_label",
+        ]
+
+    def get_dose_label(self, phase) -> str:
+        return _amount(phase.dose_amount, phase.amount_unit)
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    patient = PatientBriefSerializer(read_only=True)
+    protocol = serializers.CharField(source="protocol.code", read_only=True)
+    product = serializers.CharField(source="protocol.product.name", read_only=True)
+    phases = CoursePhaseSerializer(many=True, read_only=True)
+    doses = DoseSerializer(many=True, read_only=True)
+    prescribed_by = serializers.StringRelatedField()
+    overridden_by = serializers.StringRelatedField()
+    status = _choice_text("active, on_hold, completed or cancelled")
+
+    class Meta:
+        model = Course
+        fields = [
+            "id",
+            "patient",
+            "protocol",
+            "product",
+            "status",
+            "start_date",
+            "anchors",
+            "administration_time",
+            "time_zone",
+            "diluent",
+            "drip_rate_drops_per_min",
+            "infusion_minutes",
+            "weight_kg",
+            "weight_measured_on",
+            "age_months",
+            "hard_stops",
+            "override_reason",
+            "overridden_by",
+            "warnings",
+            "prescribed_by",
+            "prescribed_at",
+            "held_since",
+            "status_reason",
+            "notes",
+            "phases",
+            "doses",
+        ]
+
+
+class PhaseChoiceSerializer(serializers.Serializer):
+    pattern = serializers.JSONField(required=False)
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6), required=False
+    )
+    count = serializers.IntegerField(min_value=1, max_value=500, required=False)
+    cycles = serializers.IntegerField(min_value=1, max_value=50, required=False)
+    dose = serializers.DecimalField(
+        max_digits=10, decimal_places=3, min_value=Decimal("0.001"), required=False
+    )
+
+    def validate_pattern(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError('A pattern object, e.g. {"kind": "daily"}.')
+        return value
+
+
+class CourseCreateSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+    protocol = serializers.SlugRelatedField(slug_field="code", queryset=Protocol.objects.all())
+    start_date = serializers.DateField(required=False)
+    phases = PhaseChoiceSerializer(many=True, required=False)
+    anchors = serializers.DictField(required=False)
+    administration_time = serializers.TimeField(required=False)
+    diluent = serializers.ChoiceField(choices=Diluent.choices, required=False)
+    drip_rate_drops_per_min = serializers.IntegerField(min_value=1, max_value=200, required=False)
+    infusion_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
+    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class DoseAdministerSerializer(serializers.Serializer):
+    given_at = serializers.DateTimeField(required=False)
+    amount = serializers.DecimalField(
+        max_digits=16, decimal_places=6, min_value=Decimal("0.000001"), required=False
+    )
+    drip_rate_drops_per_min = serializers.IntegerField(min_value=1, max_value=200, required=False)
+    infusion_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
+    lot_id = serializers.IntegerField(min_value=1, required=False)
+    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    reaction = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    later_dose_percent = serializers.IntegerField(min_value=1, max_value=99, required=False)
+    later_drip_rate_drops_per_min = serializers.IntegerField(min_value=1, required=False)
+
+
+class DoseNotGivenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    replace = serializers.BooleanField(
+        default=True, help_text="Re-add a dose at the end (default) or drop it."
+    )
+
+
+class CourseStatusSerializer(serializers.Serializer):
+    on = serializers.DateField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -84,6 +84,33 @@ def viewer_client(roles):
 
 
 # --- inventory -----------------------------------------------------------------------------------
+# --- Courses ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ward(db):
+    from tests.factories import WardFactory
+
+    return WardFactory(code="ward-3a", name="Ward 3A")
+
+
+@pytest.fixture
+def other_ward(db):
+    from tests.factories import WardFactory
+
+    return WardFactory(code="ward-5b", name="Ward 5B")
+
+
+@pytest.fixture
+def physician(roles):
+    return UserFactory(roles=[Role.PHYSICIAN])
+
+
+@pytest.fixture
+def nurse(roles, ward):
+    user = UserFactory(roles=[Role.NURSE])
+    ward.members.add(user)
+    return user
 
 
 @pytest.fixture
@@ -134,3 +161,29 @@ def receive(db, pharmacist, today):
         return movement.lot
 
     return _receive
+
+
+@pytest.fixture
+def stocked(formulary, ward, pharmacist, today):
+    """A 2–8 °C fridge on `ward` holding 50 of every formulary presentation, expiring in a year.
+
+    2–8 °C satisfies both ceruloplasmin (2–8 °C) and Betaleukin (≤ 15 °C)."""
+    import datetime
+
+    from inventory.models import Presentation
+    from inventory.services import lot_receive
+    from tests.factories import StorageLocationFactory
+
+    fridge = StorageLocationFactory(code=f"{ward.code}-fridge", ward=ward)
+    return {
+        p.code: lot_receive(
+            presentation_id=p.pk,
+            location_id=fridge.pk,
+            quantity=50,
+            lot_number=f"S{p.pk:03d}",
+            expiry_date=today + datetime.timedelta(days=365),
+            user=pharmacist,
+            on=today,
+        ).lot
+        for p in Presentation.objects.all()
+    }

@@ -65,6 +65,11 @@ class PresentationFactory(factory.django.DjangoModelFactory):
     gtin = None
 
 
+# --- Courses (patients, weights) ---
+import datetime as _dt  # noqa: E402
+from decimal import Decimal as _Decimal  # noqa: E402
+
+
 class WardFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = inv.Ward
@@ -96,3 +101,32 @@ class LotFactory(factory.django.DjangoModelFactory):
     presentation = factory.SubFactory(PresentationFactory)
     lot_number = factory.Sequence(lambda n: f"L{n:05d}")
     expiry_date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=365))
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    """An adult of 70 kg weighed today, unless told otherwise (`weight_kg=None`: unweighed)."""
+
+    class Meta:
+        model = "courses.Patient"
+        skip_postgeneration_save = True
+
+    mrn = factory.Sequence(lambda n: f"MRN{n:05d}")
+    name = factory.Sequence(lambda n: f"Patient {n}")
+    birth_date = _dt.date(1980, 5, 17)
+    sex = "female"
+    ward = factory.SubFactory(WardFactory)
+
+    @factory.post_generation
+    def weight_kg(self, create, extracted, **kwargs):
+        """weight_kg=False leaves the patient unweighed; weight_kg__on dates the weighing."""
+        from django.utils import timezone
+
+        from courses.models import PatientWeight
+
+        if not create or extracted is False:
+            return
+        PatientWeight.objects.create(
+            patient=self,
+            measured_on=kwargs.get("on") or timezone.localdate(),
+            weight_kg=_Decimal(str(extracted or 70)),
+        )

@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from config.roles import Role, roles_ensure
+from courses.demo import courses_demo_seed
 
 # Demo accounts for the embedded set-up only (refused when DEBUG is off).
 DEMO_USERS = [
@@ -37,3 +38,10 @@ class Command(BaseCommand):
         admin.set_password("admin-demo")
         admin.save()
         self.stdout.write(f"  {'admin':<11} {'admin-demo':<16} superuser")
+        self.stdout.write(
+            courses_demo_seed(
+                prescriber=User.objects.get(username="physician"),
+                nurse=User.objects.get(username="nurse"),
+                pharmacist=User.objects.get(username="pharmacist"),
+            )
+        )

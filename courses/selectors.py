@@ -1,0 +1,137 @@
+"""Reads of the courses app: ward scoping, weights, and the querysets the API renders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from config.roles import Role, user_roles
+from courses.models import (
+    Course,
+    CoursePhase,
+    CourseStatus,
+    Dose,
+    DoseStatus,
+    Patient,
+    PatientWeight,
+    Protocol,
+)
+from courses.units import Mass
+from inventory.models import Presentation
+
+
+def ward_scoped(user) -> bool:
+    """Nurses (and only nurses) see only their own wards' patients and doses."""
+    roles = user_roles(user)
+    return Role.NURSE in roles and not roles & {Role.PHARMACIST, Role.PHYSICIAN, Role.VIEWER}
+
+
+def _scope(queryset: QuerySet, user, ward_path: str) -> QuerySet:
+    if user is not None and ward_scoped(user):
+        return queryset.filter(**{f"{ward_path}__members": user})
+    return queryset
+
+
+def patients_visible(user) -> QuerySet[Patient]:
+    return _scope(
+        Patient.objects.select_related("ward").prefetch_related(
+            Prefetch("weights", queryset=PatientWeight.objects.order_by("-measured_on"))
+        ),
+        user,
+        "ward",
+    )
+
+
+def courses_visible(user) -> QuerySet[Course]:
+    return _scope(
+        Course.objects.select_related(
+            "patient__ward", "protocol__product", "prescribed_by", "overridden_by"
+        ).prefetch_related(
+            Prefetch(
+                "phases",
+                queryset=CoursePhase.objects.select_related("protocol_phase").order_by("order"),
+            ),
+            Prefetch(
+                "doses",
+                queryset=Dose.objects.select_related("phase", "recorded_by").order_by(
+                    "scheduled_at", "sequence"
+                ),
+            ),
+        ),
+        user,
+        "patient__ward",
+    )
+
+
+def doses_visible(user) -> QuerySet[Dose]:
+    return _scope(
+        Dose.objects.select_related(
+            "course__patient__ward", "course__protocol__product", "phase", "recorded_by"
+        ).order_by("scheduled_at", "sequence"),
+        user,
+        "course__patient__ward",
+    )
+
+
+def weight_on(patient: Patient, on: dt.date) -> PatientWeight | None:
+    """The latest weight measured on or before `on`."""
+    return patient.weights.filter(measured_on__lte=on).order_by("-measured_on").first()
+
+
+def presentations_for(protocol: Protocol) -> list[Presentation]:
+    """The product's presentations, vials before ampoules of the same strength (the pharmacy
+    stocks both; a vial is the usual pick), then by strength."""
+    return sorted(
+        protocol.product.presentations.all(),
+        key=lambda p: (p.container != "vial", p.strength, p.code),
+    )
+
+
+def local_date(moment: dt.datetime, zone: str) -> dt.date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def dose_preparation(dose: Dose) -> dict:
+    """How to prepare and give one dose, from the protocol, the course's choices and the dose."""
+    course = dose.course
+    protocol = course.protocol
+    preparation = {
+        "route": protocol.route,
+        "route_label": protocol.get_route_display(),
+        "diluent": course.diluent,
+        "diluent_label": course.get_diluent_display() if course.diluent else "",
+        "diluent_volume_ml": protocol.diluent_volume_ml,
+        "drip_rate_drops_per_min": dose.drip_rate_drops_per_min,
+        "infusion_minutes": dose.infusion_minutes,
+        "note": protocol.preparation_note,
+    }
+    if protocol.route == "iv_infusion" and dose.vials:
+        # Betaleukin IV: each container is made up to 100 ml ("bring the total volume of 100 ml"),
+        # so the volume holding the dose is dose / container strength × 100 ml.
+        first = dose.vials[0]
+        strength = Mass(*first["strength_amount"])
+        dose_mass = Mass(dose.amount, dose.amount_unit)
+        preparation["dose_volume_ml"] = str(
+            round(dose_mass.ng / strength.ng * 100, 2) if len(dose.vials) == 1 else ""
+        )
+    return preparation
+
+
+def doses_due(*, start: dt.date, end: dt.date) -> QuerySet[Dose]:
+    """Scheduled doses of active courses on days `start`…`end` (inclusive) in the hospital zone."""
+    zone = timezone.get_current_timezone()
+    begin = dt.datetime.combine(start, dt.time(), tzinfo=zone)
+    finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return (
+        Dose.objects.filter(
+            status=DoseStatus.SCHEDULED,
+            course__status=CourseStatus.ACTIVE,
+            scheduled_at__gte=begin,
+            scheduled_at__lt=finish,
+        )
+        .select_related("course")
+        .order_by("scheduled_at", "id")
+    )

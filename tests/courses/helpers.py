@@ -1,0 +1,27 @@
+"""Shared helpers for the courses tests."""
+
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+
+from courses.models import Protocol
+from courses.selectors import local_date
+from courses.services import course_create
+
+
+def born(today: dt.date, **age) -> dt.date:
+    return today - relativedelta(**age)
+
+
+def prescribe(patient, code: str, user, on: dt.date, **choices):
+    return course_create(
+        patient=patient, protocol=Protocol.objects.get(code=code), user=user, on=on, **choices
+    )
+
+
+def day_numbers(course) -> list[int]:
+    """Dose days counted from 1 = the course start, for active (not cancelled) doses."""
+    return [
+        (local_date(d.scheduled_at, course.time_zone) - course.start_date).days + 1
+        for d in course.doses.exclude(status="cancelled").order_by("scheduled_at")
+    ]
