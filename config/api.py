@@ -52,16 +52,56 @@ def _flatten(value):
     return str(value)
 
 
+def _drf_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """Turn a service's Django ValidationError into DRF's, keeping each error's code."""
+    from rest_framework.exceptions import ErrorDetail
+
+    def details(errors) -> list:
+        out = []
+        for error in errors:
+            for message in error.messages if hasattr(error, "messages") else [error]:
+                out.append(
+                    ErrorDetail(str(message), code=getattr(error, "code", None) or "invalid")
+                )
+        return out
+
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(
+            {field: details(errors) for field, errors in exc.error_dict.items()}
+        )
+    return exceptions.ValidationError({"non_field_errors": details(exc.error_list)})
+
+
+def _codes(codes) -> set[str]:
+    if isinstance(codes, dict):
+        return set().union(*(_codes(value) for value in codes.values())) if codes else set()
+    if isinstance(codes, list):
+        return set().union(*(_codes(value) for value in codes)) if codes else set()
+    return {codes}
+
+
+def _first_messages(fields: dict, limit: int = 3) -> str:
+    parts = []
+    for name, errors in list(fields.items())[:limit]:
+        first = errors[0] if isinstance(errors, list) and errors else errors
+        while isinstance(first, (list, dict)) and first:
+            first = first[0] if isinstance(first, list) else next(iter(first.values()))
+        text = str(first)
+        parts.append(text if name == "non_field_errors" else f"{name}: {text}")
+    return " ".join(parts) or "Invalid input."
+
+
 def exception_handler(exc, context):
-    """Render every 4xx as {"error": {"status", "code", "message", "fields"}}."""
+    """Render every 4xx as {"error": {"status", "code", "message", "fields"}}.
+
+    For a 400, `code` is the errors' own code when they all share one (e.g. `required`,
+    `insufficient_stock`), else `invalid`; `message` summarises the first errors.
+    """
     # Imported here: rest_framework.views reads DEFAULT_PERMISSION_CLASSES, i.e. this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, DjangoValidationError):
-        detail = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-        exc = exceptions.ValidationError(detail)
+        exc = _drf_validation_error(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -71,14 +111,15 @@ def exception_handler(exc, context):
     if response is None:
         return None
     detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
-    fields = _fields_from(detail)
     if isinstance(exc, exceptions.ValidationError):
-        message = "Invalid input."
-        if isinstance(detail, list) or (fields.keys() == {"non_field_errors"}):
-            items = detail if isinstance(detail, list) else fields["non_field_errors"]
-            message = " ".join(str(item) for item in _flatten(items))
-            fields = fields if isinstance(detail, dict) else {"non_field_errors": _flatten(detail)}
-        code = "invalid"
+        fields = (
+            _fields_from(detail)
+            if isinstance(detail, dict)
+            else {"non_field_errors": _flatten(detail)}
+        )
+        codes = _codes(exc.get_codes())
+        code = codes.pop() if len(codes) == 1 else "invalid"
+        message = _first_messages(fields)
     else:
         message = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
         code = getattr(exc, "default_code", "error")

@@ -174,3 +174,10 @@ def test_schema_validates_and_docs_serve_local_assets(client):
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_missing_fields_give_the_required_code_and_name_the_field(pharmacist_client, formulary):
+    error = _error(pharmacist_client.post("/api/v1/protocols/", {}, format="json"), 400)
+    assert error["code"] == "required"
+    assert {"code", "indication", "phases", "product"} <= set(error["fields"])
+    assert error["message"].startswith("code: This field is required.")

@@ -163,6 +163,8 @@ def test_nurse_dispenses_fefo_and_reads(nurse_client, stocked, cerulo):
         400,
     )
     assert error["fields"]["quantity"][0].startswith("Insufficient stock")
+    assert error["code"] == "insufficient_stock"  # the service's own code reaches the client
+    assert error["message"].startswith("quantity: Insufficient stock")
     stock = nurse_client.get("/api/v1/stock/").json()
     assert [(r["on_hand"], r["usable"]) for r in stock] == [(4, 4)]
 
