@@ -1,0 +1,85 @@
+"""A real SMTP server on loopback (aiosmtpd) whose answers a test can script."""
+
+import asyncio
+import socket
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Sink:
+    """Records what the server accepted, and how many connections it served.
+
+    `data_replies`: answers to give to DATA, in order (e.g. ["451 4.3.0 Try later"]); when
+    used up the server accepts. `refuse_rcpt`: addresses answered 550 at RCPT TO.
+    `delay_before` / `delay_after`: seconds to stall before / after taking the message — after
+    is the RFC 1047 window: the server holds the message but the client has no 250 yet.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.messages: list[EmailMessage] = []
+        self.connections = 0
+        self.data_replies: list[str] = []
+        self.refuse_rcpt: set[str] = set()
+        self.delay_before = 0.0
+        self.delay_after = 0.0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # One EHLO per client connection (no STARTTLS here); the controller's readiness probe
+        # connects without one, so it is not counted.
+        with self.lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse_rcpt:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            scripted = self.data_replies.pop(0) if self.data_replies else None
+        if scripted:
+            return scripted
+        if self.delay_before:
+            await asyncio.sleep(self.delay_before)
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+        if self.delay_after:
+            await asyncio.sleep(self.delay_after)
+        return "250 2.0.0 Queued"
+
+    def message_ids(self) -> Counter:
+        with self.lock:
+            return Counter(str(message["Message-ID"]).strip() for message in self.messages)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.messages)
+
+
+@contextmanager
+def smtp_sink():
+    """Start the server on a free loopback port; yields (sink, port)."""
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
