@@ -1,6 +1,7 @@
 """A real SMTP server on loopback (aiosmtpd) whose answers a test can script."""
 
 import asyncio
+import logging
 import socket
 import threading
 from collections import Counter
@@ -9,6 +10,9 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every SMTP line at INFO; the tests assert on what it received instead.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
@@ -30,6 +34,7 @@ class Sink:
         self.lock = threading.Lock()
         self.messages: list[EmailMessage] = []
         self.connections = 0
+        self.data_started = 0  # DATA commands answered by the default path, stored or not
         self.data_replies: list[str] = []
         self.refuse_rcpt: set[str] = set()
         self.delay_before = 0.0
@@ -54,6 +59,8 @@ class Sink:
             scripted = self.data_replies.pop(0) if self.data_replies else None
         if scripted:
             return scripted
+        with self.lock:
+            self.data_started += 1
         if self.delay_before:
             await asyncio.sleep(self.delay_before)
         message = message_from_bytes(envelope.content, policy=policy.default)
