@@ -39,15 +39,16 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-send the selected failed notifications", permissions=["change"])
     def resend_failed(self, request, queryset):
-        resent = 0
-        for notification in queryset.filter(status=NotificationStatus.FAILED):
+        resent, selected = 0, list(queryset)
+        failed = [n for n in selected if n.status == NotificationStatus.FAILED]
+        for notification in failed:
             try:
                 notification_resend(notification=notification, user=request.user)
             except ValidationError as error:
                 self.message_user(request, f"{notification}: {error.messages[0]}", messages.ERROR)
             else:
                 resent += 1
-        skipped = queryset.exclude(status=NotificationStatus.FAILED).count()
+        skipped = len(selected) - len(failed)
         self.message_user(request, f"Queued {resent} again; skipped {skipped} not failed.")
 
 

@@ -25,10 +25,13 @@ Exactly once, from the reader's view — what holds and where it stops
   a connection lost after the final "." cannot tell the client whether the message was taken).
 * What the tests prove (tests/notifications/test_worker.py, real Redis, real `celery worker`
   processes, aiosmtpd on loopback): a task sent through the broker delivers one e-mail; the same
-  task sent several times to two workers delivers each due e-mail once (raw count = unique
-  Message-IDs); a worker SIGKILLed mid-batch and restarted leaves every due e-mail delivered with
-  its Message-ID, every row `sent`, and at most one extra raw delivery — the one in flight.
-  They do not prove delivery beyond the first SMTP hop, nor that every client de-duplicates.
+  task sent four times to two workers delivers each due e-mail exactly once (raw count = unique
+  Message-IDs); a worker SIGKILLed mid-batch and restarted leaves every row `sent` and every
+  Message-ID delivered — once when the kill lands before the server stored the message in
+  flight, twice (same Message-ID, exactly one extra) when it lands after the server stored it
+  and before its 250 reached the worker. The kill is placed by watching the server, so both
+  cases run every time. Not proven: delivery beyond the first SMTP hop, or that every mail
+  client collapses duplicates by Message-ID.
 """
 
 from celery import shared_task
