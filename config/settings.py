@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "inventory",
+    "inventory.notifications",
     "courses",
 ]
 
@@ -206,7 +207,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Reminders are rows found by this scan, not ETA messages; a tick that finds nothing is cheap,
+    # and `expires` drops ticks that queued up behind a busy worker instead of piling them.
+    "notifications-send-due": {
+        "task": "notifications.send_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # --- E-mail --------------------------------------------------------------------------------------
 # EMAIL_HOST set → SMTP; otherwise messages are written as files to var/mail (the embedded demo).
@@ -225,6 +234,20 @@ else:
     )
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pharmacy@hospital.invalid")
+
+# --- Notifications (inventory.notifications) ----------------------------------------------------
+NOTIFICATION_BATCH_SIZE = int(os.environ.get("NOTIFICATION_BATCH_SIZE", "200"))  # per connection
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "6"))
+NOTIFICATION_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFICATION_RETRY_BASE_SECONDS", "60"))
+NOTIFICATION_RETRY_MAX_SECONDS = int(os.environ.get("NOTIFICATION_RETRY_MAX_SECONDS", "3600"))
+# A claimed batch belongs to its worker this long; a killed worker's rows are re-sent after it.
+NOTIFICATION_CLAIM_LEASE_SECONDS = int(os.environ.get("NOTIFICATION_CLAIM_LEASE_SECONDS", "300"))
+# One run stops claiming after this; it must end inside the task's soft time limit.
+NOTIFICATION_TIME_BUDGET_SECONDS = int(os.environ.get("NOTIFICATION_TIME_BUDGET_SECONDS", "150"))
+NOTIFICATION_TASK_SOFT_TIME_LIMIT = int(os.environ.get("NOTIFICATION_TASK_SOFT_TIME_LIMIT", "240"))
+NOTIFICATION_MESSAGE_ID_DOMAIN = os.environ.get(
+    "NOTIFICATION_MESSAGE_ID_DOMAIN", DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+)
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ class TokenView(ObtainAuthToken):
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("inventory.urls")),
+    path("", include("inventory.notifications.urls")),
     path("", include("courses.urls")),
 ]
 

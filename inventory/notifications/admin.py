@@ -1,0 +1,60 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from inventory.notifications.models import (
+    Notification,
+    NotificationPreference,
+    NotificationStatus,
+)
+from inventory.notifications.services import notification_resend
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read-only: rows are written by the alert scans and the sender, never by hand."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "subject",
+        "status",
+        "attempts",
+        "due_at",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "kind", "created_at"]
+    search_fields = ["key", "subject", "subject_id", "message_id"]
+    date_hierarchy = "created_at"
+    actions = ["resend_failed"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the audit trail of what the wards were told
+
+    @admin.action(description="Re-send the selected failed notifications", permissions=["change"])
+    def resend_failed(self, request, queryset):
+        resent, selected = 0, list(queryset)
+        failed = [n for n in selected if n.status == NotificationStatus.FAILED]
+        for notification in failed:
+            try:
+                notification_resend(notification=notification, user=request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{notification}: {error.messages[0]}", messages.ERROR)
+            else:
+                resent += 1
+        skipped = len(selected) - len(failed)
+        self.message_user(request, f"Queued {resent} again; skipped {skipped} not failed.")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "receive_digests", "updated_at"]
+    list_filter = ["receive_digests"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]

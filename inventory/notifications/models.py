@@ -1,0 +1,119 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class NotificationKind(models.TextChoices):
+    DOSE_REMINDER = "dose_reminder", "Dose reminder"
+    WARD_DIGEST = "ward_digest", "Ward morning digest"
+    DOSE_OVERDUE = "dose_overdue", "Dose overdue"
+    DOSE_MISSED_ESCALATION = "dose_missed_escalation", "Missed dose (escalated to pharmacy)"
+    EXPIRY_ALERT = "expiry_alert", "Expiry alert"
+    EXCURSION_ALERT = "excursion_alert", "Temperature excursion"
+    EXCURSION_REMINDER = "excursion_reminder", "Unresolved excursion reminder"
+    SHORTAGE_ALERT = "shortage_alert", "Stock shortage"
+    RECALL_ALERT = "recall_alert", "Lot recall"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending (claimed by a worker)"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Notification(models.Model):
+    """One e-mail that must reach its readers once: the row is the outbox and the audit trail.
+
+    The bodies are rendered when the alert is raised, not when it is sent, so that a retry sends
+    byte-for-byte the message the first attempt tried (the stable Message-ID then names one
+    content), the record shows what the ward was actually told, and sending never reads the
+    domain rows (a dose or lot changed or deleted later cannot break or alter the e-mail).
+
+    `next_attempt_at` is the due time while pending and the claim lease's end while sending: a
+    worker that dies mid-batch leaves rows `sending` that become due again when the lease ends.
+    """
+
+    kind = models.CharField(max_length=40, choices=NotificationKind.choices)
+    key = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text='Idempotency key, e.g. "dose_reminder:dose:123" or "expiry:lot:9:30d".',
+    )
+    subject_type = models.CharField(
+        max_length=40, help_text='What the alert is about, e.g. "dose", "lot", "ward".'
+    )
+    subject_id = models.CharField(max_length=64, blank=True)
+    threshold = models.CharField(
+        max_length=20, blank=True, help_text='Which threshold fired, e.g. "30d" or "2h".'
+    )
+    for_date = models.DateField(
+        null=True, blank=True, help_text="The day the alert concerns (digest day, expiry date)."
+    )
+    recipients = models.JSONField(default=list, help_text="E-mail addresses (To).")
+    subject = models.CharField(max_length=255)
+    template = models.CharField(max_length=100)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    message_id = models.CharField(max_length=255, help_text="Derived from the key.")
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    due_at = models.DateTimeField(help_text="When it was meant to go out.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The due scan: status IN (pending, sending) AND next_attempt_at <= now.
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due_scan"),
+            models.Index(fields=["created_at"], name="notification_created"),
+            models.Index(fields=["subject_type", "subject_id"], name="notification_subject"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(key=""), name="notification_key_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status=NotificationStatus.SENT, sent_at__isnull=False)
+                | ~Q(status=NotificationStatus.SENT),
+                name="notification_sent_has_sent_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING],
+                    next_attempt_at__isnull=False,
+                )
+                | ~Q(status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING]),
+                name="notification_open_has_next_attempt",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"
+
+
+class NotificationPreference(models.Model):
+    """A user's opt-outs. Only digests can be declined: alerts that need action always go out."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    receive_digests = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: digests {'on' if self.receive_digests else 'off'}"

@@ -1,0 +1,40 @@
+"""Reads for notifications: who receives what, and the list the API and admin show."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from config.roles import Role
+from inventory.notifications.models import Notification
+
+
+def _addresses(users: QuerySet, *, digest: bool) -> set[str]:
+    users = users.filter(is_active=True).exclude(email="")
+    if digest:
+        # Opt-out covers digests only; alerts that need action ignore it (callers pass digest=False).
+        users = users.exclude(notification_preference__receive_digests=False)
+    return set(users.values_list("email", flat=True))
+
+
+def role_recipients(role: str, *, digest: bool = False) -> list[str]:
+    """Addresses of active users holding `role` (a config.roles.Role), sorted."""
+    users = get_user_model().objects.filter(groups__name=Role(role).value)
+    return sorted(_addresses(users, digest=digest))
+
+
+def ward_recipients(ward, *, role: str | None = Role.NURSE, digest: bool = False) -> list[str]:
+    """The ward's mailbox plus its members holding `role` (None: every member), sorted.
+
+    The ward mailbox is a shared inbox, not a person, so it has no opt-out.
+    """
+    users = get_user_model().objects.filter(wards=ward)
+    if role is not None:
+        users = users.filter(groups__name=Role(role).value)
+    addresses = _addresses(users, digest=digest)
+    if ward.email:
+        addresses.add(ward.email)
+    return sorted(addresses)
+
+
+def notification_list(*, filters: Q | None = None) -> QuerySet[Notification]:
+    queryset = Notification.objects.defer("body_text", "body_html").order_by("-created_at", "-id")
+    return queryset.filter(filters) if filters is not None else queryset

@@ -1,0 +1,446 @@
+"""Writes for notifications: enqueue (idempotent by key), the batch sender, re-send.
+
+Domain alerts select their rows, render nothing themselves and call `notification_enqueue`
+(or `notifications_enqueue_many`) inside their own transaction; the beat task
+`notifications.send_due` delivers. See `inventory.notifications.tasks` for the exactly-once
+reasoning.
+"""
+
+import hashlib
+import logging
+import random
+import smtplib
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from inventory.notifications.models import Notification, NotificationStatus
+
+logger = logging.getLogger(__name__)
+
+OPEN_STATUSES = (NotificationStatus.PENDING, NotificationStatus.SENDING)
+
+
+# --- Enqueue ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationDraft:
+    """Everything `notification_enqueue` takes, for enqueueing many in one statement."""
+
+    kind: str
+    key: str
+    recipients: Iterable[str]
+    subject: str
+    template: str
+    context: dict
+    subject_type: str
+    subject_id: str | int = ""
+    due_at: datetime | None = None
+    threshold: str = ""
+    for_date: date | None = None
+
+
+def notification_message_id(key: str) -> str:
+    """A Message-ID that is a pure function of the key, so every retry carries the same one.
+
+    Hashed because a key holds characters (":") that a Message-ID's dot-atom may not.
+    """
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<notification.{digest}@{settings.NOTIFICATION_MESSAGE_ID_DOMAIN}>"
+
+
+def _clean_recipients(recipients: Iterable[str]) -> list[str]:
+    # Sorted and de-duplicated: one mailbox reached through two roles gets one copy.
+    return sorted({address.strip() for address in recipients if address and address.strip()})
+
+
+def _build(draft: NotificationDraft, *, now: datetime) -> Notification:
+    if not draft.key or len(draft.key) > 200:
+        raise ValidationError({"key": "A key of 1 to 200 characters is required."})
+    recipients = _clean_recipients(draft.recipients)
+    context = {**draft.context, "subject": draft.subject}
+    due_at = draft.due_at or now
+    notification = Notification(
+        kind=draft.kind,
+        key=draft.key,
+        subject_type=draft.subject_type,
+        subject_id=str(draft.subject_id),
+        threshold=draft.threshold,
+        for_date=draft.for_date,
+        recipients=recipients,
+        # A newline in a subject would be a header injection; Django refuses to send it.
+        subject=" ".join(draft.subject.split())[:255],
+        template=draft.template,
+        body_text=render_to_string(f"notifications/email/{draft.template}.txt", context),
+        body_html=render_to_string(f"notifications/email/{draft.template}.html", context),
+        message_id=notification_message_id(draft.key),
+        due_at=due_at,
+        next_attempt_at=due_at,
+        created_at=now,
+    )
+    if not recipients:
+        # Kept as a visible failure, not an exception: an alert nobody can receive must show up
+        # in the admin and API instead of vanishing in a task log.
+        notification.status = NotificationStatus.FAILED
+        notification.next_attempt_at = None
+        notification.last_error = "No recipients: nobody holds the role or the ward has no mailbox."
+    return notification
+
+
+def notification_enqueue(
+    *,
+    kind: str,
+    key: str,
+    recipients: Iterable[str],
+    subject: str,
+    template: str,
+    context: dict,
+    subject_type: str,
+    subject_id: str | int = "",
+    due_at: datetime | None = None,
+    threshold: str = "",
+    for_date: date | None = None,
+) -> tuple[Notification, bool]:
+    """Store one notification unless one with this key exists; returns (row, created).
+
+    `template` names `notifications/email/<template>.txt` and `.html`, rendered now with
+    `context`. `due_at` (default now) is when it should go out; the sender picks it up then.
+    Idempotent under concurrency: the unique key decides, inside a savepoint, so two callers
+    racing on one key get one row (the loser waits for the winner's commit, then reads it).
+    """
+    draft = NotificationDraft(**locals())  # exactly the keyword arguments above
+    notification = _build(draft, now=timezone.now())
+    try:
+        with transaction.atomic():
+            notification.save(force_insert=True)
+        return notification, True
+    except IntegrityError:
+        existing = Notification.objects.filter(key=key).first()
+        if existing is None:  # another constraint failed, not the key's: a real error
+            raise
+        return existing, False
+
+
+def notifications_enqueue_many(*, drafts: Iterable[NotificationDraft]) -> int:
+    """Store many notifications in few statements; keys already present are skipped.
+
+    For scans that raise thousands at once (dose reminders). Uses INSERT … ON CONFLICT DO
+    NOTHING, so it is as idempotent as `notification_enqueue`. Returns how many keys were new
+    when it looked; under a concurrent run that number is approximate, the rows are not.
+    """
+    now = timezone.now()
+    rows = [_build(draft, now=now) for draft in drafts]
+    if not rows:
+        return 0
+    keys = [row.key for row in rows]
+    before = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(set(keys) - before)
+
+
+def notifications_send_after_commit() -> None:
+    """Ask a worker to run the sender as soon as the current transaction commits.
+
+    For alerts that must not wait for the next beat tick (excursions). Nothing is queued if the
+    transaction rolls back, so a worker never looks for a row that does not exist.
+    """
+    from inventory.notifications.tasks import send_due
+
+    transaction.on_commit(send_due.delay)
+
+
+# --- Sending ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SendStats:
+    batches: int = 0
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+    lost_claims: int = 0
+    stopped: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    temporary: bool
+    connection_lost: bool
+    error: str
+
+
+def _classify(exc: Exception) -> _Outcome:
+    """Temporary (4xx, connection trouble) is retried; permanent (5xx) is not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        error = "; ".join(
+            f"{address}: {code} {_text(message)}"
+            for address, (code, message) in exc.recipients.items()
+        )
+        # Retry while any recipient was only deferred; the 5xx ones fail again and the row
+        # ends failed after the last attempt.
+        return _Outcome(
+            any(400 <= code < 500 for code in codes), False, f"Recipients refused: {error}"
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+        error = f"{code} {_text(exc.smtp_error)}"
+        # 421: the server is closing the channel.
+        return _Outcome(not 500 <= code < 600, code == 421, error)
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+        # OSError covers refused connections, resets and timeouts (TimeoutError, socket.timeout).
+        return _Outcome(True, True, f"{type(exc).__name__}: {exc}")
+    return _Outcome(False, False, f"{type(exc).__name__}: {exc}")
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter, so a server coming back is not hit by every row at once."""
+    ceiling = min(
+        settings.NOTIFICATION_RETRY_MAX_SECONDS,
+        settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+    )
+    return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+def _due(now: datetime):
+    return Notification.objects.filter(status__in=OPEN_STATUSES, next_attempt_at__lte=now)
+
+
+def _claim(*, now: datetime, batch_size: int, lease: timedelta, max_attempts: int):
+    """Take up to batch_size due rows for this worker alone; returns (token, rows)."""
+    token = uuid.uuid4()
+    with transaction.atomic():
+        # SKIP LOCKED (PostgreSQL): concurrent workers take disjoint batches without waiting.
+        # SQLite ignores it; its IMMEDIATE transactions serialise claims instead.
+        ids = list(
+            _due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            return token, []
+        # Rows whose lease ran out max_attempts times killed their workers each time: stop.
+        _due(now).filter(pk__in=ids, attempts__gte=max_attempts).update(
+            status=NotificationStatus.FAILED,
+            next_attempt_at=None,
+            claim_token=None,
+            last_error="Gave up: the worker sending it was lost on every attempt.",
+        )
+        # The due condition is repeated so the update is right even where no row lock was held.
+        _due(now).filter(pk__in=ids, attempts__lt=max_attempts).update(
+            status=NotificationStatus.SENDING,
+            claim_token=token,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + lease,
+        )
+    rows = list(
+        Notification.objects.filter(claim_token=token)
+        .only(
+            "id", "key", "recipients", "subject", "body_text", "body_html", "message_id", "attempts"
+        )
+        .order_by("next_attempt_at", "id")
+    )
+    return token, rows
+
+
+def _email(row: Notification, connection) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=row.recipients,
+        connection=connection,
+        headers={
+            "Message-ID": row.message_id,
+            "X-Notification-Key": row.key,
+            # RFC 3834: out-of-office robots must not answer a machine.
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(row.body_html, "text/html")
+    return message
+
+
+def _mine(row: Notification, token: uuid.UUID):
+    return Notification.objects.filter(pk=row.pk, claim_token=token)
+
+
+def _mark_sent(row, token) -> bool:
+    return bool(
+        _mine(row, token).update(
+            status=NotificationStatus.SENT,
+            sent_at=timezone.now(),
+            next_attempt_at=None,
+            claim_token=None,
+            last_error="",
+        )
+    )
+
+
+def _mark_error(row, token, outcome: _Outcome, *, now: datetime, max_attempts: int) -> str:
+    if outcome.temporary and row.attempts < max_attempts:
+        status, next_attempt_at = NotificationStatus.PENDING, now + _retry_delay(row.attempts)
+    else:
+        status, next_attempt_at = NotificationStatus.FAILED, None
+    updated = _mine(row, token).update(
+        status=status,
+        next_attempt_at=next_attempt_at,
+        claim_token=None,
+        last_error=outcome.error[:2000],
+    )
+    return status if updated else ""
+
+
+def _release(rows, token, *, at: datetime) -> int:
+    """Give untried rows back without counting an attempt."""
+    return Notification.objects.filter(pk__in=[row.pk for row in rows], claim_token=token).update(
+        status=NotificationStatus.PENDING,
+        next_attempt_at=at,
+        claim_token=None,
+        attempts=F("attempts") - 1,
+    )
+
+
+def _close(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # a dead connection cannot be closed politely; it is gone either way
+        logger.debug("closing the SMTP connection failed", exc_info=True)
+
+
+def _send_batch(rows, token, *, now, stats: SendStats, lease: timedelta, max_attempts: int) -> bool:
+    """Send one claimed batch over one SMTP connection. False: stop the run (server down)."""
+    # Stop before the lease ends so another worker never re-sends a row this one still holds.
+    lease_deadline = time.monotonic() + lease.total_seconds() * 0.8
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except Exception as exc:
+        outcome = _classify(exc)
+        stats.errors.append(f"connect: {outcome.error}")
+        for row in rows:
+            _count(stats, _mark_error(row, token, outcome, now=now, max_attempts=max_attempts))
+        return False
+    try:
+        for index, row in enumerate(rows):
+            if time.monotonic() > lease_deadline:
+                stats.released += _release(rows[index:], token, at=now)
+                return True  # the next claim takes them up under a fresh lease
+            try:
+                connection.send_messages([_email(row, connection)])
+            except Exception as exc:
+                outcome = _classify(exc)
+                _count(stats, _mark_error(row, token, outcome, now=now, max_attempts=max_attempts))
+                if outcome.connection_lost:
+                    stats.errors.append(outcome.error)
+                    retry_at = now + _retry_delay(1)
+                    stats.released += _release(rows[index + 1 :], token, at=retry_at)
+                    return False
+                continue
+            # Its own short transaction (autocommit), right after the server said 250.
+            if _mark_sent(row, token):
+                stats.sent += 1
+            else:
+                stats.lost_claims += 1
+        return True
+    finally:
+        _close(connection)
+
+
+def _count(stats: SendStats, status: str) -> None:
+    if status == NotificationStatus.PENDING:
+        stats.retried += 1
+    elif status == NotificationStatus.FAILED:
+        stats.failed += 1
+    else:
+        stats.lost_claims += 1
+
+
+def notifications_send_due(
+    *,
+    now: datetime,
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    time_budget_seconds: float | None = None,
+) -> SendStats:
+    """Send every notification due at `now`, batch by batch, one SMTP connection per batch.
+
+    Safe to run in many workers at once: each batch is claimed under a lease
+    (NOTIFICATION_CLAIM_LEASE_SECONDS) and each row is marked sent in its own commit right
+    after the server accepts it. Stops after `time_budget_seconds` so the task ends well inside
+    its time limit; the next beat tick carries on.
+    """
+    batch_size = batch_size or settings.NOTIFICATION_BATCH_SIZE
+    budget = time_budget_seconds or settings.NOTIFICATION_TIME_BUDGET_SECONDS
+    lease = timedelta(seconds=settings.NOTIFICATION_CLAIM_LEASE_SECONDS)
+    max_attempts = settings.NOTIFICATION_MAX_ATTEMPTS
+    started = time.monotonic()
+    stats = SendStats()
+    while max_batches is None or stats.batches < max_batches:
+        if time.monotonic() - started > budget:
+            stats.stopped = "time budget"
+            break
+        token, rows = _claim(now=now, batch_size=batch_size, lease=lease, max_attempts=max_attempts)
+        if not rows:
+            break
+        stats.batches += 1
+        stats.claimed += len(rows)
+        if not _send_batch(
+            rows, token, now=now, stats=stats, lease=lease, max_attempts=max_attempts
+        ):
+            stats.stopped = stats.stopped or "smtp"
+            break
+    if stats.claimed:
+        logger.info("notifications sent: %s", stats.as_dict())
+    return stats
+
+
+# --- Re-send ---------------------------------------------------------------------------------
+
+
+def notification_resend(*, notification: Notification, user) -> Notification:
+    """Put a failed notification back in the queue (same key, same Message-ID) and kick a worker."""
+    with transaction.atomic():
+        locked = Notification.objects.select_for_update().get(pk=notification.pk)
+        if locked.status != NotificationStatus.FAILED:
+            raise ValidationError(
+                {
+                    "status": f"Only failed notifications can be re-sent; this one is {locked.status}."
+                }
+            )
+        if not locked.recipients:
+            raise ValidationError({"recipients": "This notification has no recipients."})
+        now = timezone.now()
+        Notification.objects.filter(pk=locked.pk).update(
+            status=NotificationStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            resent_by=user,
+            resent_at=now,
+        )
+        notifications_send_after_commit()
+    locked.refresh_from_db()
+    return locked

@@ -1,0 +1,8 @@
+from rest_framework.routers import SimpleRouter
+
+from inventory.notifications import api
+
+router = SimpleRouter()
+router.register("notifications", api.NotificationViewSet, basename="notification")
+
+urlpatterns = router.urls
