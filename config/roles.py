@@ -35,7 +35,7 @@ def has_role(user, *roles: str) -> bool:
 
 # Model permissions each role gets in the admin. Computed from the installed models each time,
 # so running `load_formulary` after adding a model grants it too.
-_ROLE_APPS = ("inventory", "courses")
+_ROLE_APPS = ("inventory", "courses", "notifications")
 _PHYSICIAN_WRITES = {"patient", "patientweight", "course"}
 
 

@@ -180,7 +180,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"DoseUnitEnum": "courses.models.DoseUnit"},
+    # One schema name per choice set (several models have a `kind` or a `status`).
+    "ENUM_NAME_OVERRIDES": {
+        "DoseUnitEnum": "courses.models.DoseUnit",
+        "CourseStatusEnum": "courses.models.CourseStatus",
+        "DoseStatusEnum": "courses.models.DoseStatus",
+        "LotStatusEnum": "inventory.models.LotStatus",
+        "LocationKindEnum": "inventory.models.LocationKind",
+        "MovementKindEnum": "inventory.models.MovementKind",
+        "NotificationKindEnum": "inventory.notifications.models.NotificationKind",
+        "NotificationStatusEnum": "inventory.notifications.models.NotificationStatus",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------------
