@@ -20,6 +20,8 @@ def _need(available: bool, what: str):
 @pytest.fixture
 def postgres():
     """Use in tests that need PostgreSQL (row locks, real concurrency)."""
+    if os.environ.get("TEST_DB") == "sqlite":
+        pytest.skip("this run is the SQLite pass (TEST_DB=sqlite); it runs on PostgreSQL")
     _need(settings.TEST_ON_POSTGRES, "PostgreSQL (DATABASE_URL or 127.0.0.1:5432/test)")
 
 
