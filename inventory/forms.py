@@ -111,6 +111,13 @@ class DestroyForm(ReasonForm):
         self.fields["location"].queryset = _holding(lot)
 
 
+def _preselect_location(form: forms.Form, lot: Lot) -> None:
+    """Most lots sit in one fridge: preselect it (from the lot page's prefetched levels)."""
+    held = getattr(lot, "stocked_levels", [])
+    if len(held) == 1:
+        form.fields["location"].initial = held[0].location_id
+
+
 def _holding(lot: Lot):
     return StorageLocation.objects.filter(levels__lot=lot, levels__on_hand__gt=0).order_by("name")
 
@@ -124,10 +131,7 @@ class _LotStockForm(forms.Form):
     def __init__(self, *args, lot: Lot, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = self.location_choices(lot)
-        # Most lots sit in one fridge: preselect it (from the page's prefetched levels).
-        held = getattr(lot, "stocked_levels", [])
-        if len(held) == 1:
-            self.fields["location"].initial = held[0].location_id
+        _preselect_location(self, lot)
 
     def location_choices(self, lot: Lot):
         return _holding(lot)
@@ -178,6 +182,7 @@ class AdjustForm(forms.Form):
     def __init__(self, *args, lot: Lot, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = _locations()
+        _preselect_location(self, lot)
 
     def clean_quantity_delta(self):
         value = self.cleaned_data["quantity_delta"]

@@ -144,6 +144,7 @@ class LotAction:
     """One form of the lot page: who may send it, which form, which service call."""
 
     label: str
+    done: str  # the success message
     roles: frozenset
     form_class: type
     run: object  # (lot, data, user, on) -> movements
@@ -201,16 +202,23 @@ def _at_location(service, **renames):
 AVAILABLE = frozenset({LotStatus.AVAILABLE})
 LOT_ACTIONS = {
     "dispense": LotAction(
-        "Dispense", AT_THE_BEDSIDE, forms.DispenseForm, _dispense, statuses=AVAILABLE
+        "Dispense",
+        "Vials dispensed",
+        AT_THE_BEDSIDE,
+        forms.DispenseForm,
+        _dispense,
+        statuses=AVAILABLE,
     ),
     "return": LotAction(
         "Return unused vials",
+        "Vials returned to stock",
         AT_THE_BEDSIDE,
         forms.ReturnForm,
         _at_location(services.stock_return, location="location_id"),
     ),
     "waste": LotAction(
         "Record waste",
+        "Waste recorded",
         AT_THE_BEDSIDE,
         forms.WasteForm,
         _at_location(services.stock_waste, location="location_id"),
@@ -218,6 +226,7 @@ LOT_ACTIONS = {
     ),
     "transfer": LotAction(
         "Transfer",
+        "Vials transferred",
         PHARMACY,
         forms.TransferForm,
         _at_location(
@@ -226,6 +235,7 @@ LOT_ACTIONS = {
     ),
     "adjust": LotAction(
         "Adjust the count",
+        "Count adjusted",
         PHARMACY,
         forms.AdjustForm,
         _at_location(services.stock_adjust, location="location_id"),
@@ -233,6 +243,7 @@ LOT_ACTIONS = {
     ),
     "quarantine": LotAction(
         "Quarantine",
+        "Lot quarantined",
         PHARMACY,
         forms.ReasonForm,
         _status_call(services.lot_quarantine),
@@ -241,6 +252,7 @@ LOT_ACTIONS = {
     ),
     "release": LotAction(
         "Release from quarantine",
+        "Lot released for use",
         PHARMACY,
         forms.ReasonForm,
         _status_call(services.lot_release),
@@ -249,6 +261,7 @@ LOT_ACTIONS = {
     ),
     "recall": LotAction(
         "Recall",
+        "Lot recalled",
         PHARMACY,
         forms.ReasonForm,
         _status_call(services.lot_recall),
@@ -258,6 +271,7 @@ LOT_ACTIONS = {
     ),
     "destroy": LotAction(
         "Destroy",
+        "Vials destroyed",
         PHARMACY,
         forms.DestroyForm,
         _destroy,
@@ -310,7 +324,7 @@ def lot_detail(request, pk: int):
             except ValidationError as exc:
                 forms.service_errors_to_form(bound_form, exc, getattr(action.run, "field_map", {}))
             else:
-                messages.success(request, f"{action.label}: done for lot {lot.lot_number}.")
+                messages.success(request, f"{action.done}: lot {lot.lot_number}.")
                 return redirect("stock-lot", pk=lot.pk)
     lot_forms = _lot_forms(request, lot, bound_op, bound_form)
     ledger = Paginator(selectors.lot_ledger(lot_id=lot.pk), PAGE_SIZE).get_page(
