@@ -2,11 +2,27 @@
 
 import datetime
 from collections import defaultdict
+from decimal import Decimal
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 
 from inventory.demand import demand_lines
 from inventory.fefo import Candidate, fefo_take
+from inventory.gs1 import gs1_parse
 from inventory.models import (
     Excursion,
     Lot,
@@ -242,3 +258,195 @@ def stock_forecast(*, start: datetime.date, days: int) -> dict:
             }
         )
     return {"start": start, "end": end, "presentations": report}
+
+
+# --- Dashboard pages (stock, lots, cold chain) -----------------------------------------------
+
+
+def _level_filters(*, product_id=None, presentation_id=None, location_id=None, ward_id=None) -> Q:
+    filters = Q(on_hand__gt=0)
+    if product_id is not None:
+        filters &= Q(lot__presentation__product_id=product_id)
+    if presentation_id is not None:
+        filters &= Q(lot__presentation_id=presentation_id)
+    if location_id is not None:
+        filters &= Q(location_id=location_id)
+    if ward_id is not None:
+        filters &= Q(location__ward_id=ward_id)
+    return filters
+
+
+def stock_overview(*, on: datetime.date, expiring_days: int = 30, **filters) -> list[dict]:
+    """Per presentation and location: on-hand, reserved, usable on `on`, and vials of lots that
+    expire within `expiring_days` (still on hand, whatever their status). Three queries."""
+    soon = on + datetime.timedelta(days=expiring_days)
+    rows = list(
+        StockLevel.objects.filter(_level_filters(**filters))
+        .values("lot__presentation_id", "location_id")
+        .annotate(
+            on_hand_total=Sum("on_hand"),
+            reserved_total=Sum("reserved"),
+            usable_total=Sum(
+                Case(
+                    When(usable_q(on), then=F("on_hand") - F("reserved")),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            ),
+            expiring_total=Sum(
+                Case(
+                    When(lot__expiry_date__lte=soon, then=F("on_hand")),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            ),
+        )
+    )
+    presentations = Presentation.objects.select_related("product").in_bulk(
+        {row["lot__presentation_id"] for row in rows}
+    )
+    locations = StorageLocation.objects.select_related("ward").in_bulk(
+        {row["location_id"] for row in rows}
+    )
+    report = [
+        {
+            "presentation": presentations[row["lot__presentation_id"]],
+            "location": locations[row["location_id"]],
+            "on_hand": row["on_hand_total"],
+            "reserved": row["reserved_total"],
+            "usable": row["usable_total"],
+            "expiring_soon": row["expiring_total"],
+        }
+        for row in rows
+    ]
+    return sorted(report, key=lambda r: (str(r["presentation"]), r["location"].name))
+
+
+def stock_levels(**filters) -> QuerySet[StockLevel]:
+    """Lots on hand per location, earliest expiry first, for the stock page's lot list."""
+    return (
+        StockLevel.objects.filter(_level_filters(**filters))
+        .select_related("lot__presentation__product", "location__ward")
+        .order_by("lot__expiry_date", "lot__lot_number", "location__name")
+    )
+
+
+def lot_detail(*, lot_id: int) -> Lot:
+    """A lot with its stock per location and the excursions that held it (raises DoesNotExist)."""
+    return (
+        Lot.objects.select_related("presentation__product")
+        .prefetch_related(
+            Prefetch(
+                "levels",
+                queryset=StockLevel.objects.filter(on_hand__gt=0)
+                .select_related("location__ward")
+                .order_by("location__name"),
+                to_attr="stocked_levels",
+            ),
+            Prefetch(
+                "excursions",
+                queryset=Excursion.objects.select_related("location").order_by("-started_at"),
+                to_attr="excursion_list",
+            ),
+        )
+        .get(pk=lot_id)
+    )
+
+
+def lot_ledger(*, lot_id: int) -> QuerySet[StockMovement]:
+    return movements_list().filter(lot_id=lot_id)
+
+
+def stored_limits(location_ids=None) -> dict[int, tuple]:
+    """Per location, the strictest storage range of the products on hand there: (min, max, names).
+
+    `min` is None when no stored product's label sets a lower limit. One query.
+    """
+    levels = StockLevel.objects.filter(on_hand__gt=0)
+    if location_ids is not None:
+        levels = levels.filter(location_id__in=location_ids)
+    products = defaultdict(dict)
+    for row in levels.values(
+        "location_id",
+        "lot__presentation__product__name",
+        "lot__presentation__product__storage_min_c",
+        "lot__presentation__product__storage_max_c",
+    ).distinct():
+        products[row["location_id"]][row["lot__presentation__product__name"]] = (
+            row["lot__presentation__product__storage_min_c"],
+            row["lot__presentation__product__storage_max_c"],
+        )
+    limits = {}
+    for location_id, ranges in products.items():
+        minimums = [low for low, _ in ranges.values() if low is not None]
+        limits[location_id] = (
+            max(minimums) if minimums else None,
+            min(high for _, high in ranges.values()),
+            sorted(ranges),
+        )
+    return limits
+
+
+def cold_chain_locations() -> QuerySet[StorageLocation]:
+    """Active locations with their latest reading and whether an excursion is running now."""
+    latest = TemperatureReading.objects.filter(location=OuterRef("pk")).order_by("-taken_at")
+    return (
+        StorageLocation.objects.filter(active=True)
+        .select_related("ward")
+        .annotate(
+            last_reading_at=Subquery(latest.values("taken_at")[:1]),
+            last_reading_c=Subquery(latest.values("temperature_c")[:1]),
+            out_of_range=Exists(
+                Excursion.objects.filter(location=OuterRef("pk"), ended_at__isnull=True)
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def reading_points(
+    *, location_id: int, start: datetime.datetime, end: datetime.datetime
+) -> list[tuple[datetime.datetime, Decimal]]:
+    """(taken_at, °C) of a location within [start, end], oldest first, as plain tuples."""
+    return list(
+        TemperatureReading.objects.filter(
+            location_id=location_id, taken_at__gte=start, taken_at__lte=end
+        )
+        .order_by("taken_at")
+        .values_list("taken_at", "temperature_c")
+    )
+
+
+def excursions_between(
+    *, location_id: int, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet[Excursion]:
+    """Excursions of a location overlapping [start, end] (a running one counts up to now)."""
+    return Excursion.objects.filter(location_id=location_id, started_at__lte=end).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=start)
+    )
+
+
+def excursions_for_review(*, resolved_limit: int = 20) -> tuple[list, list]:
+    """Unresolved excursions (oldest first) and the latest resolved ones, with their lots."""
+    base = Excursion.objects.select_related("location", "resolved_by").prefetch_related(
+        Prefetch("lots", queryset=Lot.objects.select_related("presentation__product"))
+    )
+    pending = list(base.filter(resolved_at__isnull=True).order_by("started_at", "id"))
+    resolved = list(
+        base.filter(resolved_at__isnull=False).order_by("-resolved_at")[:resolved_limit]
+    )
+    return pending, resolved
+
+
+def gs1_preview(gs1: str) -> dict | None:
+    """What a scan says (GTIN, presentation, lot, dates) and what is on record, or None when
+    the code does not parse. For showing the scan next to a refusal; writes nothing."""
+    try:
+        pack = gs1_parse(gs1)
+    except ValidationError:
+        return None
+    presentation = Presentation.objects.select_related("product").filter(gtin=pack.gtin).first()
+    known = None
+    if presentation is not None:
+        known = Lot.objects.filter(presentation=presentation, lot_number=pack.lot_number).first()
+    return {"pack": pack, "presentation": presentation, "known_lot": known}

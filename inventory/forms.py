@@ -1,0 +1,253 @@
+"""Forms of the stock and cold-chain pages. They parse input; the services decide."""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from inventory.models import (
+    ExcursionResolution,
+    Lot,
+    Presentation,
+    Product,
+    StorageLocation,
+    Ward,
+)
+
+REASON_WIDGET = forms.TextInput(attrs={"placeholder": "Why (kept in the ledger)"})
+
+
+def _locations():
+    return StorageLocation.objects.filter(active=True).order_by("name")
+
+
+def service_errors_to_form(form: forms.Form, exc: ValidationError, field_map=None) -> None:
+    """Show a service's refusal in place: on the field it names, else above the form.
+
+    Services name fields by their keyword (`location_id`); the forms by the thing (`location`).
+    """
+    field_map = field_map or {}
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    for name, messages in errors.items():
+        target = field_map.get(name, name)
+        if target and target not in form.fields and target.endswith("_id"):
+            target = target[: -len("_id")]
+        form.add_error(target if target in form.fields else None, messages)
+
+
+class StockFilterForm(forms.Form):
+    product = forms.ModelChoiceField(
+        Product.objects.order_by("name"), required=False, empty_label="All products"
+    )
+    location = forms.ModelChoiceField(
+        StorageLocation.objects.order_by("name"), required=False, empty_label="All locations"
+    )
+    ward = forms.ModelChoiceField(
+        Ward.objects.order_by("name"), required=False, empty_label="All wards"
+    )
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            f"{name}_id": data[name].pk
+            for name in ("product", "location", "ward")
+            if data.get(name)
+        }
+
+
+class ScanReceiveForm(forms.Form):
+    """Receive from a scanned pack: the scanner types the code and presses Enter."""
+
+    gs1 = forms.CharField(
+        label="Scan the pack's GS1 code",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "data-scan-autofocus": "",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "placeholder": "(01)…(17)…(10)…",
+            }
+        ),
+        help_text="DataMatrix / GS1-128 scan, or its printed text with (01)(17)(10).",
+    )
+    quantity = forms.IntegerField(label="Vials", min_value=1, max_value=100000)
+    location = forms.ModelChoiceField(_locations(), label="Into")
+    reference = forms.CharField(
+        required=False, max_length=100, label="Delivery note / order (optional)"
+    )
+
+
+class ManualReceiveForm(forms.Form):
+    """Receive when there is nothing to scan (damaged label): the fields typed in."""
+
+    presentation = forms.ModelChoiceField(Presentation.objects.select_related("product"))
+    lot_number = forms.CharField(max_length=20)
+    expiry_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    manufacture_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    quantity = forms.IntegerField(label="Vials", min_value=1, max_value=100000)
+    location = forms.ModelChoiceField(_locations(), label="Into")
+    reference = forms.CharField(
+        required=False, max_length=100, label="Delivery note / order (optional)"
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=REASON_WIDGET)
+
+
+class DestroyForm(ReasonForm):
+    location = forms.ModelChoiceField(
+        StorageLocation.objects.none(),
+        required=False,
+        empty_label="Everywhere",
+        help_text="Destroy the vials at one location only, or all of them.",
+    )
+
+    def __init__(self, *args, lot: Lot, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = _holding(lot)
+
+
+def _preselect_location(form: forms.Form, lot: Lot) -> None:
+    """Most lots sit in one fridge: preselect it (from the lot page's prefetched levels)."""
+    held = getattr(lot, "stocked_levels", [])
+    if len(held) == 1:
+        form.fields["location"].initial = held[0].location_id
+
+
+def _holding(lot: Lot):
+    return StorageLocation.objects.filter(levels__lot=lot, levels__on_hand__gt=0).order_by("name")
+
+
+class _LotStockForm(forms.Form):
+    """A stock form on a lot page: `location` offers the places holding the lot."""
+
+    location = forms.ModelChoiceField(StorageLocation.objects.none(), label="At")
+    quantity = forms.IntegerField(label="Vials", min_value=1, max_value=100000)
+
+    def __init__(self, *args, lot: Lot, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = self.location_choices(lot)
+        _preselect_location(self, lot)
+
+    def location_choices(self, lot: Lot):
+        return _holding(lot)
+
+
+class DispenseForm(_LotStockForm):
+    recipient = forms.CharField(
+        max_length=200, required=False, help_text="Patient / ward the vials go to."
+    )
+    reference = forms.CharField(max_length=100, required=False, help_text="e.g. dose:123")
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class WasteForm(_LotStockForm):
+    reason = forms.CharField(max_length=500, widget=REASON_WIDGET)
+
+
+class ReturnForm(_LotStockForm):
+    reference = forms.CharField(
+        max_length=100, required=False, help_text="The dispense's reference (e.g. dose:123)."
+    )
+    reason = forms.CharField(max_length=500, required=False)
+
+    def location_choices(self, lot: Lot):
+        return _locations()
+
+
+class TransferForm(_LotStockForm):
+    to_location = forms.ModelChoiceField(StorageLocation.objects.none(), label="To")
+    reason = forms.CharField(max_length=500, required=False)
+
+    field_order = ["location", "to_location", "quantity", "reason"]
+
+    def __init__(self, *args, lot: Lot, **kwargs):
+        super().__init__(*args, lot=lot, **kwargs)
+        self.fields["location"].label = "From"
+        self.fields["to_location"].queryset = _locations()
+
+
+class AdjustForm(forms.Form):
+    location = forms.ModelChoiceField(StorageLocation.objects.none(), label="At")
+    quantity_delta = forms.IntegerField(
+        label="Change (vials)",
+        help_text="Negative to take off the count, positive to add (e.g. after a stock take).",
+    )
+    reason = forms.CharField(max_length=500, widget=REASON_WIDGET)
+
+    def __init__(self, *args, lot: Lot, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = _locations()
+        _preselect_location(self, lot)
+
+    def clean_quantity_delta(self):
+        value = self.cleaned_data["quantity_delta"]
+        if value == 0:
+            raise ValidationError("A non-zero number of vials.")
+        return value
+
+
+class ForecastForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=120, initial=14, label="Next days")
+
+
+class ChartForm(forms.Form):
+    """Which location and period the temperature chart shows (custom: local from–to)."""
+
+    PERIODS = {"24h": datetime.timedelta(hours=24), "7d": datetime.timedelta(days=7)}
+    MAX_SPAN = datetime.timedelta(days=92)
+
+    location = forms.ModelChoiceField(StorageLocation.objects.none(), required=False)
+    period = forms.ChoiceField(
+        choices=[("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("custom", "From – to")],
+        required=False,
+        initial="24h",
+    )
+    start = forms.DateTimeField(
+        required=False,
+        label="From",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    end = forms.DateTimeField(
+        required=False,
+        label="To",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(self, *args, locations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if start is None:
+                self.add_error("start", "Give the start of the period.")
+            if end is None:
+                self.add_error("end", "Give the end of the period.")
+            if start and end and end <= start:
+                self.add_error("end", "The end must come after the start.")
+            elif start and end and end - start > self.MAX_SPAN:
+                self.add_error("end", "At most 92 days at a time.")
+        return data
+
+    def window(self, now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("period") == "custom":
+            return data["start"], data["end"]
+        span = self.PERIODS.get(data.get("period") or "24h")
+        return now - span, now
+
+
+class ExcursionResolveForm(forms.Form):
+    resolution = forms.ChoiceField(
+        choices=ExcursionResolution.choices,
+        widget=forms.RadioSelect,
+        help_text="Release returns the lots to use; discard destroys the vials at this location.",
+    )
+    reason = forms.CharField(max_length=500, widget=REASON_WIDGET)

@@ -1,0 +1,1 @@
+"""Dashboard pages of the inventory: stock, lots, receiving, forecast, cold chain."""

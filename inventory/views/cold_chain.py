@@ -1,0 +1,152 @@
+"""Cold chain: each location's temperature chart and the review of excursions."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from inventory import charts, forms, selectors, services
+from inventory.models import Excursion, StorageLocation
+from inventory.views.access import PHARMACY, may, page
+
+
+def _range_label(low, high) -> str:
+    return f"≤ {high} °C" if low is None else f"{low}–{high} °C"
+
+
+def _chart(location: StorageLocation, limits, start, end, now) -> dict:
+    points = selectors.reading_points(location_id=location.pk, start=start, end=end)
+    bands = [
+        charts.Band(
+            location.min_c,
+            location.max_c,
+            "band-location",
+            f"{location.name} is kept at {location.range_label}",
+        )
+    ]
+    if limits:
+        low, high, names = limits
+        bands.append(
+            charts.Band(
+                low,
+                high,
+                "band-product",
+                f"Strictest stored product range ({', '.join(names)}): {_range_label(low, high)}",
+            )
+        )
+    spans = []
+    for excursion in selectors.excursions_between(location_id=location.pk, start=start, end=end):
+        until = excursion.ended_at or now
+        local = timezone.localtime
+        spans.append(
+            charts.Span(
+                excursion.started_at,
+                until,
+                "excursion" if excursion.ended_at else "excursion running",
+                f"Excursion {local(excursion.started_at):%d %b %H:%M} – "
+                + (f"{local(until):%d %b %H:%M}" if excursion.ended_at else "still out of range")
+                + f", {excursion.min_c}–{excursion.max_c} °C",
+            )
+        )
+    values = [value for _, value in points]
+    return {
+        "svg": charts.temperature_svg(
+            points=points,
+            start=start,
+            end=end,
+            bands=bands,
+            spans=spans,
+            tz=timezone.get_current_timezone(),
+            title=f"Temperature at {location.name}, {timezone.localtime(start):%d %b %H:%M} to "
+            f"{timezone.localtime(end):%d %b %H:%M}",
+        ),
+        "count": len(points),
+        "min": min(values) if values else None,
+        "max": max(values) if values else None,
+        "last": points[-1] if points else None,
+        "bands": bands,
+        "excursions": spans,
+    }
+
+
+def _page(request, *, bound_pk=None, bound_form=None):
+    now = timezone.localtime()
+    locations = list(selectors.cold_chain_locations())
+    limits = selectors.stored_limits([loc.pk for loc in locations])
+    for location in locations:
+        location.stored_limits = limits.get(location.pk)
+        if location.stored_limits:
+            location.stored_range = _range_label(*location.stored_limits[:2])
+    form = forms.ChartForm(
+        request.GET or None, locations=StorageLocation.objects.filter(active=True)
+    )
+    valid = form.is_valid() if form.is_bound else False
+    start, end = form.window(now) if valid else (now - forms.ChartForm.PERIODS["24h"], now)
+    chosen = form.cleaned_data.get("location") if valid else None
+    if chosen is None and locations:
+        # Open where attention is needed: a location out of range now, else the first one.
+        chosen = next((loc for loc in locations if loc.out_of_range), locations[0])
+    chart = _chart(chosen, limits.get(chosen.pk), start, end, now) if chosen else None
+    pending, resolved = selectors.excursions_for_review()
+    can_resolve = may(request, PHARMACY)
+    for excursion in pending:
+        excursion.resolve_form = None
+        if can_resolve and excursion.ended_at is not None:
+            excursion.resolve_form = (
+                bound_form
+                if excursion.pk == bound_pk
+                else forms.ExcursionResolveForm(prefix=f"x{excursion.pk}")
+            )
+    query = request.GET.copy()
+    return render(
+        request,
+        "inventory/cold_chain.html",
+        {
+            "locations": locations,
+            "chosen": chosen,
+            "form": form,
+            "period": (form.cleaned_data.get("period") if valid else "") or "24h",
+            "start": start,
+            "end": end,
+            "chart": chart,
+            "pending": pending,
+            "resolved": resolved,
+            "can_resolve": can_resolve,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@page()
+def cold_chain(request):
+    return _page(request)
+
+
+@page(post=PHARMACY)
+def excursion_resolve(request, pk: int):
+    """Release or discard an excursion's lots; errors are shown on its row, input kept."""
+    if request.method != "POST":
+        return redirect("cold-chain")
+    excursion = get_object_or_404(Excursion, pk=pk)
+    form = forms.ExcursionResolveForm(request.POST, prefix=f"x{pk}")
+    if form.is_valid():
+        try:
+            services.excursion_resolve(
+                excursion_id=excursion.pk,
+                resolution=form.cleaned_data["resolution"],
+                reason=form.cleaned_data["reason"],
+                user=request.user,
+                on=timezone.localdate(),
+            )
+        except ValidationError as exc:
+            forms.service_errors_to_form(form, exc, {"excursion_id": None})
+        else:
+            verb = "released" if form.cleaned_data["resolution"] == "release" else "discarded"
+            messages.success(
+                request,
+                f"Excursion at {excursion.location} resolved: stock {verb}.",
+            )
+            url = reverse("cold-chain")
+            return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
+    return _page(request, bound_pk=pk, bound_form=form)

@@ -1,0 +1,372 @@
+"""Stock pages: counts per presentation and location, receiving, lots and their actions, forecast."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from config.roles import Role, user_roles
+from inventory import forms, selectors, services
+from inventory.models import Excursion, Lot, LotStatus, MovementKind, Presentation
+from inventory.views.access import AT_THE_BEDSIDE, PHARMACY, may, page
+
+EXPIRING_DAYS = 30
+PAGE_SIZE = 50
+
+
+@page()
+def stock(request):
+    on = timezone.localdate()
+    filter_form = forms.StockFilterForm(request.GET or None)
+    filters = filter_form.filters()
+    rows = selectors.stock_overview(on=on, expiring_days=EXPIRING_DAYS, **filters)
+    levels = Paginator(selectors.stock_levels(**filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    counters = {
+        "on_hand": sum(r["on_hand"] for r in rows),
+        "usable": sum(r["usable"] for r in rows),
+        "expiring_soon": sum(r["expiring_soon"] for r in rows),
+        "quarantined": Lot.objects.filter(status=LotStatus.QUARANTINED, levels__on_hand__gt=0)
+        .distinct()
+        .count(),
+        "excursions": Excursion.objects.filter(resolved_at__isnull=True).count(),
+    }
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "inventory/stock.html",
+        {
+            "filter_form": filter_form,
+            "rows": rows,
+            "levels": levels,
+            "counters": counters,
+            "expiring_days": EXPIRING_DAYS,
+            "soon": on + datetime.timedelta(days=EXPIRING_DAYS),
+            "today": on,
+            "query": query.urlencode(),
+            "can_receive": may(request, PHARMACY),
+        },
+    )
+
+
+# --- Receiving -------------------------------------------------------------------------------
+
+# The scan form has one box: whatever the service finds wrong with the scanned data is shown there.
+SCAN_FIELDS = {
+    "gtin": "gs1",
+    "lot_number": "gs1",
+    "expiry_date": "gs1",
+    "manufacture_date": "gs1",
+    "presentation_id": "gs1",
+}
+
+
+def _receive_forms(request, bound=None):
+    initial = {"location": request.session.get("receive_location")}
+    scan = forms.ScanReceiveForm(initial=initial)
+    manual = forms.ManualReceiveForm(prefix="manual", initial=initial)
+    if bound is not None:
+        scan, manual = (bound, manual) if bound.prefix is None else (scan, bound)
+    return scan, manual
+
+
+def _received(request, movement) -> None:
+    lot = movement.lot
+    request.session["receive_location"] = movement.location_id
+    messages.success(
+        request,
+        f"Received {movement.quantity} × {lot.presentation} lot {lot.lot_number} "
+        f"(expiry {lot.expiry_date:%d %b %Y}) into {movement.location}.",
+    )
+
+
+@page(post=PHARMACY)
+def receive(request):
+    on = timezone.localdate()
+    bound = None
+    preview = None
+    if request.method == "POST":
+        manual = request.POST.get("mode") == "manual"
+        bound = (
+            forms.ManualReceiveForm(request.POST, prefix="manual")
+            if manual
+            else forms.ScanReceiveForm(request.POST)
+        )
+        if not manual:
+            preview = selectors.gs1_preview(request.POST.get("gs1", ""))
+        if bound.is_valid():
+            data = dict(bound.cleaned_data)
+            location = data.pop("location")
+            if manual:
+                data["presentation_id"] = data.pop("presentation").pk
+            try:
+                movement = services.lot_receive(
+                    **data, location_id=location.pk, user=request.user, on=on
+                )
+            except ValidationError as exc:
+                forms.service_errors_to_form(bound, exc, {} if manual else SCAN_FIELDS)
+            else:
+                _received(request, movement)
+                return redirect("stock-receive-page")
+    scan, manual_form = _receive_forms(request, bound)
+    recent = (
+        selectors.movements_list()
+        .select_related("lot__presentation__product")
+        .filter(kind=MovementKind.RECEIPT, user=request.user, effective_date=on)[:20]
+    )
+    return render(
+        request,
+        "inventory/receive.html",
+        {
+            "scan_form": scan,
+            "manual_form": manual_form,
+            "preview": preview,
+            "recent": recent,
+            "can_receive": may(request, PHARMACY),
+            "manual_open": bound is not None and bound.prefix == "manual",
+        },
+    )
+
+
+# --- Lot page and its actions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LotAction:
+    """One form of the lot page: who may send it, which form, which service call."""
+
+    label: str
+    done: str  # the success message
+    roles: frozenset
+    form_class: type
+    run: object  # (lot, data, user, on) -> movements
+    confirm: str = ""
+    danger: bool = False
+    statuses: frozenset = frozenset()  # lot statuses the action applies to (empty: any)
+
+
+def _status_call(service):
+    def run(lot, data, user, on):
+        return service(lot_id=lot.pk, user=user, on=on, reason=data["reason"])
+
+    return run
+
+
+def _destroy(lot, data, user, on):
+    location = data.get("location")
+    return services.lot_destroy(
+        lot_id=lot.pk,
+        user=user,
+        on=on,
+        reason=data["reason"],
+        location_id=location.pk if location else None,
+    )
+
+
+def _dispense(lot, data, user, on):
+    return services.stock_dispense(
+        presentation_id=lot.presentation_id,
+        lot_id=lot.pk,
+        location_id=data["location"].pk,
+        quantity=data["quantity"],
+        recipient=data["recipient"],
+        reference=data["reference"],
+        reason=data["reason"],
+        user=user,
+        on=on,
+    )
+
+
+def _at_location(service, **renames):
+    """A lot-and-location service called with the form's data (`location` → `location_id`)."""
+
+    def run(lot, data, user, on):
+        kwargs = {
+            renames.get(name, name): getattr(value, "pk", value) for name, value in data.items()
+        }
+        return service(lot_id=lot.pk, user=user, on=on, **kwargs)
+
+    # The service's refusals name its keywords; show them on the form's fields.
+    run.field_map = {keyword: name for name, keyword in renames.items()}
+    return run
+
+
+AVAILABLE = frozenset({LotStatus.AVAILABLE})
+LOT_ACTIONS = {
+    "dispense": LotAction(
+        "Dispense",
+        "Vials dispensed",
+        AT_THE_BEDSIDE,
+        forms.DispenseForm,
+        _dispense,
+        statuses=AVAILABLE,
+    ),
+    "return": LotAction(
+        "Return unused vials",
+        "Vials returned to stock",
+        AT_THE_BEDSIDE,
+        forms.ReturnForm,
+        _at_location(services.stock_return, location="location_id"),
+    ),
+    "waste": LotAction(
+        "Record waste",
+        "Waste recorded",
+        AT_THE_BEDSIDE,
+        forms.WasteForm,
+        _at_location(services.stock_waste, location="location_id"),
+        confirm="Record these vials as wasted?",
+    ),
+    "transfer": LotAction(
+        "Transfer",
+        "Vials transferred",
+        PHARMACY,
+        forms.TransferForm,
+        _at_location(
+            services.stock_transfer, location="from_location_id", to_location="to_location_id"
+        ),
+    ),
+    "adjust": LotAction(
+        "Adjust the count",
+        "Count adjusted",
+        PHARMACY,
+        forms.AdjustForm,
+        _at_location(services.stock_adjust, location="location_id"),
+        confirm="Change the recorded count of this lot?",
+    ),
+    "quarantine": LotAction(
+        "Quarantine",
+        "Lot quarantined",
+        PHARMACY,
+        forms.ReasonForm,
+        _status_call(services.lot_quarantine),
+        confirm="Quarantine this lot everywhere? Nobody can dispense it until it is released.",
+        statuses=AVAILABLE,
+    ),
+    "release": LotAction(
+        "Release from quarantine",
+        "Lot released for use",
+        PHARMACY,
+        forms.ReasonForm,
+        _status_call(services.lot_release),
+        confirm="Release this lot for use?",
+        statuses=frozenset({LotStatus.QUARANTINED}),
+    ),
+    "recall": LotAction(
+        "Recall",
+        "Lot recalled",
+        PHARMACY,
+        forms.ReasonForm,
+        _status_call(services.lot_recall),
+        confirm="Recall this lot? It becomes unusable everywhere.",
+        danger=True,
+        statuses=frozenset({LotStatus.AVAILABLE, LotStatus.QUARANTINED, LotStatus.EXPIRED}),
+    ),
+    "destroy": LotAction(
+        "Destroy",
+        "Vials destroyed",
+        PHARMACY,
+        forms.DestroyForm,
+        _destroy,
+        confirm="Destroy these vials? This cannot be undone.",
+        danger=True,
+    ),
+}
+STOCK_ACTIONS = ("dispense", "return", "waste", "transfer", "adjust")
+STATUS_ACTIONS = ("quarantine", "release", "recall", "destroy")
+
+
+def _lot_forms(request, lot, bound_op=None, bound_form=None) -> dict:
+    """The forms this user may see on this lot (a nurse never sees transfer or adjustment)."""
+    roles = user_roles(request.user)
+    result = {}
+    for op, action in LOT_ACTIONS.items():
+        if not roles & action.roles:
+            continue
+        if action.statuses and lot.status not in action.statuses:
+            continue
+        kwargs = {} if action.form_class is forms.ReasonForm else {"lot": lot}
+        form = bound_form if op == bound_op else action.form_class(prefix=op, **kwargs)
+        result[op] = {"action": action, "form": form}
+    if not lot.stocked_levels:
+        for op in ("dispense", "waste", "transfer", "destroy"):
+            if op != bound_op:
+                result.pop(op, None)
+    return result
+
+
+@page(post=AT_THE_BEDSIDE)
+def lot_detail(request, pk: int):
+    try:
+        lot = selectors.lot_detail(lot_id=pk)
+    except Lot.DoesNotExist:
+        raise Http404("No such lot.") from None
+    bound_op = bound_form = None
+    if request.method == "POST":
+        bound_op = request.POST.get("op", "")
+        action = LOT_ACTIONS.get(bound_op)
+        if action is None:
+            raise Http404("No such action.")
+        if not may(request, action.roles):
+            raise PermissionDenied("Your role does not allow this action.")
+        kwargs = {} if action.form_class is forms.ReasonForm else {"lot": lot}
+        bound_form = action.form_class(request.POST, prefix=bound_op, **kwargs)
+        if bound_form.is_valid():
+            try:
+                action.run(lot, bound_form.cleaned_data, request.user, timezone.localdate())
+            except ValidationError as exc:
+                forms.service_errors_to_form(bound_form, exc, getattr(action.run, "field_map", {}))
+            else:
+                messages.success(request, f"{action.done}: lot {lot.lot_number}.")
+                return redirect("stock-lot", pk=lot.pk)
+    lot_forms = _lot_forms(request, lot, bound_op, bound_form)
+    ledger = Paginator(selectors.lot_ledger(lot_id=lot.pk), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    # Recipients are patients; nurses see only their own wards' patients, and a free-text
+    # recipient cannot be matched to a ward, so the list is for pharmacy, physicians and audit.
+    show_recipients = Role.NURSE not in user_roles(request.user) or may(request, PHARMACY)
+    return render(
+        request,
+        "inventory/lot.html",
+        {
+            "lot": lot,
+            "ledger": ledger,
+            "recipients": selectors.lot_recipients(lot_id=lot.pk) if show_recipients else None,
+            "stock_forms": [(op, lot_forms[op]) for op in STOCK_ACTIONS if op in lot_forms],
+            "status_forms": [(op, lot_forms[op]) for op in STATUS_ACTIONS if op in lot_forms],
+            "bound_op": bound_op,
+            "show_recipients": show_recipients,
+            "expiring_soon": lot.expiry_date
+            <= timezone.localdate() + datetime.timedelta(days=EXPIRING_DAYS),
+        },
+    )
+
+
+# --- Forecast ---------------------------------------------------------------------------------
+
+
+@page()
+def forecast(request):
+    form = forms.ForecastForm(request.GET or None)
+    days = form.cleaned_data["days"] if form.is_valid() else form.fields["days"].initial
+    report = selectors.stock_forecast(start=timezone.localdate(), days=days)
+    presentations = Presentation.objects.select_related("product").in_bulk(
+        [row["presentation"] for row in report["presentations"]]
+    )
+    for row in report["presentations"]:
+        row["label"] = str(presentations.get(row["presentation"], row["presentation_code"]))
+        row["short_total"] = sum(s["short"] for s in row["shortages"])
+        for lot in row["expiring_unused"]:
+            lot["url"] = reverse("stock-lot", args=[lot["lot"]])
+    report["presentations"].sort(key=lambda r: (not r["shortages"], r["label"]))
+    return render(
+        request, "inventory/forecast.html", {"form": form, "report": report, "days": days}
+    )
