@@ -23,7 +23,6 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -35,4 +34,5 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=()),
         name="api-docs",
     ),
+    path("", include("courses.page_urls")),
 ]
