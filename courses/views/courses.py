@@ -18,7 +18,7 @@ from courses.forms import CourseActionForm, CourseFilterForm, PrescribeForm, pha
 from courses.models import Protocol
 from courses.schedule import Pattern, local_datetime
 from courses.views.access import PRESCRIBERS, can, page
-from courses.views.display import dose_rows, mass_text
+from courses.views.display import age_text, dose_rows, mass_text
 from inventory.models import Presentation, Product
 
 PAGE_SIZE = 25
@@ -76,6 +76,7 @@ def _course_context(request, course, *, action_form=None, failed_action="") -> d
         phase.dose_amount_text = mass_text(phase.dose_amount, phase.amount_unit)
     return {
         "course": course,
+        "age": age_text(course.age_months),
         "phases": phases,
         "rows": rows,
         "given": sum(1 for d in doses if d.status == "given"),
@@ -216,7 +217,7 @@ def _preview(draft, form, protocol) -> dict:
         "warnings": draft.warnings,
         "total": mass_text(draft.total.amount, draft.total.unit),
         "weight": draft.weight,
-        "age_months": draft.age_months,
+        "age": age_text(draft.age_months),
         "phases": [
             {
                 "order": p.protocol_phase.order,
@@ -243,7 +244,7 @@ def course_prescribe(request):
         # A protocol was (re)chosen: its own fields start afresh (a dose typed for another
         # product's unit must not carry over); what applies to any protocol is kept.
         kept = {name: request.POST.get(name) for name in KEPT_ON_RELOAD if request.POST.get(name)}
-        form = PrescribeForm(initial=kept, user=user, protocol=protocol)
+        form = PrescribeForm(initial={**initial, **kept}, user=user, protocol=protocol)
     elif request.method == "POST":
         form = PrescribeForm(request.POST, user=user, protocol=protocol)
     else:

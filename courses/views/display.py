@@ -33,6 +33,13 @@ def dose_status(dose: Dose, *, now: dt.datetime, today: dt.date) -> str:
     return "planned"
 
 
+def age_text(months: int) -> str:
+    """Completed months as a ward says it: months under two years, else years."""
+    if months < 24:
+        return f"{months} month{'s' if months != 1 else ''}"
+    return f"{months // 12} years"
+
+
 def mass_text(amount, unit: str) -> str:
     return str(Mass(amount, unit).best_unit())
 
