@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.utils import timezone
-
 from courses import selectors
 from courses.models import Dose, DoseStatus
 from courses.services import ON_TIME_WINDOW
@@ -93,10 +91,6 @@ class DoseRow:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
-
-    @property
-    def hour(self) -> str:
-        return timezone.localtime(self.dose.scheduled_at).strftime("%H:00")
 
 
 def dose_rows(doses, *, now: dt.datetime, today: dt.date, presentations: dict) -> list[DoseRow]:

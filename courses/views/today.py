@@ -216,6 +216,8 @@ def today(request):
                     f"{recorded.get_status_display().lower()}{lot}.",
                 )
                 return redirect(f"{request.get_full_path()}#dose-{recorded.pk}")
+    if failed and failed["dose"] is None:
+        messages.error(request, "That dose could not be read; reload the page and try again.")
     context = _context(
         request, day=day, ward_code=ward_code, overdue_only=overdue_only, failed=failed
     )

@@ -164,7 +164,7 @@ def test_course_list_query_count_stays_flat(
         _biocerulin(ward, physician, today)
     client.force_login(pharmacist)
     client.get("/courses/")
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         response = client.get("/courses/")
     assert response.content.decode().count("Course ") >= courses
 
@@ -198,7 +198,7 @@ def test_course_page_query_count_does_not_grow_with_doses(
     client.force_login(pharmacist)
     client.get(f"/courses/{small.pk}/")
     for course in (small, large):
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(8):
             client.get(f"/courses/{course.pk}/")
 
 
@@ -416,3 +416,29 @@ def test_weight_in_the_future_is_refused(client, physician, course):
         f"/patients/{course.patient.pk}/", {"weight_kg": "70", "measured_on": tomorrow}
     )
     assert "cannot be measured in the future" in response.content.decode()
+
+
+def test_three_per_week_takes_the_chosen_weekdays(client, physician, formulary, ward, today):
+    patient = PatientFactory(ward=ward)
+    client.force_login(physician)
+    protocol = "biocerulin-chemotherapy"
+    page = client.get("/courses/new/", {"protocol": protocol}).content.decode()
+    assert 'name="phase0_weekdays"' in page and "1–1.5 mg/kg" in page
+    data = {
+        "patient": patient.pk,
+        "protocol": protocol,
+        "start_date": today.isoformat(),
+        "administration_time": "10:00",
+        "phase0_count": "10",
+        "phase0_dose": "1",
+        "phase0_weekdays": ["1", "3", "5"],
+        "action": "save",
+    }
+    client.post("/courses/new/", data)
+    course = Course.objects.get()
+    assert course.phases.get().pattern["weekdays"] == [1, 3, 5]
+    weekdays = {
+        d.scheduled_at.astimezone(timezone.get_current_timezone()).weekday()
+        for d in course.doses.all()
+    }
+    assert weekdays == {1, 3, 5}

@@ -221,6 +221,6 @@ def test_today_query_count_stays_flat(
         _course_now(PatientFactory(ward=ward if i % 2 else other_ward), physician, today)
     client.force_login(pharmacist)
     client.get("/")  # warm the session and the role cache
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(14):
         response = client.get("/")
     assert response.content.decode().count('class="dose-row') == patients
