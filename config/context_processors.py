@@ -7,6 +7,7 @@ from config.roles import Role, user_roles
 NAV = [
     ("today", "Today", None),
     ("course-list", "Courses", None),
+    ("patients", "Patients", None),
     ("stock", "Stock", None),
     ("cold-chain", "Cold chain", None),
     ("alerts", "Alerts", {Role.PHARMACIST, Role.VIEWER}),

@@ -24,13 +24,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("courses.page_urls")),
     path("", include("inventory.page_urls")),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/v1/", include(api_v1)),
+    # Namespaced, so the API router's names (course-list, lot-detail …) never shadow the pages'.
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=()), name="schema"),
     path(
         "api/docs/",

@@ -1,12 +1,5 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
-
-
-@login_required
-def home(request):
-    return render(request, "home.html")
 
 
 def healthz(request):

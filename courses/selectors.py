@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from config.roles import Role, user_roles
@@ -20,7 +20,8 @@ from courses.models import (
     Protocol,
 )
 from courses.units import Mass
-from inventory.models import Presentation
+from inventory.models import Presentation, StockLevel, Ward
+from inventory.selectors import usable_q
 
 
 def ward_scoped(user) -> bool:
@@ -135,3 +136,101 @@ def doses_due(*, start: dt.date, end: dt.date) -> QuerySet[Dose]:
         .select_related("course")
         .order_by("scheduled_at", "id")
     )
+
+
+# --- Pages (courses/views) ------------------------------------------------------------------------
+
+
+def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[midnight, next midnight) of a local day in the hospital zone (23 or 25 h across DST)."""
+    zone = timezone.get_current_timezone()
+    return (
+        dt.datetime.combine(day, dt.time(), tzinfo=zone),
+        dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone),
+    )
+
+
+def wards_visible(user) -> QuerySet[Ward]:
+    """The wards a user may pick: a nurse her own, everyone else every ward."""
+    wards = Ward.objects.order_by("name")
+    return wards.filter(members=user) if ward_scoped(user) else wards
+
+
+def doses_of_day(user, *, day: dt.date, ward_code: str = "") -> QuerySet[Dose]:
+    """The day's doses (cancelled ones left out) the user may see, by ward, then time."""
+    begin, end = day_window(day)
+    doses = doses_visible(user).filter(scheduled_at__gte=begin, scheduled_at__lt=end)
+    if ward_code:
+        doses = doses.filter(course__patient__ward__code=ward_code)
+    return doses.exclude(status=DoseStatus.CANCELLED).order_by(
+        "course__patient__ward__name", "scheduled_at", "course__patient__name", "sequence"
+    )
+
+
+def doses_overdue(user, *, before: dt.datetime, ward_code: str = "") -> QuerySet[Dose]:
+    """Doses of active courses still scheduled at a time before `before` (now − tolerance)."""
+    doses = doses_visible(user).filter(
+        status=DoseStatus.SCHEDULED,
+        course__status=CourseStatus.ACTIVE,
+        scheduled_at__lt=before,
+    )
+    if ward_code:
+        doses = doses.filter(course__patient__ward__code=ward_code)
+    return doses
+
+
+def usable_lots(*, presentation_ids, on: dt.date) -> dict[int, list[dict]]:
+    """Lots of each presentation a nurse may give from on `on`, first-expiry first (FEFO)."""
+    rows = (
+        StockLevel.objects.filter(
+            usable_q(on), on_hand__gt=0, lot__presentation_id__in=set(presentation_ids)
+        )
+        .values("lot_id", "lot__lot_number", "lot__expiry_date", "lot__presentation_id")
+        .annotate(on_hand_total=Sum("on_hand"))
+        .order_by("lot__expiry_date", "lot_id")
+    )
+    lots: dict[int, list[dict]] = {}
+    for row in rows:
+        lots.setdefault(row["lot__presentation_id"], []).append(
+            {
+                "lot_id": row["lot_id"],
+                "lot_number": row["lot__lot_number"],
+                "expiry_date": row["lot__expiry_date"],
+                "on_hand": row["on_hand_total"],
+            }
+        )
+    return lots
+
+
+def courses_listed(
+    user, *, status: str = "", ward_code: str = "", product_code: str = "", search: str = ""
+) -> QuerySet[Course]:
+    """Courses for the list page: no doses loaded, their progress counted in the same query."""
+    courses = _scope(
+        Course.objects.select_related("patient__ward", "protocol__product", "prescribed_by"),
+        user,
+        "patient__ward",
+    )
+    if status:
+        courses = courses.filter(status=status)
+    if ward_code:
+        courses = courses.filter(patient__ward__code=ward_code)
+    if product_code:
+        courses = courses.filter(protocol__product__code=product_code)
+    if search.strip():
+        term = search.strip()
+        courses = courses.filter(Q(patient__name__icontains=term) | Q(patient__mrn__iexact=term))
+    live = ~Q(doses__status=DoseStatus.CANCELLED)
+    return courses.annotate(
+        doses_total=Count("doses", filter=live),
+        doses_given=Count("doses", filter=Q(doses__status=DoseStatus.GIVEN)),
+        next_dose_at=Min("doses__scheduled_at", filter=Q(doses__status=DoseStatus.SCHEDULED)),
+    ).order_by("-start_date", "-id")
+
+
+def protocols_by_product() -> list[tuple[str, list[Protocol]]]:
+    """Protocols grouped under their product's name, in formulary order (for pickers)."""
+    groups: dict[str, list[Protocol]] = {}
+    for protocol in Protocol.objects.select_related("product").prefetch_related("phases"):
+        groups.setdefault(protocol.product.name, []).append(protocol)
+    return list(groups.items())

@@ -378,28 +378,39 @@ def _vial_plan(amount: Mass, presentations) -> tuple[list[dict], Decimal]:
     return plan.as_list(), plan.waste.to(amount.unit).amount
 
 
-@transaction.atomic
-def course_create(
+@dataclass
+class CourseDraft:
+    """A prescription planned and checked against its label, nothing saved (`course_check`)."""
+
+    start_date: dt.date
+    anchors: dict
+    phases: list[_PhaseDraft]
+    age_months: int
+    weight: PatientWeight | None
+    total: Mass
+    diluent: str
+    drip_rate_drops_per_min: int | None
+    infusion_minutes: int | None
+    hard_stops: list[checks.Finding]
+    warnings: list[checks.Finding]
+
+
+def course_check(
     *,
     patient: Patient,
     protocol: Protocol,
-    user,
     on: dt.date,
     start_date: dt.date | None = None,
     phases: list[dict] | None = None,
     anchors: dict | None = None,
-    administration_time: dt.time | None = None,
     diluent: str = "",
     drip_rate_drops_per_min: int | None = None,
     infusion_minutes: int | None = None,
-    override_reason: str = "",
-    notes: str = "",
-) -> Course:
-    """Prescribe a course: plan every dose, check it against the label, store it.
+) -> CourseDraft:
+    """Plan a prescription and run the label's checks without writing anything.
 
-    Hard stops (see courses/checks.py) raise a ValidationError listing every one of them under
-    `hard_stops`, and nothing is created, unless a physician gives `override_reason`; the stops
-    and the reason are then kept on the course. Warnings are kept on the course.
+    Raises ValidationError for input that cannot be planned (a missing count, anchor or weight);
+    hard stops and warnings are returned, for the prescriber to see before saving.
     """
     drafts = _drafts(protocol, phases or [])
     anchor_dates = _anchor_values(protocol, drafts, anchors or {})
@@ -493,6 +504,56 @@ def course_create(
                 "per-kg dosing",
             )
         )
+    return CourseDraft(
+        start_date=start_date,
+        anchors=anchor_dates,
+        phases=drafts,
+        age_months=age,
+        weight=weight,
+        total=total,
+        diluent=diluent,
+        drip_rate_drops_per_min=drip_rate,
+        infusion_minutes=infusion_minutes,
+        hard_stops=stops,
+        warnings=found_warnings,
+    )
+
+
+@transaction.atomic
+def course_create(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    user,
+    on: dt.date,
+    start_date: dt.date | None = None,
+    phases: list[dict] | None = None,
+    anchors: dict | None = None,
+    administration_time: dt.time | None = None,
+    diluent: str = "",
+    drip_rate_drops_per_min: int | None = None,
+    infusion_minutes: int | None = None,
+    override_reason: str = "",
+    notes: str = "",
+) -> Course:
+    """Prescribe a course: plan every dose, check it against the label, store it.
+
+    Hard stops (see courses/checks.py) raise a ValidationError listing every one of them under
+    `hard_stops`, and nothing is created, unless a physician gives `override_reason`; the stops
+    and the reason are then kept on the course. Warnings are kept on the course.
+    """
+    checked = course_check(
+        patient=patient,
+        protocol=protocol,
+        on=on,
+        start_date=start_date,
+        phases=phases,
+        anchors=anchors,
+        diluent=diluent,
+        drip_rate_drops_per_min=drip_rate_drops_per_min,
+        infusion_minutes=infusion_minutes,
+    )
+    stops, drafts, weight = checked.hard_stops, checked.phases, checked.weight
     override_reason = (override_reason or "").strip()
     if stops:
         errors: dict = {"hard_stops": [str(s) for s in stops]}
@@ -506,20 +567,20 @@ def course_create(
     course = Course.objects.create(
         patient=patient,
         protocol=protocol,
-        start_date=start_date,
-        anchors=_anchors_json(anchor_dates),
+        start_date=checked.start_date,
+        anchors=_anchors_json(checked.anchors),
         administration_time=administration_time or DEFAULT_ADMINISTRATION_TIME,
         time_zone=settings.TIME_ZONE,
-        diluent=diluent,
-        drip_rate_drops_per_min=drip_rate,
-        infusion_minutes=infusion_minutes,
+        diluent=checked.diluent,
+        drip_rate_drops_per_min=checked.drip_rate_drops_per_min,
+        infusion_minutes=checked.infusion_minutes,
         weight_kg=weight.weight_kg if weight else None,
         weight_measured_on=weight.measured_on if weight else None,
-        age_months=age,
+        age_months=checked.age_months,
         hard_stops=[s.as_dict() for s in stops],
         override_reason=override_reason if stops else "",
         overridden_by=user if stops else None,
-        warnings=[w.as_dict() for w in found_warnings],
+        warnings=[w.as_dict() for w in checked.warnings],
         prescribed_by=user,
         notes=notes,
     )

@@ -14,3 +14,27 @@
     scan.focus();
   }
 })();
+
+// ==== Ward pages (courses/templates/courses) ====
+(function () {
+  "use strict";
+  // A select with data-reload="<action>" resubmits its form with that action when it changes
+  // (the prescribe form loads the chosen protocol's fields, keeping what was typed).
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    var action = select.getAttribute && select.getAttribute("data-reload");
+    if (!action || !select.form) {
+      return;
+    }
+    var button = select.form.querySelector('button[name="action"][value="' + action + '"]');
+    if (button && select.form.requestSubmit) {
+      select.form.requestSubmit(button);
+    } else if (button) {
+      button.click();
+    }
+  });
+  // Buttons only needed without JavaScript.
+  Array.prototype.forEach.call(document.querySelectorAll(".js-hidden"), function (element) {
+    element.hidden = true;
+  });
+})();

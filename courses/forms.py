@@ -1,0 +1,367 @@
+"""Forms of the ward and prescribing pages. They parse and validate input; services decide."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from courses import selectors
+from courses.models import CourseStatus, Diluent, DoseStatus, Patient
+from courses.schedule import WEEKDAY_NAMES, Pattern
+from courses.services import PATIENT_FIELDS
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+NOTE_INPUT = forms.Textarea(attrs={"rows": 2})
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f}"
+
+
+# --- Today: recording a dose ---------------------------------------------------------------------
+
+RECORD_ACTIONS = [
+    (DoseStatus.GIVEN, "Given"),
+    (DoseStatus.HELD, "Held"),
+    (DoseStatus.REFUSED, "Refused"),
+    (DoseStatus.MISSED, "Missed"),
+]
+
+
+class DoseRecordForm(forms.Form):
+    """One click on a Today row: given (with the scanned lot) or held/refused/missed (a reason)."""
+
+    dose = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=RECORD_ACTIONS)
+    lot_number = forms.CharField(required=False, max_length=40, strip=True)
+    given_time = forms.TimeField(required=False, widget=TIME_INPUT)
+    reason = forms.CharField(required=False, max_length=2000, strip=True)
+
+
+# --- Course actions ------------------------------------------------------------------------------
+
+COURSE_ACTIONS = ("hold", "resume", "cancel")
+
+
+class CourseActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[(a, a) for a in COURSE_ACTIONS])
+    on = forms.DateField(required=False, widget=DATE_INPUT)
+    reason = forms.CharField(required=False, max_length=2000, strip=True, widget=NOTE_INPUT)
+
+
+# --- Course list filters -------------------------------------------------------------------------
+
+
+class CourseFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Patient (name or MRN)", max_length=100)
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *CourseStatus.choices])
+    ward = forms.ChoiceField(required=False)
+    product = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, wards, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ward"].choices = [("", "All wards"), *((w.code, w.name) for w in wards)]
+        self.fields["product"].choices = [("", "All products"), *products]
+
+
+# --- Prescribing -------------------------------------------------------------------------------
+
+
+def _pattern_label(spec: dict) -> str:
+    return Pattern.from_dict(spec).describe()
+
+
+def anchor_kinds(protocol) -> dict[str, bool]:
+    """The anchor dates the protocol's patterns use: name -> True when it is a list of dates."""
+    kinds: dict[str, bool] = {}
+    for phase in protocol.phases.all():
+        for spec in phase.patterns:
+            pattern = Pattern.from_dict(spec)
+            for name in pattern.anchor_names:
+                kinds[name] = pattern.kind == "dates"
+    return kinds
+
+
+def phase_ranges(protocol) -> list[dict]:
+    """The label's allowed ranges per phase, as the form shows them next to the inputs."""
+    ranges = []
+    for phase in protocol.phases.all():
+        if phase.dose_basis == "age_band":
+            dose = "; ".join(
+                f"{b['min_months']}–{b['max_months']} months: {b['dose']} {phase.dose_unit}"
+                for b in phase.age_bands
+            )
+        elif phase.dose_min == phase.dose_max:
+            dose = f"{_number(phase.dose_min)} {phase.dose_unit}"
+        else:
+            dose = f"{_number(phase.dose_min)}–{_number(phase.dose_max)} {phase.dose_unit}"
+        if phase.count_max is None:
+            count = f"at least {phase.count_min}"
+        elif phase.count_min == phase.count_max:
+            count = str(phase.count_min)
+        else:
+            count = f"{phase.count_min}–{phase.count_max}"
+        cycles = ""
+        if phase.cycles_min is not None:
+            cycles = (
+                f"{phase.cycles_min}–{phase.cycles_max}"
+                if phase.cycles_max
+                else f"{phase.cycles_min} or more"
+            )
+        ranges.append(
+            {
+                "order": phase.order,
+                "name": phase.name,
+                "dose": dose,
+                "count": count,
+                "cycles": cycles,
+                "patterns": [_pattern_label(spec) for spec in phase.patterns],
+            }
+        )
+    return ranges
+
+
+class PrescribeForm(forms.Form):
+    """Patient, protocol and the prescriber's choices; the fields below the protocol depend on it.
+
+    Phase fields are `phase<i>_<choice>` and anchors `anchor_<name>`, so that the service's error
+    keys (`phases.0.count`, `anchors.surgery`) land next to the input they are about.
+    """
+
+    patient = forms.ModelChoiceField(queryset=Patient.objects.none())
+    protocol = forms.ChoiceField(label="Protocol")
+    start_date = forms.DateField(widget=DATE_INPUT)
+    administration_time = forms.TimeField(
+        initial=dt.time(10, 0), widget=TIME_INPUT, label="Administration time"
+    )
+    diluent = forms.ChoiceField(required=False)
+    drip_rate_drops_per_min = forms.IntegerField(
+        required=False, min_value=1, max_value=200, label="Drip rate (drops/min)"
+    )
+    infusion_minutes = forms.IntegerField(
+        required=False, min_value=1, max_value=1440, label="Infusion time (min)"
+    )
+    override_reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=NOTE_INPUT,
+        label="Override reason",
+        help_text="Only to override a hard stop (physicians); kept on the course.",
+    )
+    notes = forms.CharField(required=False, max_length=2000, widget=NOTE_INPUT)
+
+    def __init__(self, *args, user, protocol=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.protocol = protocol
+        self.fields["patient"].queryset = selectors.patients_visible(user)
+        self.fields["patient"].label_from_instance = lambda p: f"{p.name} · MRN {p.mrn} · {p.ward}"
+        self.fields["protocol"].choices = [
+            ("", "Choose a protocol…"),
+            *(
+                (product, [(p.code, f"{p.indication} ({p.get_route_display()})") for p in items])
+                for product, items in selectors.protocols_by_product()
+            ),
+        ]
+        self.fields["protocol"].widget.attrs["data-reload"] = "load"
+        self.phase_fields: list[dict] = []
+        self.anchor_fields: list[str] = []
+        if protocol is None:
+            for name in ("diluent", "drip_rate_drops_per_min", "infusion_minutes"):
+                del self.fields[name]
+            return
+        self._add_protocol_fields(protocol)
+
+    def _add_protocol_fields(self, protocol) -> None:
+        labels = dict(Diluent.choices)
+        self.fields["diluent"].choices = [
+            ("", "Label default"),
+            *((code, labels.get(code, code)) for code in protocol.diluent_options),
+        ]
+        if protocol.drip_rate_drops_per_min is None:
+            del self.fields["drip_rate_drops_per_min"]
+        else:
+            self.fields[
+                "drip_rate_drops_per_min"
+            ].help_text = f"Label: {protocol.drip_rate_drops_per_min} drops/min (no faster)."
+        if protocol.infusion_minutes_min is None:
+            del self.fields["infusion_minutes"]
+        else:
+            self.fields[
+                "infusion_minutes"
+            ].help_text = (
+                f"Label: {protocol.infusion_minutes_min}–{protocol.infusion_minutes_max} min."
+            )
+        for name, is_list in anchor_kinds(protocol).items():
+            key = f"anchor_{name}"
+            label = name.replace("_", " ").capitalize()
+            self.fields[key] = (
+                forms.CharField(
+                    label=label,
+                    help_text="Dates YYYY-MM-DD, separated by commas or spaces.",
+                    max_length=2000,
+                )
+                if is_list
+                else forms.DateField(label=f"{label} date", widget=DATE_INPUT)
+            )
+            self.anchor_fields.append(key)
+        for index, phase in enumerate(protocol.phases.all()):
+            self.phase_fields.append(self._add_phase_fields(index, phase))
+
+    def _add_phase_fields(self, index: int, phase) -> dict:
+        prefix = f"phase{index}_"
+        patterns = [Pattern.from_dict(spec) for spec in phase.patterns]
+        names = {}
+        if len(patterns) > 1:
+            self.fields[prefix + "pattern"] = forms.ChoiceField(
+                label="Schedule",
+                choices=[(str(i), p.describe()) for i, p in enumerate(patterns)],
+            )
+            names["pattern"] = prefix + "pattern"
+        if any(p.kind == "per_week" for p in patterns):
+            self.fields[prefix + "weekdays"] = forms.TypedMultipleChoiceField(
+                label="Weekdays",
+                required=False,
+                coerce=int,
+                choices=list(enumerate(WEEKDAY_NAMES)),
+                widget=forms.CheckboxSelectMultiple,
+                help_text="Leave empty for days 1, 3, 5 of each week from the start.",
+            )
+            names["weekdays"] = prefix + "weekdays"
+        if any(p.kind == "cycles" for p in patterns):
+            self.fields[prefix + "cycles"] = forms.IntegerField(
+                label="Cycles", min_value=1, max_value=50, initial=phase.cycles_min or 1
+            )
+            names["cycles"] = prefix + "cycles"
+        if any(not p.anchored and p.kind != "cycles" for p in patterns):
+            self.fields[prefix + "count"] = forms.IntegerField(
+                label="Injections",
+                min_value=1,
+                max_value=500,
+                required=phase.count_min != phase.count_max,
+                initial=phase.count_min if phase.count_min == phase.count_max else None,
+            )
+            names["count"] = prefix + "count"
+        if phase.dose_basis != "age_band":
+            self.fields[prefix + "dose"] = forms.DecimalField(
+                label=f"Dose ({phase.dose_unit})",
+                min_value=Decimal("0.001"),
+                max_digits=10,
+                decimal_places=3,
+                initial=phase.dose_min if phase.dose_min == phase.dose_max else None,
+            )
+            names["dose"] = prefix + "dose"
+        return {"phase": phase, "index": index, "names": names, "patterns": patterns}
+
+    def phase_sections(self) -> list[dict]:
+        """Each phase's allowed ranges with its bound fields, in order, for the template."""
+        ranges = phase_ranges(self.protocol) if self.protocol else []
+        return [
+            {"range": allowed, "fields": [self[name] for name in spec["names"].values()]}
+            for allowed, spec in zip(ranges, self.phase_fields, strict=True)
+        ]
+
+    def anchor_inputs(self) -> list:
+        return [self[key] for key in self.anchor_fields]
+
+    def preparation_inputs(self) -> list:
+        names = ("diluent", "drip_rate_drops_per_min", "infusion_minutes")
+        return [self[name] for name in names if name in self.fields]
+
+    # --- input for the services ---
+
+    def _anchor_value(self, key: str):
+        value = self.cleaned_data.get(key)
+        if isinstance(value, str):
+            parts = value.replace(",", " ").split()
+            try:
+                return sorted(dt.date.fromisoformat(p) for p in parts)
+            except ValueError:
+                self.add_error(key, "Dates are YYYY-MM-DD.")
+                return None
+        return value
+
+    def service_kwargs(self) -> dict:
+        """The course_check/course_create arguments (patient and protocol aside); a badly typed
+        list of anchor dates is added to the form's errors."""
+        data = self.cleaned_data
+        phases = []
+        for spec in self.phase_fields:
+            names, choice = spec["names"], {}
+            if "pattern" in names and data.get(names["pattern"]) not in (None, ""):
+                choice["pattern"] = spec["phase"].patterns[int(data[names["pattern"]])]
+            for key in ("count", "cycles", "dose"):
+                if key in names and data.get(names[key]) is not None:
+                    choice[key] = data[names[key]]
+            if data.get(names.get("weekdays", "")):
+                choice["weekdays"] = data[names["weekdays"]]
+            phases.append(choice)
+        anchors = {
+            key.removeprefix("anchor_"): self._anchor_value(key) for key in self.anchor_fields
+        }
+        kwargs = {
+            "start_date": data.get("start_date"),
+            "phases": phases,
+            "anchors": anchors,
+            "diluent": data.get("diluent") or "",
+            "drip_rate_drops_per_min": data.get("drip_rate_drops_per_min"),
+            "infusion_minutes": data.get("infusion_minutes"),
+        }
+        return kwargs
+
+    def add_service_errors(self, error: ValidationError) -> list[str]:
+        """Put a service's errors next to their inputs; returns the hard stops it listed."""
+        messages = error.message_dict if hasattr(error, "error_dict") else {}
+        stops = list(messages.pop("hard_stops", []))
+        for key, texts in messages.items():
+            field = self._field_for(key)
+            for text in texts:
+                self.add_error(field, text)
+        if not hasattr(error, "error_dict"):
+            for text in error.messages:
+                self.add_error(None, text)
+        return stops
+
+    def _field_for(self, key: str) -> str | None:
+        parts = key.split(".")
+        if parts[0] == "phases" and len(parts) == 3:
+            name = f"phase{parts[1]}_{parts[2]}"
+        elif parts[0] == "anchors" and len(parts) == 2:
+            name = f"anchor_{parts[1]}"
+        elif key == "weight_kg":
+            name = "patient"
+        else:
+            name = key
+        return name if name in self.fields else None
+
+
+# --- Patients ----------------------------------------------------------------------------------
+
+
+class PatientForm(forms.ModelForm):
+    weight_kg = forms.DecimalField(
+        required=False, max_digits=5, decimal_places=2, label="Weight (kg)", min_value=0
+    )
+    measured_on = forms.DateField(required=False, widget=DATE_INPUT, label="Weighed on")
+
+    class Meta:
+        model = Patient
+        fields = list(PATIENT_FIELDS)
+        widgets = {"birth_date": DATE_INPUT}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ward"].queryset = selectors.wards_visible(user)
+
+    def _post_clean(self):
+        # The model's own validation runs in services.patient_save, which maps constraint
+        # errors to their fields; running it here too would report them twice.
+        pass
+
+
+class WeightForm(forms.Form):
+    weight_kg = forms.DecimalField(max_digits=5, decimal_places=2, label="Weight (kg)")
+    measured_on = forms.DateField(required=False, widget=DATE_INPUT, label="Weighed on")

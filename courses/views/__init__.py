@@ -1,0 +1,1 @@
+"""Ward and prescribing pages: Today, courses, the prescribe form, patients (issue 6)."""

@@ -1,0 +1,306 @@
+"""Courses: the list, a course's page with its actions and downloads, the prescribe form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from config.roles import Role, has_role
+from courses import exports, selectors, services
+from courses.forms import CourseActionForm, CourseFilterForm, PrescribeForm, phase_ranges
+from courses.models import Protocol
+from courses.schedule import Pattern, local_datetime
+from courses.views.access import PRESCRIBERS, can, page
+from courses.views.display import age_text, dose_rows, mass_text
+from inventory.models import Presentation, Product
+
+PAGE_SIZE = 25
+KEPT_ON_RELOAD = (
+    "patient",
+    "protocol",
+    "start_date",
+    "administration_time",
+    "override_reason",
+    "notes",
+)
+
+
+@page()
+def course_list(request):
+    user = request.user
+    wards = list(selectors.wards_visible(user))
+    products = list(Product.objects.order_by("name").values_list("code", "name"))
+    form = CourseFilterForm(request.GET or None, wards=wards, products=products)
+    filters = form.cleaned_data if form.is_valid() else {}
+    courses = selectors.courses_listed(
+        user,
+        status=filters.get("status", ""),
+        ward_code=filters.get("ward", ""),
+        product_code=filters.get("product", ""),
+        search=filters.get("q", ""),
+    )
+    page_obj = Paginator(courses, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "courses/course_list.html",
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "query": query.urlencode(),
+            "can_prescribe": can(user, PRESCRIBERS),
+        },
+    )
+
+
+def _course_context(request, course, *, action_form=None, failed_action="") -> dict:
+    now = timezone.now()
+    doses = [d for d in course.doses.all()]
+    for dose in doses:
+        dose.course = course  # the prefetched doses would each load their course again
+    presentations = Presentation.objects.in_bulk(
+        {line["presentation_id"] for dose in doses for line in dose.vials}
+    )
+    rows = dose_rows(doses, now=now, today=timezone.localdate(), presentations=presentations)
+    phases = list(course.phases.all())
+    for phase in phases:
+        phase.pattern_text = Pattern.from_dict(phase.pattern).describe()
+        phase.dose_amount_text = mass_text(phase.dose_amount, phase.amount_unit)
+    return {
+        "course": course,
+        "age": age_text(course.age_months),
+        "phases": phases,
+        "rows": rows,
+        "given": sum(1 for d in doses if d.status == "given"),
+        "planned": sum(1 for d in doses if d.status != "cancelled"),
+        "calendar": _calendar(rows),
+        "can_manage": can(request.user, PRESCRIBERS),
+        "action_form": action_form,
+        "failed_action": failed_action,
+        "today": timezone.localdate(),
+    }
+
+
+def _calendar(rows) -> list[dict]:
+    """Month grids (Monday first) with each day's dose statuses, for the course page."""
+    by_day: dict[dt.date, list] = {}
+    for row in rows:
+        if row.status == "cancelled":
+            continue
+        by_day.setdefault(timezone.localtime(row.dose.scheduled_at).date(), []).append(row)
+    if not by_day:
+        return []
+    first, last = min(by_day), max(by_day)
+    months = []
+    month = first.replace(day=1)
+    while month <= last:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        start = month - dt.timedelta(days=month.weekday())
+        weeks, day = [], start
+        while day < following:
+            weeks.append(
+                [
+                    {
+                        "date": day + dt.timedelta(days=i),
+                        "in_month": (day + dt.timedelta(days=i)).month == month.month,
+                        "rows": by_day.get(day + dt.timedelta(days=i), []),
+                    }
+                    for i in range(7)
+                ]
+            )
+            day += dt.timedelta(days=7)
+        months.append({"month": month, "weeks": weeks})
+        month = following
+    return months
+
+
+def _visible_course(request, pk: int):
+    return get_object_or_404(selectors.courses_visible(request.user), pk=pk)
+
+
+def _run_action(course, data: dict, user):
+    action, on = data["action"], data.get("on") or timezone.localdate()
+    if action == "hold":
+        return services.course_hold(course=course, user=user, on=on, reason=data["reason"])
+    if action == "resume":
+        return services.course_resume(course=course, user=user, on=on)
+    return services.course_cancel(course=course, user=user, reason=data["reason"])
+
+
+@page(write=PRESCRIBERS)
+def course_page(request, pk: int):
+    """GET: the course. POST (physicians, pharmacists): hold, resume or cancel it."""
+    course = _visible_course(request, pk)
+    form, failed = None, ""
+    if request.method == "POST":
+        form = CourseActionForm(request.POST)
+        failed = request.POST.get("action", "")
+        if form.is_valid():
+            try:
+                _run_action(course, form.cleaned_data, request.user)
+            except ValidationError as error:
+                for field, texts in error.message_dict.items():
+                    for text in texts:
+                        form.add_error(field if field in form.fields else None, text)
+            else:
+                labels = {"hold": "held", "resume": "resumed", "cancel": "cancelled"}
+                messages.success(request, f"Course {course.pk} {labels[failed]}.")
+                return redirect("course-page", pk=course.pk)
+        course = _visible_course(request, pk)
+    context = _course_context(request, course, action_form=form, failed_action=failed)
+    return render(request, "courses/course_detail.html", context)
+
+
+@page()
+def course_ical(request, pk: int):
+    course = _visible_course(request, pk)
+    response = HttpResponse(
+        exports.course_ical(course), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="course-{course.pk}.ics"'
+    return response
+
+
+@page()
+def course_fhir(request, pk: int):
+    course = _visible_course(request, pk)
+    body = json.dumps(exports.course_fhir(course), indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="course-{course.pk}.fhir.json"'
+    return response
+
+
+# --- Prescribing -------------------------------------------------------------------------------
+
+
+def _protocol_from(value: str | None):
+    if not value:
+        return None
+    return (
+        Protocol.objects.select_related("product")
+        .prefetch_related("phases")
+        .filter(code=value)
+        .first()
+    )
+
+
+def _preview(draft, form, protocol) -> dict:
+    """What the Check step shows: the planned doses, the verdicts, the patient data used."""
+    at = form.cleaned_data.get("administration_time") or services.DEFAULT_ADMINISTRATION_TIME
+    zone = timezone.get_current_timezone_name()
+    doses = []
+    for phase in draft.phases:
+        for day in phase.days:
+            doses.append(
+                {
+                    "phase": phase.protocol_phase.order,
+                    "at": local_datetime(day, at, zone),
+                    "day_number": (day - draft.start_date).days + 1,
+                    "amount": str(phase.amount.best_unit()) if phase.amount else "—",
+                }
+            )
+    doses.sort(key=lambda d: d["at"])
+    for number, dose in enumerate(doses, start=1):
+        dose["number"] = number
+    return {
+        "doses": doses,
+        "start_date": draft.start_date,
+        "hard_stops": draft.hard_stops,
+        "warnings": draft.warnings,
+        "total": mass_text(draft.total.amount, draft.total.unit),
+        "weight": draft.weight,
+        "age": age_text(draft.age_months),
+        "phases": [
+            {
+                "order": p.protocol_phase.order,
+                "pattern": p.pattern.describe(),
+                "count": p.count,
+                "amount": str(p.amount.best_unit()) if p.amount else "—",
+            }
+            for p in draft.phases
+        ],
+    }
+
+
+@page(read=PRESCRIBERS, write=PRESCRIBERS)
+def course_prescribe(request):
+    """Choose patient and protocol, then the label's choices; Check shows the plan and the
+    verdicts before anything is saved; Save prescribes through services.course_create."""
+    user = request.user
+    today = timezone.localdate()
+    source = request.POST if request.method == "POST" else request.GET
+    protocol = _protocol_from(source.get("protocol"))
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    initial = {"start_date": today, "patient": request.GET.get("patient")}
+    if action == "load":
+        # A protocol was (re)chosen: its own fields start afresh (a dose typed for another
+        # product's unit must not carry over); what applies to any protocol is kept.
+        kept = {name: request.POST.get(name) for name in KEPT_ON_RELOAD if request.POST.get(name)}
+        form = PrescribeForm(initial={**initial, **kept}, user=user, protocol=protocol)
+    elif request.method == "POST":
+        form = PrescribeForm(request.POST, user=user, protocol=protocol)
+    else:
+        form = PrescribeForm(initial=initial, user=user, protocol=protocol)
+        if protocol is not None:
+            form.initial["protocol"] = protocol.code
+    preview, stops = None, []
+    if action in {"check", "save"} and protocol is None:
+        form.is_valid()
+        form.add_error("protocol", "Choose a protocol.")
+    elif action in {"check", "save"} and form.is_valid():
+        kwargs = form.service_kwargs()
+        patient = form.cleaned_data["patient"]
+        if not form.errors:
+            try:
+                if action == "save":
+                    course = services.course_create(
+                        patient=patient,
+                        protocol=protocol,
+                        user=user,
+                        on=today,
+                        administration_time=form.cleaned_data["administration_time"],
+                        override_reason=form.cleaned_data["override_reason"],
+                        notes=form.cleaned_data["notes"],
+                        **kwargs,
+                    )
+                    messages.success(
+                        request,
+                        f"Course {course.pk} prescribed: {protocol.product.name} for "
+                        f"{patient.name} (MRN {patient.mrn}).",
+                    )
+                    return redirect("course-page", pk=course.pk)
+                draft = services.course_check(
+                    patient=patient, protocol=protocol, on=today, **kwargs
+                )
+                preview = _preview(draft, form, protocol)
+            except ValidationError as error:
+                stops = form.add_service_errors(error)
+                if stops:
+                    # Show the plan next to the stops, so the prescriber sees what they override.
+                    try:
+                        draft = services.course_check(
+                            patient=patient, protocol=protocol, on=today, **kwargs
+                        )
+                        preview = _preview(draft, form, protocol)
+                    except ValidationError:
+                        preview = None
+    return render(
+        request,
+        "courses/prescribe.html",
+        {
+            "form": form,
+            "protocol": protocol,
+            "ranges": phase_ranges(protocol) if protocol else [],
+            "preview": preview,
+            "save_stops": stops,
+            "is_physician": has_role(user, Role.PHYSICIAN),
+        },
+    )

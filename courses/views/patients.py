@@ -1,0 +1,88 @@
+"""Patients: add one, record a weight (what a prescriber needs without the admin)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+
+from courses import selectors, services
+from courses.forms import PatientForm, WeightForm
+from courses.views.access import PRESCRIBERS, WEIGHERS, can, page
+
+PAGE_SIZE = 25
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    for field, texts in error.message_dict.items():
+        for text in texts:
+            form.add_error(field if field in form.fields else None, text)
+
+
+@page(write=PRESCRIBERS)
+def patient_list(request):
+    """GET: patients (?q= name or MRN). POST (physicians, pharmacists): add a patient."""
+    user = request.user
+    form = PatientForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        weight_kg, measured_on = data.pop("weight_kg"), data.pop("measured_on")
+        try:
+            patient = services.patient_save(
+                fields=data, weight_kg=weight_kg, measured_on=measured_on, user=user
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{patient.name} (MRN {patient.mrn}) added.")
+            return redirect("patient-page", pk=patient.pk)
+    patients = selectors.patients_visible(user)
+    search = request.GET.get("q", "").strip()
+    if search:
+        patients = patients.filter(Q(name__icontains=search) | Q(mrn__iexact=search))
+    return render(
+        request,
+        "courses/patient_list.html",
+        {
+            "form": form,
+            "search": search,
+            "page_obj": Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page")),
+            "can_add": can(user, PRESCRIBERS),
+            "adding": request.method == "POST",
+        },
+    )
+
+
+@page(write=WEIGHERS)
+def patient_page(request, pk: int):
+    """GET: the patient, weights and courses. POST (nurses, physicians, pharmacists): a weight."""
+    user = request.user
+    patient = get_object_or_404(selectors.patients_visible(user), pk=pk)
+    form = WeightForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            weight = services.patient_weight_record(
+                patient=patient,
+                weight_kg=form.cleaned_data["weight_kg"],
+                measured_on=form.cleaned_data["measured_on"],
+                user=user,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Weight {weight.weight_kg} kg on {weight.measured_on}.")
+            return redirect("patient-page", pk=patient.pk)
+    courses = selectors.courses_listed(user).filter(patient=patient)
+    return render(
+        request,
+        "courses/patient_detail.html",
+        {
+            "patient": patient,
+            "form": form,
+            "courses": courses,
+            "can_weigh": can(user, WEIGHERS),
+            "can_prescribe": can(user, PRESCRIBERS),
+        },
+    )

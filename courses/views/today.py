@@ -1,0 +1,224 @@
+"""Today: a day's doses by ward and hour, each recorded with one click (issue 6, item 1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from courses import selectors, services
+from courses.forms import DoseRecordForm
+from courses.models import CourseStatus, DoseStatus
+from courses.schedule import local_datetime
+from courses.views.access import RECORDERS, can, page
+from courses.views.display import dose_rows
+from inventory import selectors as stock_selectors
+from inventory.models import Presentation
+
+EXPIRY_DAYS = 30
+FORECAST_DAYS = 7
+# Where each service error is shown on a Today row; anything else goes above the row's buttons.
+_ERROR_SLOTS = {"lot_number": "lot", "lot_id": "lot", "reason": "reason", "given_at": "time"}
+
+
+def _page_url(name: str, fallback: str) -> str:
+    """Stock and cold-chain pages belong to the inventory app and may not be installed yet."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
+
+
+def _day_from(value: str | None, today: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value) if value else today
+    except ValueError:
+        return today
+
+
+def _record(dose, data: dict, user, now: dt.datetime):
+    action = data["action"]
+    if action == DoseStatus.GIVEN:
+        given_at = None
+        if data.get("given_time"):
+            day = selectors.local_date(dose.scheduled_at, dose.course.time_zone)
+            given_at = local_datetime(day, data["given_time"], dose.course.time_zone)
+        return services.dose_administer(
+            dose=dose,
+            user=user,
+            now=now,
+            given_at=given_at,
+            lot_number=data.get("lot_number") or "",
+            reason=data.get("reason") or "",
+        )
+    return services.dose_record_not_given(
+        dose=dose, status=action, user=user, now=now, reason=data.get("reason") or ""
+    )
+
+
+def _errors_by_slot(messages_by_field: dict) -> dict[str, list[str]]:
+    slots: dict[str, list[str]] = {}
+    for name, texts in messages_by_field.items():
+        slots.setdefault(_ERROR_SLOTS.get(name, "other"), []).extend(str(t) for t in texts)
+    return slots
+
+
+def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list[dict]:
+    overdue = selectors.doses_overdue(
+        user, before=now - services.ON_TIME_WINDOW, ward_code=ward_code
+    ).count()
+    excursions = stock_selectors.excursions_list().filter(resolved_at__isnull=True).count()
+    expiring = stock_selectors.lots_expiring_within(on=today, days=EXPIRY_DAYS).count()
+    forecast = stock_selectors.stock_forecast(start=today, days=FORECAST_DAYS)
+    short = sum(1 for line in forecast["presentations"] if line["shortages"])
+    stock_url = _page_url("stock", "/stock/")
+    return [
+        {
+            "label": "Overdue doses",
+            "value": overdue,
+            "url": f"{reverse('today')}?show=overdue" + (f"&ward={ward_code}" if ward_code else ""),
+        },
+        {
+            "label": "Open temperature excursions",
+            "value": excursions,
+            "url": _page_url("cold-chain", "/cold-chain/"),
+        },
+        {
+            "label": f"Lots expiring within {EXPIRY_DAYS} days",
+            "value": expiring,
+            "url": stock_url,
+        },
+        {
+            "label": f"Presentations short in the next {FORECAST_DAYS} days",
+            "value": short,
+            "url": stock_url,
+        },
+    ]
+
+
+def _offer_lots(rows, *, on: dt.date) -> None:
+    """Each row's usable lots, first-expiry first; the first with enough vials is suggested."""
+    single = {row.dose.vials[0]["presentation_id"] for row in rows if len(row.dose.vials) == 1}
+    lots = selectors.usable_lots(presentation_ids=single, on=on) if single else {}
+    for row in rows:
+        if len(row.dose.vials) != 1:
+            continue
+        line = row.dose.vials[0]
+        row.lots = lots.get(line["presentation_id"], [])
+        enough = [lot for lot in row.lots if lot["on_hand"] >= line["count"]]
+        row.suggested_lot = (enough or row.lots or [{"lot_number": ""}])[0]["lot_number"]
+
+
+def _groups(rows, *, day: dt.date, overdue_only: bool) -> list[dict]:
+    """Rows by ward, then by hour (by day and hour when listing overdue doses of many days)."""
+    fmt = "%a %d %b %H:00" if overdue_only else "%H:00"
+
+    def hour(row):
+        return timezone.localtime(row.dose.scheduled_at).strftime(fmt)
+
+    groups = []
+    for ward, ward_rows in groupby(rows, key=lambda r: r.dose.course.patient.ward):
+        ward_rows = list(ward_rows)
+        groups.append(
+            {
+                "ward": ward,
+                "count": len(ward_rows),
+                "hours": [
+                    {"hour": label, "rows": list(items)}
+                    for label, items in groupby(ward_rows, key=hour)
+                ],
+            }
+        )
+    return groups
+
+
+def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
+    user = request.user
+    now = timezone.now()
+    today = timezone.localdate()
+    if overdue_only:
+        doses = selectors.doses_overdue(
+            user, before=now - services.ON_TIME_WINDOW, ward_code=ward_code
+        ).order_by("course__patient__ward__name", "scheduled_at", "course__patient__name")
+    else:
+        doses = selectors.doses_of_day(user, day=day, ward_code=ward_code)
+    doses = list(doses)
+    presentations = Presentation.objects.in_bulk(
+        {line["presentation_id"] for dose in doses for line in dose.vials}
+    )
+    rows = dose_rows(doses, now=now, today=today, presentations=presentations)
+    _offer_lots(rows, on=today)
+    may_record = can(user, RECORDERS)
+    for row in rows:
+        row.can_record = (
+            may_record
+            and row.dose.status == DoseStatus.SCHEDULED
+            and row.dose.course.status == CourseStatus.ACTIVE
+        )
+        if failed and failed["dose"] == row.dose.pk:
+            row.errors, row.values = failed["errors"], failed["values"]
+    wards = list(selectors.wards_visible(user))
+    return {
+        "day": day,
+        "today": today,
+        "previous_day": day - dt.timedelta(days=1),
+        "next_day": day + dt.timedelta(days=1),
+        "ward_code": ward_code,
+        "wards": wards,
+        "overdue_only": overdue_only,
+        "groups": _groups(rows, day=day, overdue_only=overdue_only),
+        "dose_count": len(rows),
+        "counters": _counters(user, today=today, now=now, ward_code=ward_code),
+        "failed_dose": failed["dose"] if failed else None,
+    }
+
+
+@page(write=RECORDERS)
+def today(request):
+    """GET: the day's doses (?date=YYYY-MM-DD, ?ward=code, ?show=overdue). POST: record one."""
+    day = _day_from(request.GET.get("date"), timezone.localdate())
+    ward_code = request.GET.get("ward", "")
+    overdue_only = request.GET.get("show") == "overdue"
+    failed = None
+    if request.method == "POST":
+        form = DoseRecordForm(request.POST)
+        values = {key: request.POST.get(key, "") for key in form.fields}
+        if not form.is_valid():
+            failed = {
+                "dose": form.cleaned_data.get("dose"),
+                "errors": _errors_by_slot(
+                    {("given_at" if k == "given_time" else k): v for k, v in form.errors.items()}
+                ),
+                "values": values,
+            }
+        else:
+            dose = get_object_or_404(
+                selectors.doses_visible(request.user), pk=form.cleaned_data["dose"]
+            )
+            try:
+                recorded = _record(dose, form.cleaned_data, request.user, timezone.now())
+            except ValidationError as error:
+                by_field = (
+                    error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+                )
+                failed = {"dose": dose.pk, "errors": _errors_by_slot(by_field), "values": values}
+            else:
+                patient = recorded.course.patient
+                lot = f" from lot {recorded.lot_number}" if recorded.lot_number else ""
+                messages.success(
+                    request,
+                    f"{patient.name} (MRN {patient.mrn}): dose {recorded.sequence} recorded as "
+                    f"{recorded.get_status_display().lower()}{lot}.",
+                )
+                return redirect(f"{request.get_full_path()}#dose-{recorded.pk}")
+    if failed and failed["dose"] is None:
+        messages.error(request, "That dose could not be read; reload the page and try again.")
+    context = _context(
+        request, day=day, ward_code=ward_code, overdue_only=overdue_only, failed=failed
+    )
+    return render(request, "courses/today.html", context)
