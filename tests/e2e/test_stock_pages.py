@@ -47,7 +47,8 @@ def test_pharmacist_receives_a_lot_by_scanning_and_sees_it_in_stock(page, sign_i
     assert "unknown GTIN" in page.inner_text(".scan-preview")
     _shot(page, "stock_receive_unknown_gtin")
 
-    page.click(".subnav >> text=Stock")
+    with page.expect_navigation():  # read the new page, not the one being left
+        page.click(".subnav >> text=Stock")
     summary = page.inner_text("#stock-summary")
     assert "Main fridge" in summary and "Ceruloplasmin 100 mg vial" in summary
     assert "E2E-LOT-1" in page.inner_text("#stock-lots")
@@ -56,7 +57,8 @@ def test_pharmacist_receives_a_lot_by_scanning_and_sees_it_in_stock(page, sign_i
     _shot(page, "stock_list_tablet")
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    page.click("#stock-lots >> text=E2E-LOT-1")
+    with page.expect_navigation():
+        page.click("#stock-lots >> text=E2E-LOT-1")
     assert "Lot E2E-LOT-1" in page.inner_text("h1")
     assert "Receipt" in page.inner_text("#lot-ledger")
     assert "phil" in page.inner_text("#lot-ledger")
