@@ -52,11 +52,15 @@ def due_doses(db):
     return now
 
 
+def _no_notifications() -> None:
+    Notification.objects.all().delete()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_bench_reminder_scan_finds_and_enqueues_10000_due_doses(benchmark, due_doses):
     created = benchmark.pedantic(
         lambda: dose_reminders_enqueue(now=due_doses),
-        setup=lambda: Notification.objects.all().delete(),
+        setup=_no_notifications,
         rounds=2,
         iterations=1,
     )

@@ -58,7 +58,7 @@ def dose_summary(dose: Dose) -> dict:
         rate = f"{preparation['drip_rate_drops_per_min']} drops/min"
     else:
         rate = ""
-    volume = preparation.get("dose_volume_ml") or preparation["diluent_volume_ml"]
+    volume = preparation["diluent_volume_ml"]
     return {
         "time": local.strftime("%H:%M"),
         "date": local.date(),
@@ -69,7 +69,9 @@ def dose_summary(dose: Dose) -> dict:
         "vials": ", ".join(f"{line['count']} × {line['strength']}" for line in dose.vials),
         "route": preparation["route_label"],
         "diluent": preparation["diluent_label"],
-        "volume_ml": f"{volume} ml" if volume else "",
+        "volume_ml": f"{volume.normalize():f} ml" if volume else "",
+        # Betaleukin IV: the volume of the made-up solution that holds the dose (leaflet 002).
+        "draw_ml": preparation.get("dose_volume_ml") or "",
         "rate": rate,
         "note": preparation["note"],
     }
