@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -217,6 +218,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+
+
+def _every(task: str, seconds: int) -> dict:
+    # `expires`: a tick that waited behind a busy worker until the next one is dropped, not piled.
+    return {"task": task, "schedule": float(seconds), "options": {"expires": seconds - 5}}
+
+
 CELERY_BEAT_SCHEDULE: dict = {
     # Reminders are rows found by this scan, not ETA messages; a tick that finds nothing is cheap,
     # and `expires` drops ticks that queued up behind a busy worker instead of piling them.
@@ -225,6 +233,23 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # The alert scans select what is due and enqueue rows with unique keys, then wake the sender:
+    # running one twice (or from two beat schedulers) stores nothing twice.
+    **{
+        name: _every(task, seconds)
+        for name, task, seconds in [
+            ("dose-reminders", "courses.dose_reminders_scan", 60),
+            # Each ward at its own digest_time: the scan sends the ones that have come due.
+            ("ward-digests", "courses.ward_digests_scan", 60),
+            ("doses-overdue", "courses.doses_overdue_scan", 300),
+            ("excursion-reminders", "inventory.excursion_reminders_scan", 300),
+        ]
+    },
+    # After midnight's expiry marking, before the pharmacy opens.
+    "lots-expire": {"task": "inventory.lots_expire", "schedule": crontab(hour=0, minute=5)},
+    "expiry-alerts": {"task": "inventory.expiry_alerts", "schedule": crontab(hour=6, minute=30)},
+    # Hourly: a course prescribed at noon can create tomorrow's shortage.
+    "shortage-alerts": {"task": "inventory.shortage_alerts", "schedule": crontab(minute=15)},
 }
 
 # --- E-mail --------------------------------------------------------------------------------------
@@ -258,6 +283,20 @@ NOTIFICATION_TASK_SOFT_TIME_LIMIT = int(os.environ.get("NOTIFICATION_TASK_SOFT_T
 NOTIFICATION_MESSAGE_ID_DOMAIN = os.environ.get(
     "NOTIFICATION_MESSAGE_ID_DOMAIN", DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
 )
+
+# --- Domain alerts (courses.alerts, inventory.alerts) -----------------------------------------
+# A reminder still goes out this long after the dose time (a late scan); older doses are left to
+# the overdue alert instead of reminding about a dose that is long past.
+DOSE_REMINDER_LATE_MINUTES = int(os.environ.get("DOSE_REMINDER_LATE_MINUTES", "30"))
+DOSE_OVERDUE_HOURS = int(os.environ.get("DOSE_OVERDUE_HOURS", "2"))  # alert the ward
+DOSE_ESCALATION_HOURS = int(os.environ.get("DOSE_ESCALATION_HOURS", "6"))  # then the pharmacists
+# Doses unrecorded for longer than escalation + this are not alerted (a first start, an outage).
+DOSE_ALERT_WINDOW_HOURS = int(os.environ.get("DOSE_ALERT_WINDOW_HOURS", "24"))
+EXPIRY_ALERT_DAYS = sorted(
+    (int(days) for days in env_list("EXPIRY_ALERT_DAYS", "90,30,7")), reverse=True
+)
+EXCURSION_REMINDER_HOURS = int(os.environ.get("EXCURSION_REMINDER_HOURS", "4"))
+SHORTAGE_HORIZON_DAYS = int(os.environ.get("SHORTAGE_HORIZON_DAYS", "7"))
 
 LOGGING = {
     "version": 1,

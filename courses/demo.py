@@ -73,11 +73,14 @@ def courses_demo_seed(*, prescriber, nurse, pharmacist=None) -> str:
             services.dose_administer(dose=dose, user=nurse, now=dose.scheduled_at)
         made += 1
     if not Course.objects.filter(patient=patients["DEMO-0003"]).exists():
+        soon = _due_soon(wards["ward-5b"])
         course = services.course_create(
             patient=patients["DEMO-0003"],
             protocol=Protocol.objects.get(code="ceruloplasmin-postop"),
             user=prescriber,
             on=today,
+            start_date=soon.date(),
+            administration_time=soon.time(),
             phases=[{"dose": "3", "count": 7}],
         )
         made += 1
@@ -87,3 +90,12 @@ def courses_demo_seed(*, prescriber, nurse, pharmacist=None) -> str:
         for c in Course.objects.filter(patient__mrn__startswith="DEMO-")
     )
     return f"Demo courses: {made} created, {scheduled} in all, {given} doses recorded as given."
+
+
+def _due_soon(ward: Ward) -> dt.datetime:
+    """A local time inside the ward's reminder lead time, for the demo course's daily dose: the
+    first `make run` then shows its dose reminder (and the ward's digest) in var/mail within a
+    minute or two, and the same reminder comes each day of the course at that time."""
+    lead = dt.timedelta(minutes=ward.reminder_lead_minutes)
+    moment = timezone.localtime(timezone.now() + min(lead / 2, dt.timedelta(minutes=20)))
+    return moment.replace(second=0, microsecond=0)

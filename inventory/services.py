@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from inventory import alerts
 from inventory.fefo import Candidate, fefo_take, is_usable
 from inventory.gs1 import gs1_parse
 from inventory.models import (
@@ -952,6 +953,8 @@ def readings_ingest(*, readings: list[dict], user=None) -> IngestResult:
         excursion = _track(location, new, latest, user)
         if excursion is not None:
             result.excursions.append(excursion)
+            # In this transaction: a rolled-back ingest leaves no alert and wakes no worker.
+            alerts.excursion_alert_enqueue(excursion=excursion)
     return result
 
 

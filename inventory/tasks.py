@@ -1,10 +1,28 @@
+"""Thin beat tasks of inventory; the alert scans are safe to run twice (unique keys)."""
+
 from celery import shared_task
 from django.utils import timezone
 
-from inventory import services
+from inventory import alerts, services
+from inventory.notifications.tasks import wake_sender
 
 
 @shared_task(name="inventory.lots_expire")
 def lots_expire() -> int:
     """Daily: mark lots past their expiry day as expired. Safe to run twice (already expired)."""
     return services.lots_expire(on=timezone.localdate())
+
+
+@shared_task(name="inventory.expiry_alerts", ignore_result=True, soft_time_limit=240)
+def expiry_alerts() -> int:
+    return wake_sender(int(alerts.expiry_alerts_enqueue(on=timezone.localdate()) is not None))
+
+
+@shared_task(name="inventory.excursion_reminders_scan", ignore_result=True, soft_time_limit=240)
+def excursion_reminders_scan() -> int:
+    return wake_sender(alerts.excursion_reminders_enqueue(now=timezone.now()))
+
+
+@shared_task(name="inventory.shortage_alerts", ignore_result=True, soft_time_limit=240)
+def shortage_alerts() -> int:
+    return wake_sender(alerts.shortage_alerts_enqueue(on=timezone.localdate()))

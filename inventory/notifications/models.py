@@ -117,3 +117,24 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: digests {'on' if self.receive_digests else 'off'}"
+
+
+class AlertMarker(models.Model):
+    """One subject already reported under a shared notification, e.g. "expiry:lot:9:30d".
+
+    A digest lists many subjects under one key (one expiry e-mail per run); the markers record
+    which lot crossed which threshold in it, so the next run lists only the new ones. Written in
+    the transaction that stores the digest, so a digest and its markers exist together or not.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="markers")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(key=""), name="alert_marker_key_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from inventory.notifications.models import NotificationKind
+from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
 from inventory.notifications.services import notification_enqueue
 from tests.notifications.smtp import smtp_sink
 
@@ -36,3 +36,16 @@ def enqueue(**overrides):
         "subject_id": number,
     }
     return notification_enqueue(**{**arguments, **overrides})
+
+
+def enqueue_failed(**overrides):
+    """A notification the sender gave up on (a permanent 550), as the admin, API and page show."""
+    notification, _ = enqueue(**overrides)
+    Notification.objects.filter(pk=notification.pk).update(
+        status=NotificationStatus.FAILED,
+        next_attempt_at=None,
+        attempts=6,
+        last_error="550 5.1.1 No such user here",
+    )
+    notification.refresh_from_db()
+    return notification

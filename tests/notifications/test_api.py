@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
-from tests.notifications.conftest import enqueue
+from tests.notifications.conftest import enqueue, enqueue_failed
 
 pytestmark = pytest.mark.django_db
 
@@ -18,14 +18,7 @@ def _error(response, status):
 
 @pytest.fixture
 def failed():
-    notification, _ = enqueue(kind=NotificationKind.EXPIRY_ALERT, key="expiry:lot:9:30d")
-    Notification.objects.filter(pk=notification.pk).update(
-        status=NotificationStatus.FAILED,
-        next_attempt_at=None,
-        attempts=6,
-        last_error="550 5.1.1 No such user here",
-    )
-    return notification
+    return enqueue_failed(kind=NotificationKind.EXPIRY_ALERT, key="expiry:lot:9:30d")
 
 
 @pytest.mark.parametrize("client_name", ["pharmacist_client", "viewer_client"])

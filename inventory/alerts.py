@@ -1,0 +1,233 @@
+"""Stock alerts: expiry thresholds, temperature excursions, shortages against scheduled demand.
+
+Like courses.alerts: each function selects what is due and enqueues outbox rows under unique
+keys (safe to run twice); `notifications.send_due` delivers. Excursion alerts go to the
+pharmacists and the location's ward whatever their digest opt-out: they need action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.roles import Role
+from inventory.models import Excursion, Lot, Presentation
+from inventory.notifications.models import AlertMarker, Notification, NotificationKind
+from inventory.notifications.selectors import role_recipients, ward_recipients
+from inventory.notifications.services import notification_enqueue, notifications_send_after_commit
+from inventory.selectors import expiring_within_q, lots_list, stock_forecast
+
+# --- Expiry ----------------------------------------------------------------------------------
+
+
+def expiry_marker_key(lot: Lot, days: int) -> str:
+    return f"expiry:lot:{lot.pk}:{days}d"
+
+
+def _unused_at_expiry(*, on: dt.date, last_expiry: dt.date) -> dict[int, int]:
+    """Lot id → vials the forecast leaves unused when the lot expires (scheduled demand, FEFO)."""
+    # The forecast lists lots expiring before its last day, so it runs one day past the last.
+    forecast = stock_forecast(start=on, days=(last_expiry - on).days + 2)
+    return {
+        line["lot"]: line["unused"]
+        for row in forecast["presentations"]
+        for line in row["expiring_unused"]
+    }
+
+
+def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
+    """One digest to the pharmacists listing the lots that newly crossed 90/30/7 days to expiry.
+
+    A lot is listed under the tightest threshold it has crossed (a lot received with 20 days
+    left is listed once, at 30 days) and then marked for every threshold crossed, so each lot is
+    alerted once per threshold. Lots that scheduled doses will not use up before they expire are
+    called out with the vials left over. Key expiry:<date>: one digest a day; lots crossing
+    later that day wait for tomorrow's, because markers are written only with a digest.
+    Available lots with stock on hand only (the expiry day itself counts as usable).
+    """
+    thresholds = settings.EXPIRY_ALERT_DAYS
+    lots = list(lots_list().filter(expiring_within_q(on=on, days=max(thresholds)), on_hand__gt=0))
+    marked = set(
+        AlertMarker.objects.filter(
+            key__in=[expiry_marker_key(lot, days) for lot in lots for days in thresholds]
+        ).values_list("key", flat=True)
+    )
+    listed, markers = [], []
+    for lot in lots:
+        days_left = (lot.expiry_date - on).days
+        crossed = [days for days in thresholds if days_left <= days]
+        if expiry_marker_key(lot, min(crossed)) in marked:
+            continue
+        listed.append((lot, min(crossed), days_left))
+        markers += [
+            expiry_marker_key(lot, d) for d in crossed if expiry_marker_key(lot, d) not in marked
+        ]
+    if not listed:
+        return None
+    unused = _unused_at_expiry(on=on, last_expiry=max(lot.expiry_date for lot, _, _ in listed))
+    rows = [
+        {
+            "threshold": f"{threshold} days",
+            "lot_number": lot.lot_number,
+            "presentation": str(lot.presentation),
+            "expiry_date": lot.expiry_date,
+            "days_left": days_left,
+            "on_hand": lot.on_hand,
+            "unused": unused.get(lot.pk, 0),
+            "no_use": unused.get(lot.pk, 0) >= lot.on_hand,
+        }
+        for lot, threshold, days_left in listed
+    ]
+    with transaction.atomic():
+        notification, created = notification_enqueue(
+            kind=NotificationKind.EXPIRY_ALERT,
+            key=f"expiry:{on.isoformat()}",
+            recipients=role_recipients(Role.PHARMACIST),
+            subject=f"Expiry: {len(rows)} lot(s) within {max(r[1] for r in listed)} days, {on}",
+            template="expiry_alert",
+            context={"on": on, "lots": rows, "wasted": [r for r in rows if r["unused"]]},
+            subject_type="expiry",
+            threshold=",".join(sorted({f"{t}d" for _, t, _ in listed})),
+            for_date=on,
+        )
+        if not created:
+            return None
+        AlertMarker.objects.bulk_create(
+            [AlertMarker(key=key, notification=notification) for key in markers],
+            ignore_conflicts=True,
+        )
+    return notification
+
+
+# --- Temperature excursions ------------------------------------------------------------------
+
+
+def _excursion_recipients(excursion: Excursion) -> list[str]:
+    # digest=False: an excursion cannot be opted out of.
+    addresses = set(role_recipients(Role.PHARMACIST))
+    if excursion.location.ward_id:
+        addresses.update(ward_recipients(excursion.location.ward, role=None))
+    return sorted(addresses)
+
+
+def _excursion_context(excursion: Excursion) -> dict:
+    return {
+        "location": excursion.location.name,
+        "started_at": timezone.localtime(excursion.started_at),
+        "status": excursion.status,
+        "ended_at": timezone.localtime(excursion.ended_at) if excursion.ended_at else None,
+        "limits": (
+            f"{excursion.limit_min_c}–{excursion.limit_max_c} °C"
+            if excursion.limit_min_c is not None
+            else f"≤ {excursion.limit_max_c} °C"
+        ),
+        "min_c": excursion.min_c,
+        "max_c": excursion.max_c,
+        "minutes_out": excursion.minutes_out_of_range,
+        "lots": [
+            {"lot_number": lot.lot_number, "presentation": str(lot.presentation)}
+            for lot in excursion.lots.select_related("presentation__product").order_by("pk")
+        ],
+    }
+
+
+def excursion_alert_enqueue(*, excursion: Excursion) -> bool:
+    """Alert at once that an excursion opened; one per excursion (key excursion_alert:…:<id>).
+
+    Called by `readings_ingest` inside its transaction for every excursion it touched: the row
+    and the sender's wake-up both vanish if the readings roll back.
+    """
+    key = f"excursion_alert:excursion:{excursion.pk}"
+    if Notification.objects.filter(key=key).exists():
+        return False  # extended by later readings: the reminders carry on
+    _, created = notification_enqueue(
+        kind=NotificationKind.EXCURSION_ALERT,
+        key=key,
+        recipients=_excursion_recipients(excursion),
+        subject=f"Temperature excursion: {excursion.location.name} at {excursion.max_c} °C, "
+        "lots quarantined",
+        template="excursion_alert",
+        context=_excursion_context(excursion),
+        subject_type="excursion",
+        subject_id=excursion.pk,
+        due_at=timezone.now(),
+    )
+    if created:
+        notifications_send_after_commit()
+    return created
+
+
+def excursion_reminders_enqueue(*, now: dt.datetime) -> int:
+    """Every EXCURSION_REMINDER_HOURS while an excursion is unresolved (still out of range, or
+    back in range and awaiting a pharmacist's release or discard). Key per excursion and slot:
+    slot n is due at started_at + n × the interval; only the current slot is sent, so a scan
+    after an outage sends one reminder, not the ones it missed."""
+    every = dt.timedelta(hours=settings.EXCURSION_REMINDER_HOURS)
+    created = 0
+    for excursion in Excursion.objects.filter(
+        resolved_at__isnull=True, started_at__lte=now - every
+    ).select_related("location__ward"):
+        slot = int((now - excursion.started_at) / every)
+        key = f"excursion_reminder:excursion:{excursion.pk}:{slot}"
+        if Notification.objects.filter(key=key).exists():
+            continue
+        hours = slot * settings.EXCURSION_REMINDER_HOURS
+        _, new = notification_enqueue(
+            kind=NotificationKind.EXCURSION_REMINDER,
+            key=key,
+            recipients=_excursion_recipients(excursion),
+            subject=f"Unresolved excursion ({hours} h): {excursion.location.name}",
+            template="excursion_reminder",
+            context={**_excursion_context(excursion), "hours": hours},
+            subject_type="excursion",
+            subject_id=excursion.pk,
+            threshold=f"{hours}h",
+            due_at=excursion.started_at + slot * every,
+        )
+        created += new
+    return created
+
+
+# --- Shortage ----------------------------------------------------------------------------------
+
+
+def shortage_alerts_enqueue(*, on: dt.date) -> int:
+    """Usable stock against scheduled demand for SHORTAGE_HORIZON_DAYS from `on` (the forecast's
+    FEFO simulation); one alert to the pharmacists per presentation and first short day (key
+    shortage:presentation:<id>:<date>), so a shortage moving to another day is told again."""
+    forecast = stock_forecast(start=on, days=settings.SHORTAGE_HORIZON_DAYS)
+    short = [row for row in forecast["presentations"] if row["shortages"]]
+    if not short:
+        return 0
+    presentations = Presentation.objects.select_related("product").in_bulk(
+        [row["presentation"] for row in short]
+    )
+    recipients = role_recipients(Role.PHARMACIST)
+    created = 0
+    for row in short:
+        first = row["shortages"][0]["date"]
+        presentation = presentations[row["presentation"]]
+        _, new = notification_enqueue(
+            kind=NotificationKind.SHORTAGE_ALERT,
+            key=f"shortage:presentation:{presentation.pk}:{first.isoformat()}",
+            recipients=recipients,
+            subject=f"Shortage from {first}: {presentation} "
+            f"({sum(s['short'] for s in row['shortages'])} short)",
+            template="shortage_alert",
+            context={
+                "presentation": str(presentation),
+                "first": first,
+                "horizon_end": forecast["end"],
+                "needed": row["needed"],
+                "usable": row["usable_at_start"],
+                "shortages": row["shortages"],
+            },
+            subject_type="presentation",
+            subject_id=presentation.pk,
+            for_date=first,
+        )
+        created += new
+    return created

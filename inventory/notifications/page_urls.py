@@ -1,0 +1,8 @@
+from django.urls import path
+
+from inventory.notifications import views
+
+urlpatterns = [
+    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/<int:pk>/resend/", views.alert_resend, name="alert-resend"),
+]

@@ -1,0 +1,88 @@
+"""The Alerts page: the notification log for pharmacists and viewers; pharmacists re-send.
+
+Same rule as the API (`NotificationViewSet`): pharmacists and viewers read, only pharmacists
+re-send; nurses and physicians get 403 (and no menu entry, see config/context_processors.py).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from config.roles import Role, user_roles
+from inventory.notifications.filters import NotificationFilter
+from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
+from inventory.notifications.selectors import notification_list
+from inventory.notifications.services import notification_resend
+
+READ_ROLES = frozenset({Role.PHARMACIST, Role.VIEWER})
+RESEND_ROLES = frozenset({Role.PHARMACIST})
+PAGE_SIZE = 50
+FILTER_NAMES = ("kind", "status", "created_from", "created_to")
+
+
+def _require(request, roles: frozenset) -> frozenset:
+    held = user_roles(request.user)
+    if not held & roles:
+        raise PermissionDenied("Your role does not allow this.")
+    return held
+
+
+def _chosen(query):
+    """The query without empty values: the form's "All kinds" sends kind= (not a choice)."""
+    data = query.copy()
+    for name in list(data):
+        values = [value for value in data.getlist(name) if value]
+        if values:
+            data.setlist(name, values)
+        else:
+            del data[name]
+    return data
+
+
+@login_required
+@require_GET
+def alerts(request):
+    roles = _require(request, READ_ROLES)
+    filters = NotificationFilter(_chosen(request.GET), queryset=notification_list())
+    rows = filters.qs if filters.is_valid() else notification_list().none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "notifications/alerts.html",
+        {
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "failed_count": Notification.objects.filter(status=NotificationStatus.FAILED).count(),
+            "can_resend": bool(roles & RESEND_ROLES),
+            "kinds": NotificationKind.choices,
+            "statuses": NotificationStatus.choices,
+            "chosen": {name: request.GET.get(name, "") for name in FILTER_NAMES},
+        },
+    )
+
+
+@login_required
+@require_POST
+def alert_resend(request, pk: int):
+    _require(request, RESEND_ROLES)
+    notification = get_object_or_404(Notification.objects.defer("body_text", "body_html"), pk=pk)
+    try:
+        notification_resend(notification=notification, user=request.user)
+    except ValidationError as error:
+        messages.error(request, f"Not re-sent: {' '.join(error.messages)}")
+    else:
+        messages.success(request, f"Queued again: {notification.subject}")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("alerts")
+    return redirect(back)
