@@ -116,3 +116,57 @@ def smtp_sink(*, keep_messages: bool = True):
         yield sink, port
     finally:
         controller.stop()
+
+
+class SinkProcess:
+    """The same sink in a process of its own, as a real mail server is: the benchmark's figure
+    then measures the sender, not a server thread competing with it for the interpreter."""
+
+    def __init__(self, port: int, out_path: str):
+        import subprocess
+        import sys
+
+        self.port, self.out_path = port, out_path
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.notifications.smtp", str(port), out_path]
+        )
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return
+            except OSError:
+                import time
+
+                time.sleep(0.05)
+        raise RuntimeError("the SMTP sink process did not start")
+
+    def stop(self) -> dict:
+        """Stop the server; returns {"connections": n, "message_ids": [...]}."""
+        import json
+        import signal
+
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        with open(self.out_path) as handle:
+            return json.load(handle)
+
+
+def _serve(port: int, out_path: str) -> None:
+    import json
+    import signal
+
+    sink = Sink(keep_messages=False)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, server_hostname="localhost")
+    controller.start()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    stopped.wait()
+    controller.stop()
+    with open(out_path, "w") as handle:
+        json.dump({"connections": sink.connections, "message_ids": list(sink._raw)}, handle)
+
+
+if __name__ == "__main__":
+    import sys
+
+    _serve(int(sys.argv[1]), sys.argv[2])
