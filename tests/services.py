@@ -42,3 +42,14 @@ def database_url() -> str | None:
 def redis_url() -> str | None:
     url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     return url if reachable(url, 6379) else None
+
+
+def celery_worker_command(name: str) -> list[str]:
+    """argv of a real `celery worker` process for the tests: one solo worker, no cluster chatter."""
+    import sys
+
+    return [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+        "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "--hostname", f"{name}-{os.getpid()}@localhost",
+    ]  # fmt: skip

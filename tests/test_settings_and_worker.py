@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import celery_worker_command
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = (
@@ -129,22 +131,7 @@ def test_task_runs_through_real_redis_and_a_worker_process(redis_url, tmp_path):
         "VAR_DIR": str(tmp_path),
     }
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"test-{os.getpid()}@localhost",
-        ],
+        celery_worker_command("test"),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -176,21 +163,7 @@ def test_embedded_set_up_runs_a_task_without_any_service(tmp_path):
     }
     (tmp_path / "results").mkdir()
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        celery_worker_command("embedded"),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from django.db import connection, transaction
 from inventory.notifications.models import Notification, NotificationStatus
 from inventory.notifications.services import notifications_send_after_commit
 from tests.notifications.conftest import enqueue
+from tests.services import celery_worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "notifications.send_due"
@@ -52,23 +52,7 @@ class Worker:
     def __init__(self, name: str, env: dict, log: Path):
         self.name, self.log = name, log
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"{name}-{os.getpid()}@localhost",
-            ],
+            celery_worker_command(name),
             cwd=ROOT,
             env=env,
             stdout=log.open("w"),
