@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from inventory.notifications.models import (
+    AlertMarker,
     Notification,
     NotificationPreference,
     NotificationStatus,
@@ -58,3 +59,21 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_filter = ["receive_digests"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(AlertMarker)
+class AlertMarkerAdmin(admin.ModelAdmin):
+    """Read-only: which subject (e.g. a lot at a threshold) a digest already reported."""
+
+    list_display = ["key", "notification", "created_at"]
+    search_fields = ["key"]
+    list_select_related = ["notification"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
