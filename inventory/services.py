@@ -390,7 +390,40 @@ def stock_dispense(
                     reason=reason,
                 )
             )
+    if reference:
+        # The dose is given: whatever is still held for it (another lot was scanned, fewer vials
+        # were needed, the reserved lot became unusable) goes back to free stock.
+        _release_reference(
+            reference,
+            presentation_id,
+            on=on,
+            user=user,
+            reason="Dose dispensed; rest of its reservation released",
+        )
     return movements
+
+
+def _release_reference(
+    reference: str, presentation_id: int | None, *, on, user, reason: str, keep=lambda level: False
+) -> int:
+    """Release the holds under `reference` (of one presentation), locking their levels first.
+
+    `keep(level)` spares the holds on levels it accepts.
+    """
+    filters = {"reference": reference}
+    if presentation_id is not None:
+        filters["lot__presentation_id"] = presentation_id
+    keys = _reservations(**filters)
+    if not keys:
+        return 0
+    level_filter = Q()
+    for lot_id, location_id, _ in keys:
+        level_filter |= Q(lot_id=lot_id, location_id=location_id)
+    levels = [
+        level for level in _locked(StockLevel.objects.filter(level_filter)) if not keep(level)
+    ]
+    # Re-read after locking: a concurrent dispense may have consumed part of the hold meanwhile.
+    return _release_held(levels, _reservations(**filters), on=on, user=user, reason=reason)
 
 
 @transaction.atomic
@@ -413,10 +446,26 @@ def stock_reserve(
     location = _get(StorageLocation, location_id, "location_id") if location_id else None
     # Locking first makes a concurrent call with the same reference wait and then see our rows.
     levels = _presentation_levels(presentation_id, location_id=location_id)
+    usable = [level for level in levels if _usable(level, on)]
+    # Holds on lots no longer usable for this dose (quarantined, recalled, expiring before `on`)
+    # do not cover it: give them back and reserve elsewhere.
+    usable_keys = {(level.lot_id, level.location_id) for level in usable}
+    _release_reference(
+        reference,
+        presentation_id,
+        on=timezone.localdate(),
+        user=user,
+        reason=f"Lot no longer usable on {on}",
+        keep=lambda level: (level.lot_id, level.location_id) in usable_keys,
+    )
     already = sum(_reservations(reference=reference, lot__presentation_id=presentation_id).values())
     if already >= quantity:
         return []
-    usable = [level for level in levels if _usable(level, on)]
+    usable = [
+        level
+        for level in _presentation_levels(presentation_id, location_id=location_id)
+        if _usable(level, on)
+    ]
     plan, remaining = fefo_take(
         [
             Candidate(key=lvl.pk, expiry_date=lvl.lot.expiry_date, available=lvl.free)
@@ -468,16 +517,7 @@ def _release_held(levels: list[StockLevel], held: dict, *, on, user, reason: str
 def reservation_release(*, reference: str, user=None, reason: str = "") -> int:
     """Give back every vial still held under `reference`; returns how many."""
     reference = _required(reference, "reference")
-    keys = _reservations(reference=reference)
-    if not keys:
-        return 0
-    level_filter = Q()
-    for lot_id, location_id, _ in keys:
-        level_filter |= Q(lot_id=lot_id, location_id=location_id)
-    levels = _locked(StockLevel.objects.filter(level_filter))
-    # Re-read after locking: a concurrent dispense may have consumed part of the hold meanwhile.
-    held = _reservations(reference=reference)
-    return _release_held(levels, held, on=timezone.localdate(), user=user, reason=reason)
+    return _release_reference(reference, None, on=timezone.localdate(), user=user, reason=reason)
 
 
 # --- Moving stock between places and out of stock ----------------------------------------------

@@ -240,6 +240,41 @@ def test_reservation_is_idempotent_and_consumed_by_dispense(
     assert services.reservation_release(reference="dose:1") == 0
 
 
+def test_dispensing_another_lot_gives_the_dose_reservation_back(
+    receive, cerulo, fridge, pharmacist, today
+):
+    early = receive(cerulo, fridge, 3, lot_number="EARLY", expiry_days=30)
+    late = receive(cerulo, fridge, 3, lot_number="LATE", expiry_days=90)
+    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:9")
+    assert _level(early, fridge).reserved == 2
+    # The nurse scans the later lot at the bedside and gives one vial.
+    services.stock_dispense(
+        presentation_id=cerulo.pk,
+        quantity=1,
+        on=today,
+        user=pharmacist,
+        lot_id=late.pk,
+        reference="dose:9",
+    )
+    assert _level(early, fridge).reserved == 0  # no vial stays held for a dose already given
+    assert _level(late, fridge).on_hand == 2
+    assert selectors.ledger_mismatches() == []
+
+
+def test_reserving_again_moves_a_hold_off_a_lot_that_became_unusable(
+    receive, cerulo, fridge, pharmacist, today
+):
+    early = receive(cerulo, fridge, 3, lot_number="EARLY", expiry_days=30)
+    late = receive(cerulo, fridge, 3, lot_number="LATE", expiry_days=90)
+    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:7")
+    services.lot_quarantine(lot_id=early.pk, user=pharmacist, on=today, reason="Damaged pack")
+    moved = services.stock_reserve(
+        presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:7"
+    )
+    assert [(m.lot, m.quantity) for m in moved] == [(late, 2)]
+    assert _level(early, fridge).reserved == 0 and _level(late, fridge).reserved == 2
+
+
 def test_reservation_release(receive, cerulo, fridge, today):
     lot = receive(cerulo, fridge, 4)
     services.stock_reserve(presentation_id=cerulo.pk, quantity=3, on=today, reference="dose:5")
