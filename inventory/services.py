@@ -631,8 +631,7 @@ def stock_adjust(
     lot = _get(Lot, lot_id, "lot_id", Lot.objects.select_related("presentation__product"))
     location = _get(StorageLocation, location_id, "location_id")
     if quantity_delta > 0:
-        if not location.keeps(lot.presentation.product):
-            _check_destination(location, lot, "location_id")
+        _check_destination(location, lot, "location_id")
         level = _level_for_inbound(lot, location)
     else:
         level = _level_locked(lot_id, location_id)
@@ -667,17 +666,19 @@ def stock_return(
     location = _get(StorageLocation, location_id, "location_id")
     _check_destination(location, lot, "location_id")
     level = _level_for_inbound(lot, location)
-    if reference:
-        out = StockMovement.objects.filter(
-            lot=lot, reference=reference, kind__in=[MovementKind.DISPENSE, MovementKind.RETURN]
-        ).aggregate(net=Sum("on_hand_delta"))["net"]
-        returnable = -(out or 0)
-        if quantity > returnable:
-            _refuse(
-                "quantity",
-                f"Only {returnable} vial(s) of lot {lot.lot_number} were dispensed under "
-                f"{reference} and not returned yet.",
-            )
+    # A return gives back vials that left under a dispense; without this cap (also for a blank
+    # reference) a "return" could add stock that never existed.
+    out = StockMovement.objects.filter(
+        lot=lot, reference=reference, kind__in=[MovementKind.DISPENSE, MovementKind.RETURN]
+    ).aggregate(net=Sum("on_hand_delta"))["net"]
+    returnable = -(out or 0)
+    if quantity > returnable:
+        under = f"under {reference}" if reference else "without a reference"
+        _refuse(
+            "quantity",
+            f"Only {returnable} vial(s) of lot {lot.lot_number} were dispensed {under} and "
+            "not returned yet.",
+        )
     return _move(
         level,
         kind=MovementKind.RETURN,
@@ -713,7 +714,13 @@ def _lot_locked(lot_id) -> Lot:
 
 
 def _unresolved_excursions(lot: Lot):
-    return Excursion.objects.filter(lots=lot, resolved_at__isnull=True)
+    """Unresolved excursions holding the lot: those that quarantined it, and those at a location
+    where it has vials (e.g. a lot already quarantined by hand when the fridge went out of range,
+    which the excursion did not need to quarantine again)."""
+    stored_at = StockLevel.objects.filter(lot=lot, on_hand__gt=0).values("location_id")
+    return Excursion.objects.filter(
+        Q(lots=lot) | Q(location_id__in=stored_at), resolved_at__isnull=True
+    ).distinct()
 
 
 @transaction.atomic

@@ -520,3 +520,19 @@ def test_daily_expiry_task_runs_the_service(receive, cerulo, fridge):
     Lot.objects.filter(pk=lot.pk).update(expiry_date=lot.expiry_date - datetime.timedelta(days=1))
     assert lots_expire.apply().get() == 1
     assert lots_expire.apply().get() == 0
+
+
+def test_a_return_never_adds_vials_that_did_not_leave(receive, cerulo, fridge, pharmacist, today):
+    lot = receive(cerulo, fridge, 5)
+    with pytest.raises(ValidationError) as error:  # nothing was dispensed without a reference
+        services.stock_return(
+            lot_id=lot.pk, location_id=fridge.pk, quantity=500, user=pharmacist, on=today
+        )
+    assert "without a reference" in _fields(error)["quantity"][0]
+    services.stock_dispense(
+        presentation_id=cerulo.pk, quantity=2, on=today, user=pharmacist, lot_id=lot.pk
+    )
+    services.stock_return(
+        lot_id=lot.pk, location_id=fridge.pk, quantity=2, user=pharmacist, on=today
+    )
+    assert _level(lot, fridge).on_hand == 5

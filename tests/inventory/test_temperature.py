@@ -179,3 +179,24 @@ def test_resolve_by_discard_destroys_only_the_stock_there(
     assert only_here.status == LotStatus.DESTROYED
     assert services.reservation_release(reference="dose:1") == 0
     assert selectors.ledger_mismatches() == []
+
+
+def test_a_lot_quarantined_by_hand_in_an_excursion_fridge_stays_held_until_resolution(
+    receive, cerulo, fridge, pharmacist, today
+):
+    lot = receive(cerulo, fridge, 4)
+    services.lot_quarantine(lot_id=lot.pk, user=pharmacist, on=today, reason="Label check")
+    _ingest(fridge, (0, "12.0"))  # out of range while the lot is already quarantined
+    with pytest.raises(ValidationError):
+        services.lot_release(lot_id=lot.pk, user=pharmacist, on=today, reason="Label fine")
+    # Nor can new stock be counted into the fridge while it is out of range.
+    with pytest.raises(ValidationError) as error:
+        services.stock_adjust(
+            lot_id=lot.pk,
+            location_id=fridge.pk,
+            quantity_delta=2,
+            user=pharmacist,
+            on=today,
+            reason="Found in the back",
+        )
+    assert "out of its temperature range" in str(error.value)
