@@ -403,7 +403,13 @@ def notifications_send_due(
         if time.monotonic() - started > budget:
             stats.stopped = "time budget"
             break
-        token, rows = _claim(now=now, batch_size=batch_size, lease=lease, max_attempts=max_attempts)
+        # The run's clock moves on: a batch claimed late in a long run is due-checked and leased
+        # from its own moment, matching the sender's deadline (measured from the claim), so no
+        # other worker takes it over while this one may still be sending it.
+        claimed_at = now + timedelta(seconds=time.monotonic() - started)
+        token, rows = _claim(
+            now=claimed_at, batch_size=batch_size, lease=lease, max_attempts=max_attempts
+        )
         if not rows:
             break
         stats.batches += 1
