@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, permissions
 from rest_framework.pagination import PageNumberPagination
@@ -31,6 +32,12 @@ class RolePermission(permissions.BasePermission):
         else:
             allowed = getattr(view, "write_roles", {Role.PHARMACIST})
         return bool(roles & set(allowed))
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "It is still in use and cannot be deleted."
+    default_code = "protected"
 
 
 class Pagination(PageNumberPagination):
@@ -106,6 +113,14 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        # e.g. deleting a product that has lots: the ledger keeps its history, so refuse.
+        used_by = sorted(
+            {obj._meta.verbose_name_plural for obj in exc.protected_objects}
+            if isinstance(exc, ProtectedError)
+            else {obj._meta.verbose_name_plural for obj in exc.restricted_objects}
+        )
+        exc = Conflict(f"It is still used by {', '.join(used_by)} and cannot be deleted.")
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -4,7 +4,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.roles import Role
+from config.roles import Role, has_role
 from inventory import selectors, serializers, services
 from inventory.filters import ExcursionFilter, LotFilter, MovementFilter, ReadingFilter
 from inventory.models import Presentation, Product, Ward
@@ -65,9 +65,14 @@ class StorageLocationViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
 
+# Recipients are patient identifiers from every ward; nurses are scoped to their own wards.
+RECIPIENT_READERS = {Role.PHARMACIST, Role.PHYSICIAN, Role.VIEWER}
+
+
 class LotViewSet(viewsets.ReadOnlyModelViewSet):
     """Lots with their on-hand and reserved totals; stock changes go through the actions."""
 
+    action_roles = {"recipients": RECIPIENT_READERS}
     queryset = selectors.lots_list()
     serializer_class = serializers.LotSerializer
     filterset_class = LotFilter
@@ -124,16 +129,23 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     @action(detail=True, methods=["get"])
-    def recipients(self, request, pk=None):
+    def recipients(self, request, pk=None):  # not for nurses: see RECIPIENT_READERS
         """Every dispense of this lot: reference, recipient, vials, date (for a recall)."""
         return Response(selectors.lot_recipients(lot_id=self.get_object().pk))
 
 
 class MovementViewSet(viewsets.ReadOnlyModelViewSet):
-    """The stock ledger: read-only, newest first."""
+    """The stock ledger: read-only, newest first. Nurses get it without recipients (patient
+    identifiers of every ward), as on the lot page."""
 
     queryset = selectors.movements_list()
     serializer_class = serializers.MovementSerializer
+
+    def get_serializer_class(self):
+        if has_role(self.request.user, *RECIPIENT_READERS):
+            return serializers.MovementSerializer
+        return serializers.MovementWithoutRecipientSerializer
+
     filterset_class = MovementFilter
     ordering_fields = ["created_at", "effective_date"]
 

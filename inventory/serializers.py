@@ -1,3 +1,5 @@
+import datetime
+
 from rest_framework import serializers
 
 from inventory.models import (
@@ -11,6 +13,15 @@ from inventory.models import (
     TemperatureReading,
     Ward,
 )
+
+# Bounds that keep bad input a 400 instead of a database overflow (a pack is a few dozen vials).
+MAX_VIALS = 100_000
+
+
+def plausible_date(value: datetime.date) -> datetime.date:
+    if not 2000 <= value.year <= 2200:
+        raise serializers.ValidationError("Date out of the plausible range (years 2000–2200).")
+    return value
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -163,6 +174,12 @@ class MovementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MovementWithoutRecipientSerializer(MovementSerializer):
+    class Meta(MovementSerializer.Meta):
+        fields = [name for name in MovementSerializer.Meta.fields if name != "recipient"]
+        read_only_fields = fields
+
+
 class ReadingSerializer(serializers.ModelSerializer):
     location = serializers.PrimaryKeyRelatedField(queryset=StorageLocation.objects.all())
     temperature_c = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -224,9 +241,9 @@ class ReceiveSerializer(serializers.Serializer):
     presentation_id = serializers.IntegerField(required=False)
     gtin = serializers.CharField(required=False, allow_blank=True, max_length=14)
     lot_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
-    expiry_date = serializers.DateField(required=False)
-    manufacture_date = serializers.DateField(required=False)
-    quantity = serializers.IntegerField(min_value=1)
+    expiry_date = serializers.DateField(required=False, validators=[plausible_date])
+    manufacture_date = serializers.DateField(required=False, validators=[plausible_date])
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_VIALS)
     location_id = serializers.IntegerField()
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
@@ -234,7 +251,7 @@ class ReceiveSerializer(serializers.Serializer):
 
 class DispenseSerializer(serializers.Serializer):
     presentation_id = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_VIALS)
     location_id = serializers.IntegerField(required=False)
     lot_id = serializers.IntegerField(required=False)
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
@@ -244,8 +261,8 @@ class DispenseSerializer(serializers.Serializer):
 
 class ReserveSerializer(serializers.Serializer):
     presentation_id = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1)
-    on = serializers.DateField()
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_VIALS)
+    on = serializers.DateField(validators=[plausible_date])
     reference = serializers.CharField(max_length=100)
     location_id = serializers.IntegerField(required=False)
 
@@ -259,14 +276,14 @@ class TransferSerializer(serializers.Serializer):
     lot_id = serializers.IntegerField()
     from_location_id = serializers.IntegerField()
     to_location_id = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_VIALS)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class ReturnSerializer(serializers.Serializer):
     lot_id = serializers.IntegerField()
     location_id = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_VIALS)
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
@@ -278,16 +295,16 @@ class WasteSerializer(ReturnSerializer):
 class AdjustSerializer(serializers.Serializer):
     lot_id = serializers.IntegerField()
     location_id = serializers.IntegerField()
-    quantity_delta = serializers.IntegerField()
+    quantity_delta = serializers.IntegerField(min_value=-MAX_VIALS, max_value=MAX_VIALS)
     reason = serializers.CharField(max_length=500)
 
 
 class ForecastQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(required=False)
+    start = serializers.DateField(required=False, validators=[plausible_date])
     days = serializers.IntegerField(min_value=1, max_value=366, default=28)
 
 
 class StockQuerySerializer(serializers.Serializer):
-    on = serializers.DateField(required=False)
+    on = serializers.DateField(required=False, validators=[plausible_date])
     presentation = serializers.IntegerField(required=False)
     location = serializers.IntegerField(required=False)

@@ -260,7 +260,7 @@ def test_quarantine_release_recall_and_recipients(pharmacist_client, nurse_clien
         ).status_code
         == 200
     )
-    recipients = nurse_client.get(url + "recipients/").json()
+    recipients = pharmacist_client.get(url + "recipients/").json()
     assert [(r["reference"], r["recipient"], r["quantity"]) for r in recipients] == [
         ("dose:7", "MRN 0042", 1)
     ]
