@@ -740,6 +740,13 @@ def dose_administer(
     dose.recorded_at = now
     dose.full_clean(validate_unique=False)
     dose.save()
+    # Given on another day than planned: the minimum gaps count from the day it went in, so the
+    # rest moves. Anchored doses (surgery, chemotherapy days) keep their dates.
+    if (
+        selectors.local_date(given_at, tz) != selectors.local_date(dose.scheduled_at, tz)
+        and not Pattern.from_dict(dose.phase.pattern).anchored
+    ):
+        _replan_after(dose, now=now)
     if reducing:
         _reduce_later(dose, later_dose_percent, later_drip_rate_drops_per_min, user)
     _complete_if_done(dose.course)
@@ -817,17 +824,22 @@ def dose_record_not_given(
     stock.release(dose_ids=[dose.id], user=user, reason=f"dose {status}")
     course = dose.course
     if course.status == CourseStatus.ACTIVE:
-        _replan(
-            course,
-            earliest=_first_scheduled_day(course) or selectors.local_date(now, course.time_zone),
-        )
+        _replan_after(dose, now=now)
     _complete_if_done(course)
     return dose
 
 
-def _first_scheduled_day(course: Course) -> dt.date | None:
-    first = course.doses.filter(status=DoseStatus.SCHEDULED).order_by("scheduled_at").first()
-    return selectors.local_date(first.scheduled_at, course.time_zone) if first else None
+def _replan_after(dose: Dose, *, now: dt.datetime) -> None:
+    """Re-plan the doses scheduled after `dose`, just recorded. The ones before it keep their
+    times: holding tomorrow's dose must not push today's, still due, past it."""
+    course = dose.course
+    later = (
+        course.doses.filter(status=DoseStatus.SCHEDULED, scheduled_at__gt=dose.scheduled_at)
+        .order_by("scheduled_at")
+        .first()
+    )
+    earliest = selectors.local_date(later.scheduled_at if later else now, course.time_zone)
+    _replan(course, earliest=earliest, after=dose.scheduled_at)
 
 
 def _complete_if_done(course: Course) -> None:
@@ -842,18 +854,25 @@ def _complete_if_done(course: Course) -> None:
 # --- Re-planning ------------------------------------------------------------------------------
 
 
-def _replan(course: Course, *, earliest: dt.date) -> None:
+def _replan(course: Course, *, earliest: dt.date, after: dt.datetime | None = None) -> None:
     """Move the still-scheduled doses around what has been recorded (courses/schedule.py).
 
     Recorded doses are never touched; scheduled rows get new times, missing ones are added at the
-    end (re-added doses), surplus ones are cancelled.
+    end (re-added doses), surplus ones are cancelled. Scheduled rows before `after` are fixed:
+    the engine plans around them as if they were given on their day, and they do not move.
     """
     phases = list(course.phases.order_by("order"))
     index = {phase.id: i for i, phase in enumerate(phases)}
     doses = list(course.doses.order_by("scheduled_at", "sequence"))
     tz = course.time_zone
     recorded = []
+    fixed = set()
     for dose in doses:
+        if dose.status == DoseStatus.SCHEDULED and after is not None and dose.scheduled_at < after:
+            fixed.add(dose.id)
+            on = selectors.local_date(dose.scheduled_at, tz)
+            recorded.append(Slot(phase=index[dose.phase_id], on=on, given=True, consumed=True))
+            continue
         if dose.status not in RECORDED_STATUSES:
             continue
         given = dose.status == DoseStatus.GIVEN
@@ -875,7 +894,11 @@ def _replan(course: Course, *, earliest: dt.date) -> None:
     next_sequence = max((d.sequence for d in doses), default=0) + 1
     moved, cancelled, created = [], [], []
     for phase, days in zip(phases, plan, strict=True):
-        rows = [d for d in doses if d.phase_id == phase.id and d.status == DoseStatus.SCHEDULED]
+        rows = [
+            d
+            for d in doses
+            if d.phase_id == phase.id and d.status == DoseStatus.SCHEDULED and d.id not in fixed
+        ]
         for row, day in zip(rows, days, strict=False):
             row.scheduled_at = local_datetime(day, course.administration_time, tz)
             moved.append(row)

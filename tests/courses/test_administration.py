@@ -22,15 +22,25 @@ def _doses(course):
     return list(course.doses.exclude(status="cancelled").order_by("scheduled_at"))
 
 
-@pytest.fixture
-def eod_course(formulary, physician, ward, today):
+def _seven_doses(code, physician, ward, today, **choice):
     return prescribe(
         PatientFactory(ward=ward),
-        "ceruloplasmin-preop-oncology",
+        code,
         physician,
         today,
-        phases=[{"dose": "2", "count": 7, "pattern": {"kind": "every_n_days", "n": 2}}],
+        phases=[{"dose": "2", "count": 7, **choice}],
     )
+
+
+@pytest.fixture
+def eod_course(formulary, physician, ward, today):
+    pattern = {"kind": "every_n_days", "n": 2}
+    return _seven_doses("ceruloplasmin-preop-oncology", physician, ward, today, pattern=pattern)
+
+
+@pytest.fixture
+def daily_course(formulary, physician, ward, today):
+    return _seven_doses("ceruloplasmin-postop", physician, ward, today)
 
 
 def test_record_given_once_only(eod_course, nurse, stocked):
@@ -160,15 +170,9 @@ def test_cancel_keeps_the_record_and_completion_is_automatic(
 
 
 def test_reaction_reduces_later_doses_and_rate_where_the_leaflet_says_so(
-    formulary, physician, nurse, ward, today, stocked
+    daily_course, physician, nurse, ward, today, stocked
 ):
-    course = prescribe(
-        PatientFactory(ward=ward),
-        "ceruloplasmin-postop",
-        physician,
-        today,
-        phases=[{"dose": "2", "count": 7}],
-    )
+    course = daily_course
     first, second = _doses(course)[:2]
     services.dose_administer(
         dose=first,
@@ -282,3 +286,35 @@ def test_scanned_lot_number_is_the_lot_dispensed(eod_course, nurse, stocked):
     assert recorded.lot_id == lot.pk
     moved = StockMovement.objects.filter(reference=f"dose:{dose.id}", kind="dispense")
     assert {m.lot_id for m in moved} == {lot.pk}
+
+
+def test_holding_a_future_dose_leaves_the_earlier_due_dose_in_place(daily_course, nurse):
+    course = daily_course
+    first, second = _doses(course)[:2]
+    services.dose_record_not_given(
+        dose=second, status="held", user=nurse, now=_at(first, hours=-1), reason="Theatre"
+    )
+    first.refresh_from_db()
+    assert first.status == DoseStatus.SCHEDULED
+    assert first.scheduled_at == _doses(course)[0].scheduled_at
+    # Dose 1 keeps day 1, the held dose 2 stays on day 2, the rest follow it, one re-added.
+    assert day_numbers(course) == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def test_dose_given_a_day_late_moves_the_rest_to_keep_the_minimum_gap(eod_course, nurse, stocked):
+    first = _doses(eod_course)[0]
+    services.dose_administer(
+        dose=first, user=nurse, now=_at(first, days=1), reason="Patient in theatre"
+    )
+    doses = _doses(eod_course)
+    # Every other day counts from the day the dose went in (day 2), not the planned day 1.
+    assert day_numbers(eod_course) == [1, 4, 6, 8, 10, 12, 14]
+    assert doses[1].scheduled_at - doses[0].given_at >= dt.timedelta(days=2)
+    assert doses[0].scheduled_at == first.scheduled_at
+
+
+def test_dose_given_late_the_same_day_moves_nothing(eod_course, nurse, stocked):
+    first = _doses(eod_course)[0]
+    before = [d.scheduled_at for d in _doses(eod_course)]
+    services.dose_administer(dose=first, user=nurse, now=_at(first, hours=3), reason="Late")
+    assert [d.scheduled_at for d in _doses(eod_course)] == before
