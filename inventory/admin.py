@@ -21,6 +21,7 @@ from inventory.models import (
     TemperatureReading,
     Ward,
 )
+from inventory.serializers import MAX_VIALS
 
 FORM_TEMPLATE = "admin/inventory/form.html"
 
@@ -151,7 +152,7 @@ class ReceiveForm(forms.Form):
     lot_number = forms.CharField(max_length=20, required=False)
     expiry_date = forms.DateField(required=False)
     manufacture_date = forms.DateField(required=False)
-    quantity = forms.IntegerField(min_value=1, help_text="Vials or ampoules.")
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_VIALS, help_text="Vials or ampoules.")
     location = forms.ModelChoiceField(StorageLocation.objects.filter(active=True))
     reference = forms.CharField(max_length=100, required=False, help_text="Delivery note.")
 
@@ -228,19 +229,21 @@ class LotAdmin(ReadOnlyAdmin):
 
 
 class DispenseForm(forms.Form):
-    quantity = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_VIALS)
     reference = forms.CharField(max_length=100, required=False, help_text="e.g. dose:123")
     recipient = forms.CharField(max_length=200, required=False)
 
 
 class TransferForm(forms.Form):
     to_location = forms.ModelChoiceField(StorageLocation.objects.filter(active=True))
-    quantity = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_VIALS)
     reason = forms.CharField(max_length=500, required=False)
 
 
 class CountForm(forms.Form):
-    counted = forms.IntegerField(min_value=0, help_text="Vials physically counted.")
+    counted = forms.IntegerField(
+        min_value=0, max_value=MAX_VIALS, help_text="Vials physically counted."
+    )
     reason = forms.CharField(max_length=500)
 
 

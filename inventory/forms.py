@@ -175,6 +175,8 @@ class AdjustForm(forms.Form):
     location = forms.ModelChoiceField(StorageLocation.objects.none(), label="At")
     quantity_delta = forms.IntegerField(
         label="Change (vials)",
+        min_value=-100000,
+        max_value=100000,
         help_text="Negative to take off the count, positive to add (e.g. after a stock take).",
     )
     reason = forms.CharField(max_length=500, widget=REASON_WIDGET)
