@@ -1009,7 +1009,8 @@ def readings_ingest(*, readings: list[dict], user=None) -> IngestResult:
 def excursion_resolve(
     *, excursion_id: int, resolution: str, user, on: datetime.date, reason: str
 ) -> Excursion:
-    """A pharmacist's decision on a closed excursion: release its lots or discard the stock there.
+    """A pharmacist's decision on an excursion: release its lots (once it has closed) or discard
+    the stock there (also while it is still open).
 
     Discarding destroys only the vials at the excursion's location; vials of the same lots kept
     elsewhere were never out of range and return to use.
@@ -1021,10 +1022,15 @@ def excursion_resolve(
     if excursion.resolved_at is not None:
         _refuse("resolution", "This excursion is already resolved.")
     if excursion.ended_at is None:
-        _refuse(
-            "resolution",
-            "The location is still out of range; resolve once readings are back in range.",
-        )
+        if resolution != ExcursionResolution.DISCARD:
+            _refuse(
+                "resolution",
+                "The location is still out of range: its lots can be released once readings "
+                "are back in range, or discarded now.",
+            )
+        # A fridge that died or a sensor that stopped never reports "back in range": discarding
+        # closes the excursion by decision, so it stops reminding and blocking the location.
+        excursion.ended_at = timezone.now()
     excursion.resolution = resolution
     excursion.resolution_reason = reason
     excursion.resolved_at = timezone.now()

@@ -200,3 +200,29 @@ def test_a_lot_quarantined_by_hand_in_an_excursion_fridge_stays_held_until_resol
             reason="Found in the back",
         )
     assert "out of its temperature range" in str(error.value)
+
+
+def test_an_excursion_that_never_ends_can_be_discarded_and_stops_holding_the_fridge(
+    receive, cerulo, fridge, pharmacist, today
+):
+    lot = receive(cerulo, fridge, 3)
+    _ingest(fridge, (0, "14.0"))  # the fridge died; no reading will come back in range
+    excursion = Excursion.objects.get()
+    with pytest.raises(ValidationError):  # releasing needs the readings back in range
+        services.excursion_resolve(
+            excursion_id=excursion.pk,
+            resolution="release",
+            user=pharmacist,
+            on=today,
+            reason="Looks fine",
+        )
+    services.excursion_resolve(
+        excursion_id=excursion.pk,
+        resolution="discard",
+        user=pharmacist,
+        on=today,
+        reason="Fridge failed; stock destroyed",
+    )
+    excursion.refresh_from_db()
+    assert excursion.resolved_at is not None and excursion.ended_at is not None
+    assert StockLevel.objects.get(lot=lot, location=fridge).on_hand == 0

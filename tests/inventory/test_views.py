@@ -367,7 +367,7 @@ def test_a_running_excursion_cannot_be_resolved_yet(as_pharmacist, as_nurse, lot
     page = as_pharmacist.get(reverse("cold-chain")).content.decode()
     assert "Resolve once readings are back in range." in page
     url = reverse("cold-chain-resolve", args=[excursion.pk])
-    data = {f"x{excursion.pk}-resolution": "discard", f"x{excursion.pk}-reason": "warm"}
+    data = {f"x{excursion.pk}-resolution": "release", f"x{excursion.pk}-reason": "warm"}
     response = as_pharmacist.post(url, data)
     assert "still out of range" in response.content.decode()
     assert as_nurse.post(url, data).status_code == 403
