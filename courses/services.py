@@ -920,8 +920,10 @@ def _course_locked(course: Course) -> Course:
 
 
 @transaction.atomic
-def course_hold(*, course: Course, user, on: dt.date, reason: str) -> Course:
-    """Hold a course from `on`: no dose is given until it is resumed."""
+def course_hold(
+    *, course: Course, user, on: dt.date, reason: str, today: dt.date | None = None
+) -> Course:
+    """Hold a course from `on` (today or later): no dose is given until it is resumed."""
     course = _course_locked(course)
     if course.status != CourseStatus.ACTIVE:
         raise ValidationError(
@@ -929,6 +931,8 @@ def course_hold(*, course: Course, user, on: dt.date, reason: str) -> Course:
         )
     if not reason.strip():
         raise ValidationError({"reason": "Say why the course is held."})
+    if on < (today or timezone.localdate()):
+        raise ValidationError({"on": "A hold starts today or later; record past doses instead."})
     course.status = CourseStatus.ON_HOLD
     course.held_since = on
     course.status_reason = reason.strip()
@@ -942,8 +946,9 @@ def course_hold(*, course: Course, user, on: dt.date, reason: str) -> Course:
 
 
 @transaction.atomic
-def course_resume(*, course: Course, user, on: dt.date) -> Course:
-    """Resume from `on`: the remaining doses move, keeping the pattern's minimum gaps."""
+def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = None) -> Course:
+    """Resume from `on`: the remaining doses move, keeping the pattern's minimum gaps; none moves
+    before today, whatever day the resume is dated."""
     course = _course_locked(course)
     if course.status != CourseStatus.ON_HOLD:
         raise ValidationError({"status": "Only a course on hold can be resumed."})
@@ -952,7 +957,7 @@ def course_resume(*, course: Course, user, on: dt.date) -> Course:
     course.status = CourseStatus.ACTIVE
     course.held_since = None
     course.save(update_fields=["status", "held_since", "updated_at"])
-    _replan(course, earliest=on)
+    _replan(course, earliest=max(on, today or timezone.localdate()))
     _complete_if_done(course)
     return course
 

@@ -185,6 +185,9 @@ def test_hold_resume_cancel_and_dose_not_given(
     course = _prescribe(physician_client, patient).json()
     url = f"/api/v1/courses/{course['id']}"
     _error(physician_client.post(f"{url}/hold/", {}, format="json"), 400)  # reason required
+    yesterday = str(today - dt.timedelta(days=1))
+    past = physician_client.post(f"{url}/hold/", {"reason": "x", "on": yesterday}, format="json")
+    assert "on" in _error(past, 400)["fields"]
     held = physician_client.post(f"{url}/hold/", {"reason": "Surgery"}, format="json").json()
     assert held["status"] == "on_hold"
     resumed = physician_client.post(

@@ -318,3 +318,28 @@ def test_dose_given_late_the_same_day_moves_nothing(eod_course, nurse, stocked):
     before = [d.scheduled_at for d in _doses(eod_course)]
     services.dose_administer(dose=first, user=nurse, now=_at(first, hours=3), reason="Late")
     assert [d.scheduled_at for d in _doses(eod_course)] == before
+
+
+def test_a_hold_cannot_start_in_the_past(daily_course, physician, today):
+    with pytest.raises(ValidationError) as error:
+        services.course_hold(
+            course=daily_course, user=physician, on=today - dt.timedelta(1), reason="Fever"
+        )
+    assert "on" in error.value.message_dict
+    daily_course.refresh_from_db()
+    assert daily_course.status == "active"
+
+
+def test_a_resume_dated_in_the_past_plans_no_dose_before_today(daily_course, physician, today):
+    # A hold recorded three days ago, resumed today with the hold's own date.
+    held_on = today - dt.timedelta(3)
+    daily_course.__class__.objects.filter(pk=daily_course.pk).update(
+        status="on_hold", held_since=held_on
+    )
+    services.course_resume(course=daily_course, user=physician, on=held_on)
+    assert day_numbers(daily_course) == [1, 2, 3, 4, 5, 6, 7]
+    services.course_hold(course=daily_course, user=physician, on=today, reason="Fever")
+    services.course_resume(
+        course=daily_course, user=physician, on=today + dt.timedelta(1), today=today
+    )
+    assert day_numbers(daily_course) == [2, 3, 4, 5, 6, 7, 8]
