@@ -56,6 +56,18 @@ class PhaseChoice:
 REDUCE_ON_REACTION = {"biocerulin": BIOCERULIN, "ceruloplasmin": CERULOPLASMIN}
 
 
+# Products whose leaflet doses children too, in protocols of their own: an adult protocol given to
+# a child is the wrong protocol, not a contraindicated product (leaflet 001, "In the treatment of
+# children"; Biocerulin's leaflet 000 "Children" says it should not be prescribed to them at all).
+ADULT_PROTOCOL_FOR_CHILD = {
+    "ceruloplasmin": (
+        "This is an adult protocol; children receive the age-band doses of the children's "
+        "protocols",
+        "Dosing and administration — In the treatment of children",
+    ),
+}
+
+
 def _leaflet(protocol) -> str:
     return protocol.leaflet_file
 
@@ -73,14 +85,18 @@ def _patient_stops(*, patient, protocol, age_months: int) -> list[Finding]:
             )
         )
     if protocol.min_age_months is not None and age_months < protocol.min_age_months:
-        if protocol.min_age_months >= formulary.ADULT_MONTHS:
-            message = f"{name} must not be prescribed to children (age {age_months} months)."
+        section = "children"
+        if protocol.min_age_months < formulary.ADULT_MONTHS:
+            message = f"{name} is not used under {protocol.min_age_months} months of age"
+        elif product.code in ADULT_PROTOCOL_FOR_CHILD:
+            message, section = ADULT_PROTOCOL_FOR_CHILD[product.code]
         else:
-            message = (
-                f"{name} is not used under {protocol.min_age_months} months of age (age "
-                f"{age_months} months)."
+            message = f"{name} must not be prescribed to children"
+        stops.append(
+            Finding(
+                "age", f"{message} (age {age_months} months).", f"{_leaflet(protocol)}: {section}"
             )
-        stops.append(Finding("age", message, f"{_leaflet(protocol)}: children"))
+        )
     if protocol.max_age_months is not None and age_months >= protocol.max_age_months:
         stops.append(
             Finding(

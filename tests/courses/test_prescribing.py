@@ -278,6 +278,33 @@ HARD_STOPS = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("code", "choices", "stop"),
+    [
+        (
+            "ceruloplasmin-postop",
+            [{"dose": "2", "count": 7}],
+            "[age] This is an adult protocol; children receive the age-band doses of the "
+            "children's protocols (age 120 months). (001_a9dd8020501fd367.txt: Dosing and "
+            "administration — In the treatment of children)",
+        ),
+        (
+            "biocerulin-general",
+            [{"dose": "100"}],
+            "[age] Biocerulin must not be prescribed to children (age 120 months). "
+            "(000_8232d45ecd8856fc.txt: children)",
+        ),
+    ],
+)
+def test_adult_protocol_for_a_child_says_what_its_leaflet_says(
+    formulary, physician, ward, today, code, choices, stop
+):
+    subject = _patient(today, ward, age={"years": 10})
+    with pytest.raises(ValidationError) as error:
+        prescribe(subject, code, physician, today, phases=choices)
+    assert [m for m in error.value.message_dict["hard_stops"] if m.startswith("[age]")] == [stop]
+
+
 @pytest.mark.parametrize(("code", "patient", "choices", "stop"), HARD_STOPS)
 def test_hard_stop_blocks_and_physician_override_keeps_the_reason(
     formulary, physician, ward, today, code, patient, choices, stop
