@@ -99,8 +99,10 @@ class Pattern:
                 raise ScheduleError("Pattern 'cycles' needs 'rest_days' as a whole number ≥ 0.")
             return cls(kind, on_days=_positive_int(spec, "on_days"), rest_days=rest)
         if kind == "dates":
-            gap = spec.get("min_gap_days", 0)
-            return cls(kind, anchor=spec.get("anchor", "dates"), min_gap_days=int(gap or 0))
+            gap = spec.get("min_gap_days") or 0
+            if isinstance(gap, bool) or not isinstance(gap, int) or gap < 0:
+                raise ScheduleError("Pattern 'dates' needs 'min_gap_days' as a whole number ≥ 0.")
+            return cls(kind, anchor=spec.get("anchor", "dates"), min_gap_days=gap)
         if kind == "anchor_offsets":
             offsets = spec.get("offsets")
             if not offsets or not all(
@@ -238,22 +240,24 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 def _anchor_date(anchors: Anchors, name: str) -> dt.date:
     value = anchors.get(name)
+    if value in (None, "", []):
+        raise ScheduleError(f"The '{name}' date is required for this protocol.", f"anchors.{name}")
     if not isinstance(value, dt.date):
-        raise ScheduleError(f"The '{name}' date is required for this protocol.", "anchors")
+        raise ScheduleError(f"'{name}' is one date, not a list.", f"anchors.{name}")
     return value
 
 
 def _anchor_dates(anchors: Anchors, name: str, min_gap: int) -> list[dt.date]:
     values = anchors.get(name)
     if not values or isinstance(values, dt.date | str):
-        raise ScheduleError(f"The '{name}' list of dates is required.", "anchors")
+        raise ScheduleError(f"The '{name}' list of dates is required.", f"anchors.{name}")
     days = sorted(values)
     for a, b in pairwise(days):
         if (b - a).days < min_gap:
             raise ScheduleError(
                 f"'{name}': {a} and {b} are {(b - a).days} day(s) apart; at least {min_gap} "
                 "needed.",
-                "anchors",
+                f"anchors.{name}",
             )
     return days
 
@@ -270,7 +274,7 @@ def anchored_dates(pattern: Pattern, anchors: Anchors) -> list[dt.date]:
     if last < first:
         raise ScheduleError(
             f"'{pattern.until_anchor}' ({last}) is before '{pattern.from_anchor}' ({first}).",
-            "anchors",
+            f"anchors.{pattern.until_anchor}",
         )
     return _days(rrule(WEEKLY, dtstart=_midnight(first), until=_midnight(last)))
 

@@ -415,17 +415,17 @@ def course_check(
     drafts = _drafts(protocol, phases or [])
     anchor_dates = _anchor_values(protocol, drafts, anchors or {})
     engine_phases = [PhasePlan(d.pattern, d.count) for d in drafts]
-    if start_date is None:
-        first_anchored = [
-            day
-            for d in drafts
-            if d.pattern.anchored
-            for day in anchored_dates(d.pattern, anchor_dates)
-        ]
-        start_date = max(min(first_anchored), on) if first_anchored else on
-    if start_date < on:
-        raise ValidationError({"start_date": "A course cannot start in the past."})
     try:
+        if start_date is None:
+            first_anchored = [
+                day
+                for d in drafts
+                if d.pattern.anchored
+                for day in anchored_dates(d.pattern, anchor_dates)
+            ]
+            start_date = max(min(first_anchored), on) if first_anchored else on
+        if start_date < on:
+            raise ValidationError({"start_date": "A course cannot start in the past."})
         plan = course_plan(engine_phases, start=start_date, anchors=anchor_dates)
     except ScheduleError as error:
         raise ValidationError({error.field: error.message}) from None

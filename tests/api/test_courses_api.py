@@ -86,6 +86,48 @@ def test_bad_prescriptions_are_400_never_500(physician_client, formulary, patien
     assert field in error["fields"]
 
 
+def _in(today, *days):
+    return [str(today + dt.timedelta(days=d)) for d in days]
+
+
+@pytest.mark.parametrize(
+    ("code", "payload", "field"),
+    [
+        (
+            "ceruloplasmin-child-radiation-anaemia",
+            {"anchors": {"radiotherapy_start": 5, "radiotherapy_end": 1}},
+            "anchors.radiotherapy_end",
+        ),
+        ("ceruloplasmin-child-posthaemorrhagic", {"anchors": {"surgery": [5]}}, "anchors.surgery"),
+        (
+            "ceruloplasmin-child-chemoradiation-anaemia",
+            {"anchors": {"procedure_dates": [1, 3]}},
+            "anchors.procedure_dates",
+        ),
+        (
+            "ceruloplasmin-child-chemoradiation-anaemia",
+            {
+                "anchors": {"procedure_dates": [1, 8]},
+                "phases": [{"pattern": {"kind": "dates", "min_gap_days": "x"}}],
+            },
+            "phases.0.pattern",
+        ),
+    ],
+)
+def test_anchors_that_give_no_schedule_are_400_naming_the_anchor(
+    physician_client, formulary, ward, today, code, payload, field
+):
+    child = PatientFactory(ward=ward, birth_date=today - dt.timedelta(days=5 * 366))
+    anchors = {
+        name: _in(today, *value) if isinstance(value, list) else _in(today, value)[0]
+        for name, value in payload["anchors"].items()
+    }
+    body = {"patient": child.id, "protocol": code, **payload, "anchors": anchors}
+    response = physician_client.post("/api/v1/courses/", body, format="json")
+    assert field in _error(response, 400)["fields"]
+    assert Course.objects.count() == 0
+
+
 @pytest.mark.parametrize("weight", ["0", "900", "-3", "heavy"])
 def test_impossible_weights_are_refused(physician_client, formulary, patient, weight):
     error = _error(

@@ -100,7 +100,7 @@ def test_explicit_dates_sorted_and_gap_checked():
     weekly_only = {"kind": "dates", "anchor": "procedure_dates", "min_gap_days": 7}
     with pytest.raises(ScheduleError, match="at least 7") as error:
         _plan(weekly_only, None, anchors={"procedure_dates": [MONDAY, MONDAY + dt.timedelta(3)]})
-    assert error.value.field == "anchors"
+    assert error.value.field == "anchors.procedure_dates"
     with pytest.raises(ScheduleError, match="required"):
         _plan(spec, None, anchors={})
 
