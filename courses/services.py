@@ -196,6 +196,7 @@ def patient_save(
     weight_kg: Decimal | None = None,
     measured_on: dt.date | None = None,
     user=None,
+    today: dt.date | None = None,
 ) -> Patient:
     """Create or update a patient; a weight given with it is recorded on `measured_on`."""
     patient = patient or Patient()
@@ -205,6 +206,8 @@ def patient_save(
         setattr(patient, name, value)
     if not patient.pregnant:
         patient.pregnancy_trimester = None
+    if patient.birth_date and patient.birth_date > (today or timezone.localdate()):
+        raise ValidationError({"birth_date": "A birth date cannot be in the future."})
     _full_clean(patient)
     patient.save()
     if weight_kg is not None:
@@ -437,6 +440,8 @@ def course_check(
     if not any(plan):
         raise ValidationError({"anchors": "No dose falls on or after the start date."})
 
+    if patient.birth_date > on:
+        raise ValidationError({"patient": "The patient's birth date is in the future; correct it."})
     age = age_in_months(patient.birth_date, start_date)
     weight = None
     if any(d.protocol_phase.dose_basis == DoseBasis.PER_KG for d in drafts):

@@ -160,6 +160,17 @@ def test_patient_create_and_pregnancy_needs_trimester(physician_client, ward, to
     _error(physician_client.post("/api/v1/patients/", body, format="json"), 400)  # MRN unique
 
 
+def test_a_birth_date_in_the_future_is_refused(physician_client, formulary, ward, today):
+    tomorrow = str(today + dt.timedelta(days=1))
+    body = {"mrn": "9003", "name": "A B", "birth_date": tomorrow, "ward": ward.code}
+    error = _error(physician_client.post("/api/v1/patients/", body, format="json"), 400)
+    assert "birth_date" in error["fields"]
+    # A row saved before the rule: prescribing, even with an override, is a 400 on the patient.
+    patient = PatientFactory(ward=ward, birth_date=today + dt.timedelta(days=40))
+    response = _prescribe(physician_client, patient, override_reason="x")
+    assert "patient" in _error(response, 400)["fields"]
+
+
 @pytest.mark.parametrize("client_name", ["nurse_client", "viewer_client"])
 def test_nurses_and_viewers_cannot_prescribe(request, client_name, formulary, patient):
     client = request.getfixturevalue(client_name)

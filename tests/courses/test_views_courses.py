@@ -442,3 +442,16 @@ def test_three_per_week_takes_the_chosen_weekdays(client, physician, formulary, 
         for d in course.doses.all()
     }
     assert weekdays == {1, 3, 5}
+
+
+def test_a_birth_date_in_the_future_is_shown_on_the_patient_form(client, physician, ward, today):
+    client.force_login(physician)
+    tomorrow = today + dt.timedelta(days=1)
+    data = {"mrn": "FUT-1", "name": "Not Born", "birth_date": tomorrow, "sex": "female"}
+    response = client.post("/patients/", {**data, "ward": ward.pk})
+    assert response.status_code == 200
+    assert response.context["form"].errors["birth_date"] == [
+        "A birth date cannot be in the future."
+    ]
+    assert "A birth date cannot be in the future." in response.content.decode()
+    assert not Patient.objects.filter(mrn="FUT-1").exists()
