@@ -3,35 +3,55 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from courses.models import DoseBasis, Protocol, ProtocolPhase
-
-# Schedule pattern kinds and the integer parameters each requires (see courses/formulary.py).
-PATTERN_PARAMS = {
-    "daily": (),
-    "every_n_days": ("n",),
-    "per_week": ("k",),
-    "weekly": (),
-    "cycles": ("on_days", "rest_days"),
-    "dates": (),
-    "anchor_offsets": ("offsets",),
-}
+from courses.schedule import Pattern, ScheduleError
 
 
 def validate_patterns(value):
+    """The scheduling engine's own reading of each pattern, so that a protocol can only offer
+    what prescribing can plan."""
     if not isinstance(value, list) or not value:
         raise serializers.ValidationError("A non-empty list of pattern objects is required.")
     for spec in value:
-        if not isinstance(spec, dict) or spec.get("kind") not in PATTERN_PARAMS:
+        try:
+            Pattern.from_dict(spec)
+        except ScheduleError as error:
+            raise serializers.ValidationError(error.message) from None
+    return value
+
+
+def validate_age_bands(value):
+    """[{"min_months", "max_months", "dose"}, …]: whole months, max exclusive, in age order."""
+    if not isinstance(value, list):
+        raise serializers.ValidationError("A list of age bands is required.")
+    previous_max = 0
+    for number, band in enumerate(value, start=1):
+        if not isinstance(band, dict) or not {"min_months", "max_months", "dose"} <= set(band):
             raise serializers.ValidationError(
-                f"Each pattern needs a 'kind' among {sorted(PATTERN_PARAMS)}."
+                f"Band {number} needs min_months, max_months and dose."
             )
-        for param in PATTERN_PARAMS[spec["kind"]]:
-            if param not in spec:
-                raise serializers.ValidationError(f"Pattern '{spec['kind']}' needs '{param}'.")
+        low, high = band["min_months"], band["max_months"]
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in (low, high)):
+            raise serializers.ValidationError(f"Band {number}: months are whole numbers ≥ 0.")
+        if high <= low:
+            raise serializers.ValidationError(f"Band {number}: max_months must exceed min_months.")
+        if low < previous_max:
+            raise serializers.ValidationError(
+                f"Band {number} starts before the previous band ends: bands are in age order."
+            )
+        try:
+            dose = Decimal(str(band["dose"]))
+        except ArithmeticError:
+            dose = None
+        if dose is None or not dose.is_finite() or dose <= 0:
+            raise serializers.ValidationError(f"Band {number}: dose is a positive number.")
+        previous_max = high
     return value
 
 
 class ProtocolPhaseSerializer(serializers.ModelSerializer):
     patterns = serializers.JSONField(validators=[validate_patterns])
+    age_bands = serializers.JSONField(required=False, validators=[validate_age_bands])
+    count_min = serializers.IntegerField(min_value=1, max_value=32767)
 
     class Meta:
         model = ProtocolPhase

@@ -136,7 +136,11 @@ def formulary_load(*, products=None, presentations=None, protocols=None) -> Load
 def protocol_save(
     *, protocol: Protocol | None, fields: dict, phases: list[dict] | None
 ) -> Protocol:
-    """Create or update a protocol; `phases`, when given, replaces its phases in order."""
+    """Create or update a protocol; `phases`, when given, replaces its phases in order.
+
+    Phases are updated in place by order: prescribed courses point at their protocol phase, so a
+    phase that courses use cannot be removed (shorten the protocol by a new one instead).
+    """
     if protocol is None:
         protocol = Protocol(**fields)
     else:
@@ -145,10 +149,57 @@ def protocol_save(
     protocol.full_clean()
     protocol.save()
     if phases is not None:
-        protocol.phases.all().delete()
-        for order, phase in enumerate(phases, start=1):
-            ProtocolPhase.objects.create(protocol=protocol, order=order, **phase)
+        _protocol_phases_replace(protocol, phases)
     return protocol
+
+
+def _protocol_phases_replace(protocol: Protocol, phases: list[dict]) -> None:
+    existing = {phase.order: phase for phase in protocol.phases.all()}
+    surplus = [phase for order, phase in existing.items() if order > len(phases)]
+    used = sorted(
+        set(
+            CoursePhase.objects.filter(protocol_phase__in=surplus).values_list(
+                "protocol_phase__order", flat=True
+            )
+        )
+    )
+    if used:
+        raise ValidationError(
+            {
+                "phases": f"Phase(s) {', '.join(map(str, used))} are used by prescribed courses "
+                "and cannot be removed."
+            }
+        )
+    ProtocolPhase.objects.filter(pk__in=[phase.pk for phase in surplus]).delete()
+    for order, values in enumerate(phases, start=1):
+        phase = existing.get(order) or ProtocolPhase(protocol=protocol, order=order)
+        for name, value in values.items():
+            setattr(phase, name, value)
+        try:
+            phase.full_clean()
+        except ValidationError as error:
+            raise ValidationError(_phase_errors(error, f"phases.{order - 1}")) from None
+        phase.save()
+
+
+# The phase table's check constraints, as the field and reason a pharmacist can act on.
+_PHASE_CONSTRAINTS = {
+    "phase_count_min_1": ("count_min", "A phase has at least 1 injection."),
+    "phase_count_range_ordered": ("count_max", "Must not be below count_min."),
+    "phase_dose_range_ordered": ("dose_max", "Must not be below dose_min."),
+}
+
+
+def _phase_errors(error: ValidationError, key: str) -> dict:
+    errors: dict = {}
+    for name, texts in error.message_dict.items():
+        for text in texts:
+            field, text = next(
+                (rule for constraint, rule in _PHASE_CONSTRAINTS.items() if constraint in text),
+                (None if name == "__all__" else name, text),
+            )
+            errors.setdefault(f"{key}.{field}" if field else key, []).append(text)
+    return errors
 
 
 # --- Patients ---------------------------------------------------------------------------------

@@ -178,3 +178,21 @@ def test_load_command_is_idempotent(db, roles):
     call_command("load_formulary", stdout=second)
     assert "62 created" in first.getvalue()
     assert "0 created, 0 updated, 62 unchanged" in second.getvalue()
+
+
+def test_protocol_save_validates_each_phase_and_writes_nothing_on_error(loaded):
+    from django.core.exceptions import ValidationError
+    from django.forms.models import model_to_dict
+
+    from courses.services import protocol_save
+
+    source = Protocol.objects.get(code="ceruloplasmin-postop")
+    fields = model_to_dict(source, exclude=["id", "product"]) | {
+        "product": source.product,
+        "code": "local-zero",
+    }
+    phase = model_to_dict(source.phases.get(), exclude=["id", "protocol", "order"])
+    with pytest.raises(ValidationError) as error:
+        protocol_save(protocol=None, fields=fields, phases=[{**phase, "count_min": 0}])
+    assert "phases.0.count_min" in error.value.message_dict
+    assert not Protocol.objects.filter(code="local-zero").exists()
