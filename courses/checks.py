@@ -230,12 +230,25 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
                 Finding(
                     "course_total",
                     f"A course total of {total.to(protocol.course_total_unit)} is outside the "
-                    f"label's {protocol.course_total_min.normalize():f}–"
-                    f"{protocol.course_total_max.normalize():f} {protocol.course_total_unit}.",
+                    f"label's {_bounds(protocol)}.",
                     where,
                 )
             )
     return stops
+
+
+def _bounds(protocol) -> str:
+    """The label's course total, either bound possibly unset: '300–500 mg', 'minimum of 300 mg'."""
+    low, high, unit = (
+        protocol.course_total_min,
+        protocol.course_total_max,
+        protocol.course_total_unit,
+    )
+    if low is not None and high is not None:
+        return f"{low.normalize():f}–{high.normalize():f} {unit}"
+    if low is not None:
+        return f"minimum of {low.normalize():f} {unit}"
+    return f"maximum of {high.normalize():f} {unit}"
 
 
 def _preparation_stops(

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from courses.formulary import EVERY_OTHER_DAY
-from courses.models import Course, Dose
+from courses.models import Course, Dose, Protocol
 from tests.courses.helpers import born, day_numbers, prescribe
 from tests.factories import PatientFactory
 
@@ -411,6 +411,25 @@ def test_course_total_range_edges(formulary, physician, ward, today):
             phases=[{"dose": "100", "count": 6}],
         )
     assert any("[course_total]" in m for m in error.value.message_dict["hard_stops"])
+
+
+@pytest.mark.parametrize(
+    ("bounds", "dose", "text"),
+    [
+        ({"course_total_min": None, "course_total_max": 400}, "100", "maximum of 400 mg"),
+        ({"course_total_min": 450, "course_total_max": None}, "80", "minimum of 450 mg"),
+    ],
+)
+def test_course_total_with_one_bound_names_it(
+    formulary, physician, ward, today, bounds, dose, text
+):
+    Protocol.objects.filter(code="biocerulin-general").update(**bounds)
+    with pytest.raises(ValidationError) as error:
+        prescribe(
+            _patient(today, ward), "biocerulin-general", physician, today, phases=[{"dose": dose}]
+        )
+    stops = [m for m in error.value.message_dict["hard_stops"] if m.startswith("[course_total]")]
+    assert len(stops) == 1 and f"outside the label's {text}." in stops[0]
 
 
 def test_dose_range_edges_pass(formulary, physician, ward, today):
