@@ -276,19 +276,25 @@ def patient_weight_record(
     measured_on = measured_on or timezone.localdate()
     if measured_on > timezone.localdate():
         raise ValidationError({"measured_on": "A weight cannot be measured in the future."})
-    weight = PatientWeight.objects.filter(patient=patient, measured_on=measured_on).first()
-    weight = weight or PatientWeight(patient=patient, measured_on=measured_on)
-    weight.weight_kg = weight_kg
-    weight.recorded_by = user
+    candidate = PatientWeight(
+        patient=patient, measured_on=measured_on, weight_kg=weight_kg, recorded_by=user
+    )
     try:
-        weight.full_clean(validate_unique=False)
+        # The day's row may exist: the one-a-day constraint is kept by update_or_create below.
+        candidate.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         raise ValidationError(
             {"weight_kg": f"Must be {WEIGHT_MIN_KG}–{WEIGHT_MAX_KG} kg."}
             if "weight_kg" in error.message_dict or "__all__" in error.message_dict
             else error.message_dict
         ) from None
-    weight.save()
+    # Two nurses weighing the same patient the same day: the row is locked, or, when both
+    # insert it at once, the loser's insert fails in a savepoint and it updates the winner's.
+    weight, _ = PatientWeight.objects.update_or_create(
+        patient=patient,
+        measured_on=measured_on,
+        defaults={"weight_kg": candidate.weight_kg, "recorded_by": user},
+    )
     return weight
 
 
