@@ -70,7 +70,8 @@ class PatientViewSet(
     ordering_fields = ["name", "mrn"]
 
     def get_queryset(self):
-        return selectors.patients_visible(self.request.user)
+        recording = self.action == "weights" and self.request.method == "POST"
+        return selectors.patients_visible(self.request.user, write=recording)
 
     def perform_create(self, serializer):
         serializer.instance = self._save(None, serializer.validated_data)
@@ -230,7 +231,7 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     }
 
     def get_queryset(self):
-        return selectors.doses_visible(self.request.user)
+        return selectors.doses_visible(self.request.user, write=self.action in self.action_roles)
 
     def _detail(self, dose: Dose) -> Response:
         return Response(DoseListSerializer(self.get_queryset().get(pk=dose.pk)).data)

@@ -24,25 +24,32 @@ from inventory.models import Presentation, StockLevel, Ward
 from inventory.selectors import usable_q
 
 
-def ward_scoped(user) -> bool:
-    """Nurses (and only nurses) see only their own wards' patients and doses."""
+def ward_scoped(user, *, write: bool = False) -> bool:
+    """Nurses (and only nurses) see only their own wards' patients and doses.
+
+    A nurse who is also a viewer reads every ward, but records (`write`) only on her own: a
+    read-only role must not widen what she may change. Pharmacists and physicians are unscoped.
+    """
     roles = user_roles(user)
-    return Role.NURSE in roles and not roles & {Role.PHARMACIST, Role.PHYSICIAN, Role.VIEWER}
+    unscoped = {Role.PHARMACIST, Role.PHYSICIAN} | (set() if write else {Role.VIEWER})
+    return Role.NURSE in roles and not roles & unscoped
 
 
-def _scope(queryset: QuerySet, user, ward_path: str) -> QuerySet:
-    if user is not None and ward_scoped(user):
+def _scope(queryset: QuerySet, user, ward_path: str, *, write: bool = False) -> QuerySet:
+    if user is not None and ward_scoped(user, write=write):
         return queryset.filter(**{f"{ward_path}__members": user})
     return queryset
 
 
-def patients_visible(user) -> QuerySet[Patient]:
+def patients_visible(user, *, write: bool = False) -> QuerySet[Patient]:
+    """`write`: the patients the user may record on (a weight), not only read."""
     return _scope(
         Patient.objects.select_related("ward").prefetch_related(
             Prefetch("weights", queryset=PatientWeight.objects.order_by("-measured_on"))
         ),
         user,
         "ward",
+        write=write,
     )
 
 
@@ -67,13 +74,15 @@ def courses_visible(user) -> QuerySet[Course]:
     )
 
 
-def doses_visible(user) -> QuerySet[Dose]:
+def doses_visible(user, *, write: bool = False) -> QuerySet[Dose]:
+    """`write`: the doses the user may record, not only read."""
     return _scope(
         Dose.objects.select_related(
             "course__patient__ward", "course__protocol__product", "phase", "recorded_by"
         ).order_by("scheduled_at", "sequence"),
         user,
         "course__patient__ward",
+        write=write,
     )
 
 

@@ -59,7 +59,8 @@ def patient_list(request):
 def patient_page(request, pk: int):
     """GET: the patient, weights and courses. POST (nurses, physicians, pharmacists): a weight."""
     user = request.user
-    patient = get_object_or_404(selectors.patients_visible(user), pk=pk)
+    recording = request.method == "POST"
+    patient = get_object_or_404(selectors.patients_visible(user, write=recording), pk=pk)
     form = WeightForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

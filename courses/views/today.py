@@ -198,7 +198,7 @@ def today(request):
             }
         else:
             dose = get_object_or_404(
-                selectors.doses_visible(request.user), pk=form.cleaned_data["dose"]
+                selectors.doses_visible(request.user, write=True), pk=form.cleaned_data["dose"]
             )
             try:
                 recorded = _record(dose, form.cleaned_data, request.user, timezone.now())

@@ -220,6 +220,25 @@ def test_nurse_is_scoped_to_her_wards(physician_client, ward_nurse, formulary, o
     assert physician_client.get("/api/v1/doses/").json()["count"] == 7
 
 
+def test_a_nurse_who_is_also_a_viewer_reads_every_ward_but_records_only_on_hers(
+    physician_client, formulary, ward, other_ward
+):
+    from rest_framework.test import APIClient
+
+    nurse_viewer = UserFactory(roles=["nurse", "viewer"])
+    ward.members.add(nurse_viewer)
+    client = APIClient()
+    client.force_authenticate(nurse_viewer)
+    stranger = PatientFactory(ward=other_ward)
+    dose_id = _prescribe(physician_client, stranger).json()["doses"][0]["id"]
+    assert client.get(f"/api/v1/doses/{dose_id}/").status_code == 200
+    assert client.get(f"/api/v1/patients/{stranger.id}/weights/").status_code == 200
+    _error(client.post(f"/api/v1/doses/{dose_id}/administer/", {}, format="json"), 404)
+    _error(client.post(f"/api/v1/doses/{dose_id}/hold/", {"reason": "x"}, format="json"), 404)
+    weight = {"weight_kg": "71"}
+    _error(client.post(f"/api/v1/patients/{stranger.id}/weights/", weight, format="json"), 404)
+
+
 def test_physician_cannot_record_and_viewer_cannot_hold(
     physician_client, viewer_client, formulary, patient
 ):

@@ -98,6 +98,20 @@ def test_nurse_sees_only_her_wards_courses_and_patients(client, nurse, course, o
     assert client.get(f"/patients/{other_course.patient.pk}/").status_code == 404
 
 
+def test_a_nurse_who_is_also_a_viewer_records_only_on_her_wards(client, ward, other_course):
+    nurse_viewer = UserFactory(roles=["nurse", "viewer"])
+    ward.members.add(nurse_viewer)
+    client.force_login(nurse_viewer)
+    stranger = other_course.patient
+    assert client.get(f"/patients/{stranger.pk}/").status_code == 200
+    assert client.post(f"/patients/{stranger.pk}/", {"weight_kg": "71"}).status_code == 404
+    dose = other_course.doses.first()
+    posted = client.post("/", {"dose": dose.pk, "action": "held", "reason": "x"})
+    assert posted.status_code == 404
+    dose.refresh_from_db()
+    assert dose.status == "scheduled"
+
+
 def test_nurse_records_a_weight(client, nurse, course, today):
     client.force_login(nurse)
     response = client.post(
