@@ -699,8 +699,12 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 
 def _dose_locked(dose: Dose) -> Dose:
     """The dose row, locked, and refused if it is already recorded (a dose is recorded once)."""
+    # The dose and its course are locked; the patient, protocol and product rows it reads are
+    # shared with every other course and must stay free (a course's hold, a weighing).
     locked = (
-        Dose.objects.select_for_update().select_related("course__patient", "phase").get(pk=dose.pk)
+        Dose.objects.select_for_update(of=("self", "course"))
+        .select_related("course__patient", "phase")
+        .get(pk=dose.pk)
     )
     if locked.status != DoseStatus.SCHEDULED:
         raise ValidationError(
@@ -978,7 +982,12 @@ def _replan(course: Course, *, earliest: dt.date, after: dt.datetime | None = No
 
 
 def _course_locked(course: Course) -> Course:
-    return Course.objects.select_for_update().select_related("protocol__product").get(pk=course.pk)
+    # Only the course row: its protocol and product are shared by every course prescribed from them.
+    return (
+        Course.objects.select_for_update(of=("self",))
+        .select_related("protocol__product")
+        .get(pk=course.pk)
+    )
 
 
 @transaction.atomic

@@ -68,3 +68,73 @@ def test_a_second_same_day_weighing_while_the_first_commits_updates_it(
     assert list(
         PatientWeight.objects.filter(patient=patient).values_list("weight_kg", flat=True)
     ) == [Decimal("61")]
+
+
+def _rows_free_while(lock, *querysets) -> list[bool]:
+    """Hold `lock()` open in one transaction; try each queryset's row with NOWAIT in another."""
+    from django.db import DatabaseError
+
+    held, done = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                lock()
+                held.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(timeout=30)
+    free = []
+    try:
+        for queryset in querysets:
+            try:
+                with transaction.atomic():
+                    queryset.select_for_update(nowait=True).get()
+                free.append(True)
+            except DatabaseError:
+                free.append(False)
+    finally:
+        done.set()
+        thread.join()
+    return free
+
+
+def test_recording_a_dose_locks_the_dose_and_course_but_not_shared_rows(
+    postgres, transactional_db, formulary, physician, ward, today
+):
+    from courses.models import Course, Dose, Protocol
+    from inventory.models import Product
+    from tests.courses.helpers import prescribe
+
+    course = prescribe(
+        PatientFactory(ward=ward),
+        "ceruloplasmin-postop",
+        physician,
+        today,
+        phases=[{"dose": "2", "count": 7}],
+    )
+    dose = course.doses.first()
+    protocol, patient = course.protocol, course.patient
+    shared = (
+        Protocol.objects.filter(pk=protocol.pk),
+        Product.objects.filter(pk=protocol.product_id),
+        type(patient).objects.filter(pk=patient.pk),
+    )
+    mine = (Dose.objects.filter(pk=dose.pk), Course.objects.filter(pk=course.pk))
+    assert _rows_free_while(lambda: services._dose_locked(dose), *shared, *mine) == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert _rows_free_while(lambda: services._course_locked(course), *shared, mine[1]) == [
+        True,
+        True,
+        True,
+        False,
+    ]
