@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 from courses.models import Protocol
 from courses.selectors import local_date
 from courses.services import course_create
+from tests.factories import PatientFactory
 
 
 def born(today: dt.date, **age) -> dt.date:
@@ -16,6 +17,13 @@ def born(today: dt.date, **age) -> dt.date:
 def prescribe(patient, code: str, user, on: dt.date, **choices):
     return course_create(
         patient=patient, protocol=Protocol.objects.get(code=code), user=user, on=on, **choices
+    )
+
+
+def seven_doses(code: str, user, ward, on: dt.date, **choice):
+    """A Ceruloplasmin course of 7 doses of 2 mg/kg for a new patient of `ward`."""
+    return prescribe(
+        PatientFactory(ward=ward), code, user, on, phases=[{"dose": "2", "count": 7, **choice}]
     )
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from courses import services
 from courses.models import DoseStatus
-from tests.courses.helpers import day_numbers, prescribe
+from tests.courses.helpers import day_numbers, prescribe, seven_doses
 from tests.factories import PatientFactory
 
 D = Decimal
@@ -22,25 +22,15 @@ def _doses(course):
     return list(course.doses.exclude(status="cancelled").order_by("scheduled_at"))
 
 
-def _seven_doses(code, physician, ward, today, **choice):
-    return prescribe(
-        PatientFactory(ward=ward),
-        code,
-        physician,
-        today,
-        phases=[{"dose": "2", "count": 7, **choice}],
-    )
-
-
 @pytest.fixture
 def eod_course(formulary, physician, ward, today):
     pattern = {"kind": "every_n_days", "n": 2}
-    return _seven_doses("ceruloplasmin-preop-oncology", physician, ward, today, pattern=pattern)
+    return seven_doses("ceruloplasmin-preop-oncology", physician, ward, today, pattern=pattern)
 
 
 @pytest.fixture
 def daily_course(formulary, physician, ward, today):
-    return _seven_doses("ceruloplasmin-postop", physician, ward, today)
+    return seven_doses("ceruloplasmin-postop", physician, ward, today)
 
 
 def test_record_given_once_only(eod_course, nurse, stocked):

@@ -108,15 +108,9 @@ def test_recording_a_dose_locks_the_dose_and_course_but_not_shared_rows(
 ):
     from courses.models import Course, Dose, Protocol
     from inventory.models import Product
-    from tests.courses.helpers import prescribe
+    from tests.courses.helpers import seven_doses
 
-    course = prescribe(
-        PatientFactory(ward=ward),
-        "ceruloplasmin-postop",
-        physician,
-        today,
-        phases=[{"dose": "2", "count": 7}],
-    )
+    course = seven_doses("ceruloplasmin-postop", physician, ward, today)
     dose = course.doses.first()
     protocol, patient = course.protocol, course.patient
     shared = (
