@@ -19,7 +19,6 @@ class ProtocolViewSet(viewsets.ModelViewSet):
 
 
 # --- Patients, courses, doses -------------------------------------------------------------------
-import datetime as dt  # noqa: E402
 
 import django_filters  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
@@ -29,9 +28,9 @@ from rest_framework import mixins, status  # noqa: E402
 from rest_framework.decorators import action  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 
-from config.roles import Role  # noqa: E402
 from courses import exports, selectors, services  # noqa: E402
 from courses.models import Course, Dose, DoseStatus  # noqa: E402
+from courses.roles import PRESCRIBERS, RECORDERS, WEIGHERS  # noqa: E402
 from courses.serializers import (  # noqa: E402
     CourseCreateSerializer,
     CourseSerializer,
@@ -42,9 +41,6 @@ from courses.serializers import (  # noqa: E402
     PatientSerializer,
     PatientWeightSerializer,
 )
-
-PRESCRIBERS = {Role.PHYSICIAN, Role.PHARMACIST}
-RECORDERS = {Role.NURSE, Role.PHARMACIST}
 
 
 def _valid(serializer_class, request, **kwargs) -> dict:
@@ -65,7 +61,7 @@ class PatientViewSet(
 
     serializer_class = PatientSerializer
     write_roles = PRESCRIBERS
-    action_roles = {"weights": {Role.PHYSICIAN, Role.PHARMACIST, Role.NURSE}}
+    action_roles = {"weights": WEIGHERS}
     filterset_fields = {"mrn": ["exact"], "ward__code": ["exact"]}
     ordering_fields = ["name", "mrn"]
 
@@ -193,18 +189,14 @@ class DoseFilter(django_filters.FilterSet):
         model = Dose
         fields = ["date", "start", "end", "ward", "status", "course", "patient"]
 
-    @staticmethod
-    def _midnight(day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone())
-
     def filter_date(self, queryset, name, value):
         return self.filter_to(self.filter_from(queryset, name, value), name, value)
 
     def filter_from(self, queryset, name, value):
-        return queryset.filter(scheduled_at__gte=self._midnight(value))
+        return queryset.filter(scheduled_at__gte=selectors.day_window(value)[0])
 
     def filter_to(self, queryset, name, value):
-        return queryset.filter(scheduled_at__lt=self._midnight(value + dt.timedelta(days=1)))
+        return queryset.filter(scheduled_at__lt=selectors.day_window(value)[1])
 
     def __init__(self, data=None, *args, **kwargs):
         # `from` and `to` are Python keywords: accept them as query names, filter as start/end.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -227,7 +227,6 @@ class _State:
     last: dt.date | None = None
     done: int = 0
     in_phase: bool = False
-    taken: set[dt.date] = field(default_factory=set)
 
 
 def _days(rule: rrule) -> list[dt.date]:

@@ -132,9 +132,7 @@ def dose_preparation(dose: Dose) -> dict:
 
 def doses_due(*, start: dt.date, end: dt.date) -> QuerySet[Dose]:
     """Scheduled doses of active courses on days `start`…`end` (inclusive) in the hospital zone."""
-    zone = timezone.get_current_timezone()
-    begin = dt.datetime.combine(start, dt.time(), tzinfo=zone)
-    finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    begin, finish = day_window(start)[0], day_window(end)[1]
     return (
         Dose.objects.filter(
             status=DoseStatus.SCHEDULED,

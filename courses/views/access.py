@@ -6,12 +6,8 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from config.roles import ALL_ROLES, Role, user_roles
+from config.roles import ALL_ROLES, user_roles
 
-PRESCRIBERS = frozenset({Role.PHYSICIAN, Role.PHARMACIST})
-# The same roles the API lets record doses (courses/api.py RECORDERS).
-RECORDERS = frozenset({Role.NURSE, Role.PHARMACIST})
-WEIGHERS = PRESCRIBERS | {Role.NURSE}
 SAFE_METHODS = ("GET", "HEAD")
 
 

@@ -16,9 +16,11 @@ from config.roles import Role, has_role
 from courses import exports, selectors, services
 from courses.forms import CourseActionForm, CourseFilterForm, PrescribeForm, phase_ranges
 from courses.models import Protocol
+from courses.roles import PRESCRIBERS
 from courses.schedule import Pattern, local_datetime
-from courses.views.access import PRESCRIBERS, can, page
+from courses.views.access import can, page
 from courses.views.display import age_text, dose_rows, mass_text
+from courses.views.errors import add_errors
 from inventory.models import Presentation, Product
 
 PAGE_SIZE = 25
@@ -147,9 +149,7 @@ def course_page(request, pk: int):
             try:
                 _run_action(course, form.cleaned_data, request.user)
             except ValidationError as error:
-                for field, texts in error.message_dict.items():
-                    for text in texts:
-                        form.add_error(field if field in form.fields else None, text)
+                add_errors(form, error)
             else:
                 labels = {"hold": "held", "resume": "resumed", "cancel": "cancelled"}
                 messages.success(request, f"Course {course.pk} {labels[failed]}.")

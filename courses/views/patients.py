@@ -10,15 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from courses import selectors, services
 from courses.forms import PatientForm, WeightForm
-from courses.views.access import PRESCRIBERS, WEIGHERS, can, page
+from courses.roles import PRESCRIBERS, WEIGHERS
+from courses.views.access import can, page
+from courses.views.errors import add_errors
 
 PAGE_SIZE = 25
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    for field, texts in error.message_dict.items():
-        for text in texts:
-            form.add_error(field if field in form.fields else None, text)
 
 
 @page(write=PRESCRIBERS)
@@ -34,7 +30,7 @@ def patient_list(request):
                 fields=data, weight_kg=weight_kg, measured_on=measured_on, user=user
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, f"{patient.name} (MRN {patient.mrn}) added.")
             return redirect("patient-page", pk=patient.pk)
@@ -71,7 +67,7 @@ def patient_page(request, pk: int):
                 user=user,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, f"Weight {weight.weight_kg} kg on {weight.measured_on}.")
             return redirect("patient-page", pk=patient.pk)

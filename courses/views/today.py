@@ -14,8 +14,9 @@ from django.utils import timezone
 from courses import selectors, services
 from courses.forms import DoseRecordForm
 from courses.models import CourseStatus, DoseStatus
+from courses.roles import RECORDERS
 from courses.schedule import local_datetime
-from courses.views.access import RECORDERS, can, page
+from courses.views.access import can, page
 from courses.views.display import dose_rows
 from inventory import selectors as stock_selectors
 from inventory.models import Presentation
