@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "expiry-alerts": {"task": "inventory.expiry_alerts", "schedule": crontab(hour=6, minute=30)},
     # Hourly: a course prescribed at noon can create tomorrow's shortage.
     "shortage-alerts": {"task": "inventory.shortage_alerts", "schedule": crontab(minute=15)},
+    # Hourly: vials held for today's and tomorrow's doses (skips doses already holding theirs).
+    "doses-reserve": {"task": "courses.doses_reserve_scan", "schedule": crontab(minute=40)},
 }
 
 # --- E-mail --------------------------------------------------------------------------------------

@@ -1056,13 +1056,19 @@ def course_cancel(*, course: Course, user, reason: str) -> Course:
 def doses_reserve(*, start: dt.date, end: dt.date, user=None) -> int:
     """Reserve stock for the scheduled doses of active courses from `start` to `end` (inclusive).
 
-    Safe to run again: inventory's reservations are idempotent per dose reference. Returns the
-    number of doses reserved for (0 when inventory has no reservation service).
+    Safe to run again: doses that already hold their vials are skipped, and inventory's
+    reservations are idempotent per dose reference besides. Returns the number of doses reserved
+    for (0 when inventory has no reservation service).
     """
     if not stock.available():
         return 0
+    doses = list(selectors.doses_due(start=start, end=end))
+    reserved = stock.doses_reserved([dose.id for dose in doses])
     count = 0
-    for dose in selectors.doses_due(start=start, end=end):
+    for dose in doses:
+        if dose.id in reserved or not dose.vials:
+            continue
+        # One transaction per dose: a shortage of one leaves the others' holds in place.
         with transaction.atomic():
             on = selectors.local_date(dose.scheduled_at, dose.course.time_zone)
             try:

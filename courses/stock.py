@@ -99,6 +99,26 @@ def reserve(*, dose_id: int, vials: list[dict], on: dt.date, user=None) -> bool:
     return True
 
 
+def doses_reserved(dose_ids) -> set[int]:
+    """The doses that still hold vials, read from inventory's ledger (none without inventory)."""
+    if _function("stock_reserve") is None:
+        return set()
+    from django.db.models import Sum
+
+    from inventory.models import StockMovement
+
+    references = {dose_reference(dose_id): dose_id for dose_id in dose_ids}
+    held = (
+        StockMovement.objects.filter(reference__in=references)
+        .exclude(reserved_delta=0)
+        .values("reference")
+        .annotate(held=Sum("reserved_delta"))
+        .filter(held__gt=0)
+        .values_list("reference", flat=True)
+    )
+    return {references[reference] for reference in held}
+
+
 def release(*, dose_ids, user=None, reason: str = "") -> int:
     reservation_release = _function("reservation_release")
     if reservation_release is None:

@@ -1,14 +1,16 @@
-"""Beat-driven dose alert scans (see config/settings.py CELERY_BEAT_SCHEDULE).
+"""Beat-driven dose scans: alerts and stock reservations (config/settings.py CELERY_BEAT_SCHEDULE).
 
-Thin: each selects what is due now and enqueues rows with unique keys (courses.alerts), so it is
-safe to run twice or from two schedulers; when something new was stored it wakes the sender
-instead of waiting for its next tick.
+Thin, and safe to run twice or from two schedulers: the alert scans select what is due now and
+enqueue rows with unique keys (courses.alerts), waking the sender when something new was stored;
+the reservation scan skips doses that already hold their vials.
 """
+
+import datetime as dt
 
 from celery import shared_task
 from django.utils import timezone
 
-from courses import alerts
+from courses import alerts, services
 from inventory.notifications.tasks import wake_sender
 
 
@@ -25,3 +27,15 @@ def ward_digests_scan() -> int:
 @shared_task(name="courses.doses_overdue_scan", ignore_result=True, soft_time_limit=240)
 def doses_overdue_scan() -> int:
     return wake_sender(alerts.doses_overdue_enqueue(now=timezone.now()))
+
+
+# Today's and tomorrow's doses: the pharmacy sees the vials held a day ahead, and a course
+# prescribed or re-planned since the last tick is covered within the hour.
+RESERVE_DAYS = 2
+
+
+@shared_task(name="courses.doses_reserve_scan", ignore_result=True, soft_time_limit=600)
+def doses_reserve_scan() -> int:
+    """Hold vials for the scheduled doses of the next RESERVE_DAYS days; safe to run twice."""
+    today = timezone.localdate()
+    return services.doses_reserve(start=today, end=today + dt.timedelta(days=RESERVE_DAYS - 1))
