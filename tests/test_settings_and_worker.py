@@ -177,6 +177,7 @@ def test_embedded_set_up_runs_a_task_without_any_service(tmp_path):
         client.conf.broker_transport_options = {
             "data_folder_in": str(broker_dir),
             "data_folder_out": str(broker_dir),
+            "control_folder": str(tmp_path / "celery" / "control"),
         }
         result = client.send_task("config.healthcheck")
         assert result.get(timeout=60) == {"database": "sqlite", "ok": True}
