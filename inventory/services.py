@@ -461,11 +461,7 @@ def stock_reserve(
     already = sum(_reservations(reference=reference, lot__presentation_id=presentation_id).values())
     if already >= quantity:
         return []
-    usable = [
-        level
-        for level in _presentation_levels(presentation_id, location_id=location_id)
-        if _usable(level, on)
-    ]
+    # `usable` is still exact: the release above only touched levels that are not usable.
     plan, remaining = fefo_take(
         [
             Candidate(key=lvl.pk, expiry_date=lvl.lot.expiry_date, available=lvl.free)
