@@ -115,11 +115,10 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, (ProtectedError, RestrictedError)):
         # e.g. deleting a product that has lots: the ledger keeps its history, so refuse.
-        used_by = sorted(
-            {obj._meta.verbose_name_plural for obj in exc.protected_objects}
-            if isinstance(exc, ProtectedError)
-            else {obj._meta.verbose_name_plural for obj in exc.restricted_objects}
+        blocking = (
+            exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         )
+        used_by = sorted({str(obj._meta.verbose_name_plural) for obj in blocking})
         exc = Conflict(f"It is still used by {', '.join(used_by)} and cannot be deleted.")
 
     response = drf_exception_handler(exc, context)
