@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "pgtrigger",
+    "pghistory",
+    "history",
     "inventory",
     "inventory.notifications",
     "courses",
@@ -62,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "history.context.HistoryMiddleware",  # who/which request for the history (PostgreSQL)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -152,6 +156,18 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))  # one shift
+
+# --- History (django-pghistory; recorded by PostgreSQL triggers) --------------------------------
+# Event rows are append-only (a trigger refuses UPDATE/DELETE); `manage.py history_prune` is the
+# one path that deletes them, and only those older than HISTORY_RETENTION_DAYS.
+PGHISTORY_APPEND_ONLY = True
+# The triggers (capture and append-only) are installed by `migrate` itself, after the tables:
+# pgtrigger's migration operations would have to live in django.contrib.auth's migrations for the
+# user table and cannot target the membership (many-to-many) tables at all.
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+HISTORY_RETENTION_DAYS = int(os.environ.get("HISTORY_RETENTION_DAYS", str(10 * 365)))
 
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from history.tracking import track
 from inventory.models import MassUnit, Product, Ward
 
 
@@ -39,6 +40,7 @@ class DoseUnit(models.TextChoices):
     NG_PER_KG = "ng/kg", "ng/kg"
 
 
+@track()
 class Protocol(models.Model):
     """One regimen of one leaflet: an indication with its phases, limits and preparation."""
 
@@ -115,6 +117,7 @@ class Protocol(models.Model):
         return f"{self.product.name}: {self.indication} ({self.get_route_display()})"
 
 
+@track()
 class ProtocolPhase(models.Model):
     """A phase: its dose rule (with the allowed range), allowed patterns and injection count."""
 
@@ -176,6 +179,7 @@ class Sex(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+@track()
 class Patient(models.Model):
     """A patient as far as the labels' checks and the ward's work need them."""
 
@@ -225,6 +229,7 @@ class Patient(models.Model):
         return f"{self.name} (MRN {self.mrn})"
 
 
+@track()
 class PatientWeight(models.Model):
     """A dated body weight; per-kg doses use the latest one on or before the course start."""
 
@@ -264,6 +269,7 @@ class CourseStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+@track()
 class Course(models.Model):
     """A prescribed course: a protocol for a patient, with its checks and every planned dose."""
 
@@ -321,6 +327,7 @@ class Course(models.Model):
         return f"Course {self.pk}: {self.protocol.code} for {self.patient.mrn}"
 
 
+@track()
 class CoursePhase(models.Model):
     """One phase as prescribed: the chosen pattern, count and dose within the protocol's range."""
 
@@ -366,6 +373,7 @@ RECORDED_STATUSES = (DoseStatus.GIVEN, DoseStatus.HELD, DoseStatus.REFUSED, Dose
 NOT_GIVEN_STATUSES = (DoseStatus.HELD, DoseStatus.REFUSED, DoseStatus.MISSED)
 
 
+@track()
 class Dose(models.Model):
     """One planned dose and, once recorded, what really happened. Recorded rows never change."""
 

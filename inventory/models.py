@@ -1,10 +1,13 @@
 import datetime
 from decimal import Decimal
 
+import pghistory
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+
+from history.tracking import track
 
 
 class MassUnit(models.TextChoices):
@@ -23,6 +26,7 @@ class Container(models.TextChoices):
 gtin_validator = RegexValidator(r"^\d{14}$", "A GTIN here is 14 digits (GTIN-14, zero-padded).")
 
 
+@track()
 class Product(models.Model):
     """A medicinal product as its leaflet describes it (one leaflet, one product)."""
 
@@ -80,6 +84,7 @@ class Product(models.Model):
         return f"{self.storage_min_c}–{self.storage_max_c} °C"
 
 
+@track()
 class Presentation(models.Model):
     """A sellable form of a product: strength per container and pack size."""
 
@@ -115,6 +120,7 @@ class Presentation(models.Model):
         return f"{self.product.name} {self.strength.normalize():f} {unit} {self.container}"
 
 
+@track()
 class Ward(models.Model):
     """A hospital ward: where patients lie, where ward fridges stand, whom reminders go to."""
 
@@ -141,6 +147,15 @@ class Ward(models.Model):
         return self.name
 
 
+# Ward membership decides which patients a nurse sees: who was added or removed is history too.
+pghistory.track(
+    pghistory.InsertEvent("member.add"),
+    pghistory.DeleteEvent("member.remove"),
+    app_label="inventory",
+    model_name="WardMemberEvent",
+)(Ward.members.through)
+
+
 # --- Stock: locations, lots, the ledger ------------------------------------------------------
 
 # GS1 General Specifications, AI (10) batch/lot: up to 20 characters of the "encodable character
@@ -165,6 +180,7 @@ class LocationKind(models.TextChoices):
     ROOM = "room", "Room"
 
 
+@track()
 class StorageLocation(models.Model):
     """A fridge, cold room or room, kept within its own temperature range."""
 
@@ -208,6 +224,7 @@ class LotStatus(models.TextChoices):
     DESTROYED = "destroyed", "Destroyed"
 
 
+@track()
 class Lot(models.Model):
     """One manufacturer's batch of one presentation. Stock of it lives in StockLevel rows."""
 
