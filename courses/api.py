@@ -1,11 +1,14 @@
 from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 
+from config.api import Conflict
 from courses.models import Protocol, ProtocolPhase
 from courses.serializers import ProtocolSerializer
+from history.api import HistoryMixin
 
 
-class ProtocolViewSet(viewsets.ModelViewSet):
+class ProtocolViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Regimens from the leaflets, phases nested. Any role reads; pharmacists write."""
 
     queryset = (
@@ -50,6 +53,7 @@ def _valid(serializer_class, request, **kwargs) -> dict:
 
 
 class PatientViewSet(
+    HistoryMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -102,7 +106,9 @@ class PatientViewSet(
         return Response(PatientWeightSerializer(patient.weights.all(), many=True).data)
 
 
-class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CourseViewSet(
+    HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Courses with phases, doses, hard stops, overrides and warnings nested.
 
     POST prescribes (physicians, pharmacists; overriding a hard stop needs a physician and
@@ -166,6 +172,15 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course)
 
+    def destroy(self, request, pk=None):
+        """Delete a course prescribed in error; one with any recorded dose answers 409 (cancel
+        it instead)."""
+        try:
+            services.course_delete(course=self.get_object(), user=request.user)
+        except services.RecordedDosesKept as refusal:
+            raise Conflict(str(refusal)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @action(detail=True, methods=["get"])
     def ical(self, request, pk=None):
         body = exports.course_ical(self.get_object())
@@ -208,7 +223,9 @@ class DoseFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
 
 
-class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DoseViewSet(
+    HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Doses (filters: date, from/to, ward, status, course, patient) and their recording:
     administer, hold, refuse, miss (nurses of the patient's ward, pharmacists)."""
 
@@ -227,6 +244,13 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def _detail(self, dose: Dose) -> Response:
         return Response(DoseListSerializer(self.get_queryset().get(pk=dose.pk)).data)
+
+    @extend_schema(responses={409: None})
+    def destroy(self, request, pk=None):
+        """Doses are never deleted one by one: record them held, refused or missed, or cancel
+        the course. Always 409 (after the visibility check: another ward's dose is 404)."""
+        self.get_object()
+        raise Conflict("A dose is never deleted; record it not given or cancel the course.")
 
     @action(detail=True, methods=["post"], serializer_class=DoseAdministerSerializer)
     def administer(self, request, pk=None):

@@ -1,12 +1,25 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from history.tracking import track
 from inventory.models import MassUnit, Product, Ward
+
+
+def not_in_future(value) -> None:
+    """A birth or a weighing has happened: its date is today or earlier, in the hospital's zone.
+
+    A field validator, so model forms (the admin), `full_clean` in the services and the API's
+    model serializers all apply it; PostgreSQL also refuses a date more than a day ahead (a CHECK
+    cannot know the hospital's zone, so it allows the one day by which any zone leads UTC).
+    """
+    if value is not None and value > timezone.localdate():
+        raise ValidationError("Cannot be in the future.", code="future")
 
 
 class Population(models.TextChoices):
@@ -159,6 +172,29 @@ class ProtocolPhase(models.Model):
                 name="phase_count_range_ordered",
             ),
             models.CheckConstraint(condition=Q(count_min__gte=1), name="phase_count_min_1"),
+            # The dose rule's basis decides what the phase needs: planning reads dose_min/max
+            # for fixed and per-kg doses and the bands for age-band doses, in these units.
+            models.CheckConstraint(
+                condition=Q(dose_basis=DoseBasis.AGE_BAND)
+                | Q(dose_min__isnull=False, dose_max__isnull=False),
+                name="phase_dose_bounds_for_basis",
+                violation_error_message="A fixed or per-kg dose rule needs dose_min and dose_max.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    dose_basis=DoseBasis.PER_KG,
+                    dose_unit__in=[DoseUnit.MG_PER_KG, DoseUnit.UG_PER_KG, DoseUnit.NG_PER_KG],
+                )
+                | Q(dose_basis__in=[DoseBasis.FIXED, DoseBasis.AGE_BAND], dose_unit=DoseUnit.MG),
+                name="phase_dose_unit_for_basis",
+                violation_error_message="A per-kg dose rule needs a per-kg unit; a fixed or "
+                "age-band dose is in mg.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(dose_basis=DoseBasis.AGE_BAND) | ~Q(age_bands=[]),
+                name="phase_age_band_has_bands",
+                violation_error_message="An age-band dose rule needs its bands.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -185,7 +221,7 @@ class Patient(models.Model):
 
     mrn = models.CharField("MRN", max_length=32, unique=True)
     name = models.CharField(max_length=200)
-    birth_date = models.DateField()
+    birth_date = models.DateField(validators=[not_in_future])
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="patients")
     pregnant = models.BooleanField(default=False)
@@ -234,7 +270,7 @@ class PatientWeight(models.Model):
     """A dated body weight; per-kg doses use the latest one on or before the course start."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="weights")
-    measured_on = models.DateField()
+    measured_on = models.DateField(validators=[not_in_future])
     weight_kg = models.DecimalField(
         max_digits=5,
         decimal_places=2,

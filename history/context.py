@@ -9,6 +9,7 @@ SQLite has no such function and no history triggers, so off PostgreSQL both are 
 """
 
 import contextlib
+import functools
 import uuid
 
 import pghistory
@@ -54,3 +55,22 @@ class HistoryMiddleware(_PghistoryMiddleware):
         if not enabled():
             return self.get_response(request)
         return super().__call__(request)
+
+
+def records(action: str, *, reason_arg: str = "reason"):
+    """Decorate a service so the events it writes carry its action, acting `user` and reason.
+
+    Reads the service's keyword arguments `user` and `reason_arg` (services here are
+    keyword-only); one line at the service instead of a `with` block around its body.
+    """
+
+    def decorator(service):
+        @functools.wraps(service)
+        def wrapper(*args, **kwargs):
+            reason = str(kwargs.get(reason_arg) or "").strip()
+            with recording(user=kwargs.get("user"), reason=reason, action=action):
+                return service(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -16,6 +16,7 @@ track(exclude=("password", "last_login"), app_label="history", model_name="UserE
 pghistory.track(
     pghistory.InsertEvent("role.add"),
     pghistory.DeleteEvent("role.remove"),
+    context_field=pghistory.ContextJSONField(),
     app_label="history",
     model_name="UserGroupEvent",
 )(User.groups.through)

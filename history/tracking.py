@@ -5,6 +5,9 @@ INSERT, UPDATE and DELETE, whatever wrote it (the admin, the API, the shell, a m
 SQL). `PGHISTORY_APPEND_ONLY` (settings) adds a pgtrigger "append_only" trigger to each event
 table, so an event can never be updated or deleted — except by `history_prune`, see services.py.
 
+Each event row carries its own context (who, which request, action, reason) as JSON, written
+with the row: an event never depends on a shared, updatable context row.
+
 On SQLite (the embedded demo and the second test pass) there are no triggers: nothing is
 recorded, and the history surfaces say so.
 """
@@ -26,6 +29,7 @@ def track(*, exclude: tuple[str, ...] = (), **kwargs):
             pghistory.UpdateEvent(),
             pghistory.DeleteEvent(),
             exclude=skipped,
+            context_field=pghistory.ContextJSONField(),
             **kwargs,
         )(model)
 

@@ -151,6 +151,7 @@ class Ward(models.Model):
 pghistory.track(
     pghistory.InsertEvent("member.add"),
     pghistory.DeleteEvent("member.remove"),
+    context_field=pghistory.ContextJSONField(),
     app_label="inventory",
     model_name="WardMemberEvent",
 )(Ward.members.through)

@@ -13,8 +13,10 @@ from .administration import (  # noqa: F401
     dose_record_not_given,
 )
 from .course_status import (  # noqa: F401
+    RecordedDosesKept,
     _course_locked,
     course_cancel,
+    course_delete,
     course_hold,
     course_resume,
 )

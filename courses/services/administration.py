@@ -18,6 +18,7 @@ from courses.schedule import (
     Pattern,
 )
 from courses.units import Mass
+from history.context import records
 
 from .planning import _replan
 from .prescribing import _vial_plan
@@ -53,6 +54,7 @@ def _recipient(dose: Dose) -> str:
     return f"MRN {dose.course.patient.mrn} · course {dose.course_id} dose {dose.sequence}"
 
 
+@records("dose.administer")
 @transaction.atomic
 def dose_administer(
     *,
@@ -191,6 +193,7 @@ def _reduce_later(dose: Dose, percent: int | None, drip_rate: int | None, user) 
     course.save(update_fields=["warnings", "drip_rate_drops_per_min", "updated_at"])
 
 
+@records("dose.not_given")
 @transaction.atomic
 def dose_record_not_given(
     *,

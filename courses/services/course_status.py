@@ -8,10 +8,12 @@ from django.utils import timezone
 
 from courses import stock
 from courses.models import (
+    RECORDED_STATUSES,
     Course,
     CourseStatus,
     DoseStatus,
 )
+from history.context import records
 
 from .administration import _complete_if_done
 from .planning import _replan
@@ -26,6 +28,7 @@ def _course_locked(course: Course) -> Course:
     )
 
 
+@records("course.hold")
 @transaction.atomic
 def course_hold(
     *, course: Course, user, on: dt.date, reason: str, today: dt.date | None = None
@@ -52,6 +55,7 @@ def course_hold(
     return course
 
 
+@records("course.resume")
 @transaction.atomic
 def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = None) -> Course:
     """Resume from `on`: the remaining doses move, keeping the pattern's minimum gaps; none moves
@@ -69,6 +73,7 @@ def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = 
     return course
 
 
+@records("course.cancel")
 @transaction.atomic
 def course_cancel(*, course: Course, user, reason: str) -> Course:
     """Stop a course: its scheduled doses are cancelled; what was recorded stays."""
@@ -87,3 +92,24 @@ def course_cancel(*, course: Course, user, reason: str) -> Course:
     course.save(update_fields=["status", "held_since", "status_reason", "updated_at"])
     stock.release(dose_ids=scheduled, user=user, reason="course cancelled")
     return course
+
+
+class RecordedDosesKept(Exception):
+    """A course with a recorded dose is never deleted: cancel it instead."""
+
+
+@records("course.delete")
+@transaction.atomic
+def course_delete(*, course: Course, user) -> None:
+    """Delete a course prescribed in error, before anything was recorded on it.
+
+    A course with any recorded dose is the patient's treatment record and the ledger points at
+    its doses: it is kept (`RecordedDosesKept`; cancel it instead). A database trigger refuses
+    the delete of a recorded dose too, so no other path can remove one either.
+    """
+    course = _course_locked(course)
+    if course.doses.filter(status__in=RECORDED_STATUSES).exists():
+        raise RecordedDosesKept("A course with recorded doses is never deleted; cancel it instead.")
+    scheduled = list(course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True))
+    stock.release(dose_ids=scheduled, user=user, reason="course deleted")
+    course.delete()
