@@ -11,6 +11,7 @@ NAV = [
     ("stock", "Stock", None),
     ("cold-chain", "Cold chain", None),
     ("alerts", "Alerts", {Role.PHARMACIST, Role.VIEWER}),
+    ("audit", "Audit", {Role.PHARMACIST, Role.VIEWER}),
     ("admin:index", "Admin", {Role.PHARMACIST}),
 ]
 
