@@ -15,6 +15,7 @@ from courses.models import (
     Protocol,
     ProtocolPhase,
 )
+from history.admin import RecordedHistoryAdmin
 
 
 class _AdminRefusal(Exception):
@@ -60,7 +61,7 @@ class ProtocolPhaseInline(admin.StackedInline):
 
 
 @admin.register(Protocol)
-class ProtocolAdmin(ThroughServicesAdmin):
+class ProtocolAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
     """Saved by `protocol_save` with its phases (in the inline's order), like the API."""
 
     list_display = ["code", "product", "indication", "population", "route", "leaflet_section"]
@@ -136,7 +137,7 @@ class PatientWeightAddInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(ThroughServicesAdmin):
+class PatientAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
     """Saved by `patient_save`; weighings by `patient_weight_record`."""
 
     list_display = ["mrn", "name", "birth_date", "ward", "pregnant", "lactating"]
@@ -225,7 +226,7 @@ class CourseAddForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     """Prescribing goes through `course_create` (checks, planning): the add form collects the
     choices and the service decides; planned doses are read-only here."""
 
@@ -329,7 +330,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dose)
-class DoseAdmin(admin.ModelAdmin):
+class DoseAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     list_display = ["course", "sequence", "scheduled_at", "status", "amount", "amount_unit"]
     list_filter = ["status", "course__patient__ward"]
     list_select_related = ["course"]

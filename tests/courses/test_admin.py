@@ -266,3 +266,31 @@ def test_database_refuses_to_delete_a_recorded_dose(formulary, physician, nurse,
     assert Dose.objects.filter(pk=dose.pk).exists() and Course.objects.filter(pk=course.pk).exists()
     # An unrecorded dose is not protected by the trigger (it goes with a course deleted in error).
     Dose.objects.filter(pk=course.doses.filter(status="scheduled").first().pk).delete()
+
+
+def test_admin_protocol_refused_by_the_service_rolls_back_and_says_why(
+    admin_client_logged, formulary, physician, ward, today
+):
+    """A valid form the service refuses (a phase still used by a course left out of the post):
+    the whole save is rolled back — the protocol's own fields too — and the reason shown."""
+    from tests.courses.helpers import prescribe
+
+    course = prescribe(
+        PatientFactory(ward=ward),
+        "ceruloplasmin-osteomyelitis-chronic",
+        physician,
+        today,
+        phases=[{"pattern": {"kind": "every_n_days", "n": 3}, "count": 2}, {"count": 3}],
+    )
+    protocol = course.protocol
+    form = _protocol_form(protocol)
+    form["indication"] = "Changed in the admin"
+    for key in [key for key in form if key.startswith("phases-1-")]:
+        del form[key]
+    form["phases-TOTAL_FORMS"] = form["phases-INITIAL_FORMS"] = "1"
+    response = admin_client_logged.post(
+        f"/admin/courses/protocol/{protocol.pk}/change/", form, follow=True
+    )
+    assert b"are used by prescribed courses" in response.content
+    protocol.refresh_from_db()
+    assert protocol.indication != "Changed in the admin" and protocol.phases.count() == 2

@@ -274,3 +274,17 @@ def test_api_never_deletes_a_dose(course, pharmacist_client):
     response = pharmacist_client.delete(f"/api/v1/doses/{dose.pk}/")
     assert response.status_code == 409 and response.json()["error"]["status"] == 409
     assert Dose.objects.filter(pk=dose.pk).exists()
+
+
+@on_postgres
+def test_admin_history_buttons_show_the_recorded_changes(client, formulary, roles, ward):
+    from courses.models import Protocol
+
+    boss = get_user_model().objects.create_superuser("boss", "b@h.test", "pw")
+    client.force_login(boss)
+    protocol = Protocol.objects.get(code="ceruloplasmin-postop")
+    page = client.get(f"/admin/courses/protocol/{protocol.pk}/history/")
+    assert page.status_code == 200 and "courses.ProtocolPhase" in page.content.decode()
+    nurse = UserFactory(roles=[Role.NURSE])
+    page = client.get(f"/admin/auth/user/{nurse.pk}/history/").content.decode()
+    assert "role.add" in page
