@@ -13,11 +13,14 @@ def heartbeat_record(*, name: str) -> bool:
 
     Beat calls this from its loop: a database outage must not stop the scheduler, and the next
     call must reconnect rather than reuse a dead connection (hence close on error)."""
-    close_old_connections()
+    # Outside a transaction only: inside one (a test, a caller's atomic block) it is not ours.
+    if not connection.in_atomic_block:
+        close_old_connections()
     try:
         Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
         return True
     except Exception as exc:  # any database error: reported by /readyz, never fatal here
         logger.warning("heartbeat %s not recorded: %s", name, type(exc).__name__)
-        connection.close()
+        if not connection.in_atomic_block:
+            connection.close()
         return False
