@@ -1,0 +1,251 @@
+"""Recording doses: given, held, refused, missed."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from courses import checks, selectors, stock
+from courses.models import (
+    NOT_GIVEN_STATUSES,
+    Course,
+    CourseStatus,
+    Dose,
+    DoseStatus,
+)
+from courses.schedule import (
+    Pattern,
+)
+from courses.units import Mass
+
+from .planning import _replan
+from .prescribing import _vial_plan
+
+# --- Administration ---------------------------------------------------------------------------
+
+# ISMP "Acceptable Administration Times for Scheduled Medications": daily, weekly and less
+# frequent doses within 2 hours of the scheduled time; further off, the record needs a reason.
+ON_TIME_WINDOW = dt.timedelta(hours=2)
+# A record may say a dose was given a few minutes ahead of the server clock, never later.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def _dose_locked(dose: Dose) -> Dose:
+    """The dose row, locked, and refused if it is already recorded (a dose is recorded once)."""
+    # The dose and its course are locked; the patient, protocol and product rows it reads are
+    # shared with every other course and must stay free (a course's hold, a weighing).
+    locked = (
+        Dose.objects.select_for_update(of=("self", "course"))
+        .select_related("course__patient", "phase")
+        .get(pk=dose.pk)
+    )
+    if locked.status != DoseStatus.SCHEDULED:
+        raise ValidationError(
+            {"status": f"Dose {locked.sequence} is already {locked.get_status_display().lower()}."}
+        )
+    if locked.course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
+        raise ValidationError({"status": f"The course is {locked.course.status}."})
+    return locked
+
+
+def _recipient(dose: Dose) -> str:
+    return f"MRN {dose.course.patient.mrn} · course {dose.course_id} dose {dose.sequence}"
+
+
+@transaction.atomic
+def dose_administer(
+    *,
+    dose: Dose,
+    user,
+    now: dt.datetime,
+    given_at: dt.datetime | None = None,
+    amount: Decimal | None = None,
+    drip_rate_drops_per_min: int | None = None,
+    infusion_minutes: int | None = None,
+    lot_id: int | None = None,
+    lot_number: str = "",
+    reaction: str = "",
+    reason: str = "",
+    later_dose_percent: int | None = None,
+    later_drip_rate_drops_per_min: int | None = None,
+) -> Dose:
+    """Record a dose as given; dispense its containers from stock when inventory is present.
+
+    A reaction may lower the later doses (`later_dose_percent` of the prescribed amount) and
+    slow the later drips, where the leaflet says so (courses/checks.py REDUCE_ON_REACTION).
+    """
+    dose = _dose_locked(dose)
+    if dose.course.status == CourseStatus.ON_HOLD:
+        raise ValidationError({"status": "The course is on hold; resume it first."})
+    given_at = given_at or now
+    errors: dict = {}
+    if given_at > now + CLOCK_SKEW:
+        errors["given_at"] = "A dose cannot be recorded as given in the future."
+    if abs(given_at - dose.scheduled_at) > ON_TIME_WINDOW and not reason.strip():
+        errors["reason"] = (
+            f"Given more than {int(ON_TIME_WINDOW.total_seconds() // 3600)} h from the scheduled "
+            "time: say why."
+        )
+    amount = dose.amount if amount is None else Decimal(amount)
+    if amount <= 0 or amount > dose.amount:
+        errors["amount"] = (
+            f"Between 0 and the planned {dose.amount.normalize():f} {dose.amount_unit}."
+        )
+    reducing = later_dose_percent is not None or later_drip_rate_drops_per_min is not None
+    if reducing:
+        product_code = dose.course.protocol.product.code
+        if not reaction.strip():
+            errors["reaction"] = "Describe the reaction that calls for the reduction."
+        elif product_code not in checks.REDUCE_ON_REACTION:
+            errors["later_dose_percent"] = (
+                "This product's leaflet does not reduce the dose for reactions (they are "
+                "expected and treated symptomatically)."
+            )
+        if later_dose_percent is not None and not 1 <= later_dose_percent < 100:
+            errors["later_dose_percent"] = "A reduction is 1–99 % of the prescribed dose."
+        current_rate = dose.drip_rate_drops_per_min
+        if later_drip_rate_drops_per_min is not None and (
+            current_rate is None or not 1 <= later_drip_rate_drops_per_min < current_rate
+        ):
+            errors["later_drip_rate_drops_per_min"] = (
+                f"Must be slower than the current {current_rate} drops/min."
+                if current_rate
+                else "This dose has no drip rate."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+    # The lot scanned at the bedside: a number alone is resolved among the dose's presentations.
+    lot_id, lot_number = stock.scanned_lot(vials=dose.vials, lot_id=lot_id, lot_number=lot_number)
+    tz = dose.course.time_zone
+    dose.dispensed = stock.dispense(
+        dose_id=dose.id,
+        vials=dose.vials,
+        on=selectors.local_date(given_at, tz),
+        user=user,
+        lot_id=lot_id,
+        recipient=_recipient(dose),
+    )
+    dose.status = DoseStatus.GIVEN
+    dose.given_at = given_at
+    dose.given_amount = amount
+    dose.given_drip_rate_drops_per_min = drip_rate_drops_per_min or dose.drip_rate_drops_per_min
+    dose.given_infusion_minutes = infusion_minutes or dose.infusion_minutes
+    dose.lot_id = lot_id
+    dose.lot_number = lot_number
+    dose.reaction = reaction.strip()
+    dose.reason = reason.strip()
+    dose.recorded_by = user
+    dose.recorded_at = now
+    dose.full_clean(validate_unique=False)
+    dose.save()
+    # Given on another day than planned: the minimum gaps count from the day it went in, so the
+    # rest moves. Anchored doses (surgery, chemotherapy days) keep their dates.
+    if (
+        selectors.local_date(given_at, tz) != selectors.local_date(dose.scheduled_at, tz)
+        and not Pattern.from_dict(dose.phase.pattern).anchored
+    ):
+        _replan_after(dose, now=now)
+    if reducing:
+        _reduce_later(dose, later_dose_percent, later_drip_rate_drops_per_min, user)
+    _complete_if_done(dose.course)
+    return dose
+
+
+def _reduce_later(dose: Dose, percent: int | None, drip_rate: int | None, user) -> None:
+    course = dose.course
+    presentations = selectors.presentations_for(course.protocol)
+    later = list(
+        course.doses.filter(status=DoseStatus.SCHEDULED, scheduled_at__gt=dose.scheduled_at)
+    )
+    for course_phase in course.phases.all():
+        if percent is not None:
+            course_phase.dose_amount = (
+                course_phase.prescribed_dose_amount * Decimal(percent) / 100
+            ).quantize(Decimal("0.000001"))
+            course_phase.save(update_fields=["dose_amount"])
+    phases = {p.id: p for p in course.phases.all()}
+    for later_dose in later:
+        if percent is not None:
+            later_phase = phases[later_dose.phase_id]
+            amount = Mass(later_phase.dose_amount, later_phase.amount_unit)
+            later_dose.amount = amount.amount
+            later_dose.vials, later_dose.waste_amount = _vial_plan(amount, presentations)
+        if drip_rate is not None:
+            later_dose.drip_rate_drops_per_min = drip_rate
+    Dose.objects.bulk_update(later, ["amount", "vials", "waste_amount", "drip_rate_drops_per_min"])
+    if drip_rate is not None:
+        course.drip_rate_drops_per_min = drip_rate
+    course.warnings = [
+        *course.warnings,
+        checks.Finding(
+            "reduced_after_reaction",
+            f"After a reaction at dose {dose.sequence} ({dose.reaction}): later doses "
+            + (f"at {percent} % of the prescribed dose" if percent is not None else "unchanged")
+            + (f", drip {drip_rate} drops/min" if drip_rate is not None else "")
+            + f"; recorded by {user}.",
+            checks.REDUCE_ON_REACTION[course.protocol.product.code] + ": side effects",
+        ).as_dict(),
+    ]
+    course.save(update_fields=["warnings", "drip_rate_drops_per_min", "updated_at"])
+
+
+@transaction.atomic
+def dose_record_not_given(
+    *,
+    dose: Dose,
+    status: str,
+    user,
+    now: dt.datetime,
+    reason: str,
+    replace: bool = True,
+) -> Dose:
+    """Record a dose as held, refused or missed. By default a dose is re-added at the end of its
+    phase so the prescribed number is given (`replace=False` drops it). Anchored doses (surgery,
+    chemotherapy days) cannot move to another day: they are dropped."""
+    if status not in NOT_GIVEN_STATUSES:
+        raise ValidationError({"status": "One of held, refused, missed."})
+    dose = _dose_locked(dose)
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = "Say why the dose was not given."
+    if status == DoseStatus.MISSED and dose.scheduled_at > now:
+        errors["status"] = "A dose is missed only once its time has passed; hold it instead."
+    if errors:
+        raise ValidationError(errors)
+    anchored = Pattern.from_dict(dose.phase.pattern).anchored
+    dose.status = status
+    dose.reason = reason.strip()
+    dose.replaced = replace and not anchored
+    dose.recorded_by = user
+    dose.recorded_at = now
+    dose.save()
+    stock.release(dose_ids=[dose.id], user=user, reason=f"dose {status}")
+    course = dose.course
+    if course.status == CourseStatus.ACTIVE:
+        _replan_after(dose, now=now)
+    _complete_if_done(course)
+    return dose
+
+
+def _replan_after(dose: Dose, *, now: dt.datetime) -> None:
+    """Re-plan the doses scheduled after `dose`, just recorded. The ones before it keep their
+    times: holding tomorrow's dose must not push today's, still due, past it."""
+    course = dose.course
+    later = (
+        course.doses.filter(status=DoseStatus.SCHEDULED, scheduled_at__gt=dose.scheduled_at)
+        .order_by("scheduled_at")
+        .first()
+    )
+    earliest = selectors.local_date(later.scheduled_at if later else now, course.time_zone)
+    _replan(course, earliest=earliest, after=dose.scheduled_at)
+
+
+def _complete_if_done(course: Course) -> None:
+    if (
+        course.status == CourseStatus.ACTIVE
+        and not course.doses.filter(status=DoseStatus.SCHEDULED).exists()
+    ):
+        course.status = CourseStatus.COMPLETED
+        course.save(update_fields=["status", "updated_at"])

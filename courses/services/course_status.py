@@ -1,0 +1,89 @@
+"""Course status: hold, resume, cancel."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from courses import stock
+from courses.models import (
+    Course,
+    CourseStatus,
+    DoseStatus,
+)
+
+from .administration import _complete_if_done
+from .planning import _replan
+
+
+def _course_locked(course: Course) -> Course:
+    # Only the course row: its protocol and product are shared by every course prescribed from them.
+    return (
+        Course.objects.select_for_update(of=("self",))
+        .select_related("protocol__product")
+        .get(pk=course.pk)
+    )
+
+
+@transaction.atomic
+def course_hold(
+    *, course: Course, user, on: dt.date, reason: str, today: dt.date | None = None
+) -> Course:
+    """Hold a course from `on` (today or later): no dose is given until it is resumed."""
+    course = _course_locked(course)
+    if course.status != CourseStatus.ACTIVE:
+        raise ValidationError(
+            {"status": f"Only an active course can be held (it is {course.status})."}
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the course is held."})
+    if on < (today or timezone.localdate()):
+        raise ValidationError({"on": "A hold starts today or later; record past doses instead."})
+    course.status = CourseStatus.ON_HOLD
+    course.held_since = on
+    course.status_reason = reason.strip()
+    course.save(update_fields=["status", "held_since", "status_reason", "updated_at"])
+    stock.release(
+        dose_ids=course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True),
+        user=user,
+        reason="course held",
+    )
+    return course
+
+
+@transaction.atomic
+def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = None) -> Course:
+    """Resume from `on`: the remaining doses move, keeping the pattern's minimum gaps; none moves
+    before today, whatever day the resume is dated."""
+    course = _course_locked(course)
+    if course.status != CourseStatus.ON_HOLD:
+        raise ValidationError({"status": "Only a course on hold can be resumed."})
+    if on < course.held_since:
+        raise ValidationError({"on": "Resume on or after the day the hold began."})
+    course.status = CourseStatus.ACTIVE
+    course.held_since = None
+    course.save(update_fields=["status", "held_since", "updated_at"])
+    _replan(course, earliest=max(on, today or timezone.localdate()))
+    _complete_if_done(course)
+    return course
+
+
+@transaction.atomic
+def course_cancel(*, course: Course, user, reason: str) -> Course:
+    """Stop a course: its scheduled doses are cancelled; what was recorded stays."""
+    course = _course_locked(course)
+    if course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
+        raise ValidationError({"status": f"The course is already {course.status}."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the course is stopped."})
+    scheduled = list(course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True))
+    course.doses.filter(id__in=scheduled).update(
+        status=DoseStatus.CANCELLED, reason="Course cancelled."
+    )
+    course.status = CourseStatus.CANCELLED
+    course.held_since = None
+    course.status_reason = reason.strip()
+    course.save(update_fields=["status", "held_since", "status_reason", "updated_at"])
+    stock.release(dose_ids=scheduled, user=user, reason="course cancelled")
+    return course

@@ -1,0 +1,422 @@
+"""Prescribing: check a draft course against the label, then create it with its doses."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from config.roles import Role, has_role
+from courses import checks, selectors
+from courses.dosing import DoseError, Strength, age_in_months, dose_amount, vials_for
+from courses.models import (
+    Course,
+    CoursePhase,
+    Dose,
+    DoseBasis,
+    Patient,
+    PatientWeight,
+    Protocol,
+    ProtocolPhase,
+)
+from courses.schedule import (
+    Pattern,
+    PhasePlan,
+    ScheduleError,
+    anchored_dates,
+    course_plan,
+    local_datetime,
+    phases_resolved,
+)
+from courses.units import Mass
+
+# --- Prescribing ------------------------------------------------------------------------------
+
+DEFAULT_ADMINISTRATION_TIME = dt.time(10, 0)
+# A weight older than this is flagged: per-kg doses follow the patient, not an old chart entry.
+WEIGHT_STALE_DAYS = 30
+
+
+class OverrideRefused(ValidationError):
+    pass
+
+
+@dataclass
+class _PhaseDraft:
+    protocol_phase: ProtocolPhase
+    pattern: Pattern
+    pattern_allowed: bool
+    count: int | None
+    cycles: int | None
+    dose_value: Decimal | None
+    amount: Mass | None = None
+    days: list[dt.date] = field(default_factory=list)
+
+
+def _choose_pattern(phase: ProtocolPhase, choice: dict, key: str) -> tuple[Pattern, bool]:
+    allowed = [Pattern.from_dict(spec) for spec in phase.patterns]
+    # Where the label offers a choice ("daily or every other day") the first it names is used
+    # unless the prescriber picks another.
+    spec = choice.get("pattern") or allowed[0].to_dict()
+    if choice.get("weekdays") is not None:
+        spec = {**spec, "weekdays": choice["weekdays"]}
+    try:
+        pattern = Pattern.from_dict(spec)
+    except ScheduleError as error:
+        raise ValidationError({f"{key}.{error.field}": error.message}) from None
+    return pattern, any(option.allows(pattern) for option in allowed)
+
+
+def _choose_count(phase: ProtocolPhase, pattern: Pattern, choice: dict, key: str):
+    """(count, cycles): cycles give count = on_days × cycles; anchors decide their own count."""
+    count, cycles = choice.get("count"), choice.get("cycles")
+    if pattern.anchored:
+        if count is not None:
+            raise ValidationError({f"{key}.count": "Set by the anchor dates; leave it out."})
+        return None, None
+    if pattern.kind == "cycles":
+        cycles = cycles if cycles is not None else phase.cycles_min or 1
+        return pattern.on_days * cycles, cycles
+    if count is None:
+        if phase.count_max != phase.count_min:
+            span = f"{phase.count_min}–{phase.count_max}" if phase.count_max else "a number"
+            raise ValidationError({f"{key}.count": f"Choose the number of injections ({span})."})
+        count = phase.count_min
+    return count, None
+
+
+def _choose_dose(phase: ProtocolPhase, choice: dict, key: str) -> Decimal | None:
+    value = choice.get("dose")
+    if phase.dose_basis == DoseBasis.AGE_BAND:
+        if value is not None:
+            raise ValidationError({f"{key}.dose": "Children's doses come from the age band."})
+        return None
+    if value is None:
+        if phase.dose_min != phase.dose_max:
+            raise ValidationError(
+                {
+                    f"{key}.dose": f"Choose the dose ({phase.dose_min.normalize():f}–"
+                    f"{phase.dose_max.normalize():f} {phase.dose_unit})."
+                }
+            )
+        return phase.dose_min
+    return Decimal(value)
+
+
+def _drafts(protocol: Protocol, choices: list[dict]) -> list[_PhaseDraft]:
+    phases = list(protocol.phases.order_by("order"))
+    choices = list(choices or [])
+    if len(choices) > len(phases):
+        raise ValidationError({"phases": f"The protocol has {len(phases)} phase(s)."})
+    choices += [{}] * (len(phases) - len(choices))
+    drafts = []
+    for index, (phase, choice) in enumerate(zip(phases, choices, strict=True)):
+        key = f"phases.{index}"
+        if not isinstance(choice, dict):
+            raise ValidationError({key: "Each phase choice is an object."})
+        pattern, allowed = _choose_pattern(phase, choice, key)
+        count, cycles = _choose_count(phase, pattern, choice, key)
+        dose_value = _choose_dose(phase, choice, key)
+        drafts.append(_PhaseDraft(phase, pattern, allowed, count, cycles, dose_value))
+    return drafts
+
+
+def _anchor_values(protocol: Protocol, drafts: list[_PhaseDraft], raw: dict) -> dict:
+    """Anchor dates parsed (ISO strings or dates), only those the chosen patterns use."""
+    needed = {name for d in drafts for name in d.pattern.anchor_names}
+    anchors: dict = {}
+    for name in needed:
+        value = (raw or {}).get(name)
+        if value in (None, "", []):
+            raise ValidationError({f"anchors.{name}": "This date is required for the protocol."})
+        try:
+            anchors[name] = (
+                sorted(_as_date(v) for v in value) if isinstance(value, list) else _as_date(value)
+            )
+        except (TypeError, ValueError):
+            raise ValidationError({f"anchors.{name}": "Dates are YYYY-MM-DD."}) from None
+    return anchors
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _anchors_json(anchors: dict) -> dict:
+    return {
+        name: [d.isoformat() for d in value] if isinstance(value, list) else value.isoformat()
+        for name, value in anchors.items()
+    }
+
+
+def _anchors_from_json(course: Course) -> dict:
+    return {
+        name: [_as_date(v) for v in value] if isinstance(value, list) else _as_date(value)
+        for name, value in (course.anchors or {}).items()
+    }
+
+
+def _default_diluent(protocol: Protocol, patient: Patient) -> str:
+    options = list(protocol.diluent_options)
+    # Biocerulin "special instructions": with high-dose corticosteroids dissolve in 0.9% NaCl.
+    if patient.high_dose_corticosteroids and "nacl_0_9" in options:
+        return "nacl_0_9"
+    return options[0] if options else ""
+
+
+def _vial_plan(amount: Mass, presentations) -> tuple[list[dict], Decimal]:
+    strengths = [Strength(p.id, Mass(p.strength, p.strength_unit), p.code) for p in presentations]
+    plan = vials_for(amount, strengths)
+    return plan.as_list(), plan.waste.to(amount.unit).amount
+
+
+@dataclass
+class CourseDraft:
+    """A prescription planned and checked against its label, nothing saved (`course_check`)."""
+
+    start_date: dt.date
+    anchors: dict
+    phases: list[_PhaseDraft]
+    age_months: int
+    weight: PatientWeight | None
+    total: Mass
+    diluent: str
+    drip_rate_drops_per_min: int | None
+    infusion_minutes: int | None
+    hard_stops: list[checks.Finding]
+    warnings: list[checks.Finding]
+
+
+def course_check(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    on: dt.date,
+    start_date: dt.date | None = None,
+    phases: list[dict] | None = None,
+    anchors: dict | None = None,
+    diluent: str = "",
+    drip_rate_drops_per_min: int | None = None,
+    infusion_minutes: int | None = None,
+) -> CourseDraft:
+    """Plan a prescription and run the label's checks without writing anything.
+
+    Raises ValidationError for input that cannot be planned (a missing count, anchor or weight);
+    hard stops and warnings are returned, for the prescriber to see before saving.
+    """
+    drafts = _drafts(protocol, phases or [])
+    anchor_dates = _anchor_values(protocol, drafts, anchors or {})
+    engine_phases = [PhasePlan(d.pattern, d.count) for d in drafts]
+    try:
+        if start_date is None:
+            first_anchored = [
+                day
+                for d in drafts
+                if d.pattern.anchored
+                for day in anchored_dates(d.pattern, anchor_dates)
+            ]
+            start_date = max(min(first_anchored), on) if first_anchored else on
+        if start_date < on:
+            raise ValidationError({"start_date": "A course cannot start in the past."})
+        plan = course_plan(engine_phases, start=start_date, anchors=anchor_dates)
+    except ScheduleError as error:
+        raise ValidationError({error.field: error.message}) from None
+    engine_phases = phases_resolved(engine_phases, plan)
+    for draft, engine_phase, days in zip(drafts, engine_phases, plan, strict=True):
+        draft.pattern, draft.days = engine_phase.pattern, days
+        if draft.count is None:
+            draft.count = len(days)
+    if not any(plan):
+        raise ValidationError({"anchors": "No dose falls on or after the start date."})
+
+    if patient.birth_date > on:
+        raise ValidationError({"patient": "The patient's birth date is in the future; correct it."})
+    age = age_in_months(patient.birth_date, start_date)
+    weight = None
+    if any(d.protocol_phase.dose_basis == DoseBasis.PER_KG for d in drafts):
+        weight = selectors.weight_on(patient, max(start_date, on))
+        if weight is None:
+            raise ValidationError({"weight_kg": "A per-kg dose needs the patient's weight."})
+    for draft in drafts:
+        phase = draft.protocol_phase
+        try:
+            draft.amount = dose_amount(
+                basis=phase.dose_basis,
+                unit=phase.dose_unit,
+                value=draft.dose_value,
+                weight_kg=weight.weight_kg if weight else None,
+                age_months=age,
+                bands=phase.age_bands,
+            )
+        except DoseError as error:
+            if error.field != "patient":
+                raise ValidationError({error.field: error.message}) from None
+            draft.amount = None  # no age band: the age hard stop says why
+    total = sum(
+        (d.amount * d.count for d in drafts if d.amount is not None), Mass(Decimal(0), "mg")
+    )
+
+    diluent = diluent or _default_diluent(protocol, patient)
+    drip_rate = drip_rate_drops_per_min or protocol.drip_rate_drops_per_min
+    if infusion_minutes is None:
+        infusion_minutes = protocol.infusion_minutes_min
+    stops = checks.hard_stops(
+        patient=patient,
+        protocol=protocol,
+        age_months=age,
+        phases=[
+            checks.PhaseChoice(
+                order=d.protocol_phase.order,
+                dose_value=d.dose_value,
+                dose_min=d.protocol_phase.dose_min,
+                dose_max=d.protocol_phase.dose_max,
+                dose_unit=d.protocol_phase.dose_unit,
+                count=d.count,
+                count_min=d.protocol_phase.count_min,
+                count_max=d.protocol_phase.count_max,
+                cycles=d.cycles,
+                cycles_min=d.protocol_phase.cycles_min,
+                cycles_max=d.protocol_phase.cycles_max,
+                pattern_allowed=d.pattern_allowed,
+                pattern_label=d.pattern.describe(),
+                amount=d.amount,
+            )
+            for d in drafts
+        ],
+        total=total,
+        diluent=diluent,
+        infusion_minutes=infusion_minutes if protocol.infusion_minutes_min else None,
+        drip_rate=drip_rate if protocol.drip_rate_drops_per_min else None,
+    )
+    found_warnings = checks.warnings(patient=patient, protocol=protocol, diluent=diluent)
+    if weight and (max(start_date, on) - weight.measured_on).days > WEIGHT_STALE_DAYS:
+        found_warnings.append(
+            checks.Finding(
+                "weight_old",
+                f"Dosed on a weight from {weight.measured_on} "
+                f"({weight.weight_kg.normalize():f} kg); re-weigh if it may have changed.",
+                "per-kg dosing",
+            )
+        )
+    return CourseDraft(
+        start_date=start_date,
+        anchors=anchor_dates,
+        phases=drafts,
+        age_months=age,
+        weight=weight,
+        total=total,
+        diluent=diluent,
+        drip_rate_drops_per_min=drip_rate,
+        infusion_minutes=infusion_minutes,
+        hard_stops=stops,
+        warnings=found_warnings,
+    )
+
+
+@transaction.atomic
+def course_create(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    user,
+    on: dt.date,
+    start_date: dt.date | None = None,
+    phases: list[dict] | None = None,
+    anchors: dict | None = None,
+    administration_time: dt.time | None = None,
+    diluent: str = "",
+    drip_rate_drops_per_min: int | None = None,
+    infusion_minutes: int | None = None,
+    override_reason: str = "",
+    notes: str = "",
+) -> Course:
+    """Prescribe a course: plan every dose, check it against the label, store it.
+
+    Hard stops (see courses/checks.py) raise a ValidationError listing every one of them under
+    `hard_stops`, and nothing is created, unless a physician gives `override_reason`; the stops
+    and the reason are then kept on the course. Warnings are kept on the course.
+    """
+    checked = course_check(
+        patient=patient,
+        protocol=protocol,
+        on=on,
+        start_date=start_date,
+        phases=phases,
+        anchors=anchors,
+        diluent=diluent,
+        drip_rate_drops_per_min=drip_rate_drops_per_min,
+        infusion_minutes=infusion_minutes,
+    )
+    stops, drafts, weight = checked.hard_stops, checked.phases, checked.weight
+    override_reason = (override_reason or "").strip()
+    if stops:
+        errors: dict = {"hard_stops": [str(s) for s in stops]}
+        if override_reason and not has_role(user, Role.PHYSICIAN):
+            errors["override_reason"] = "Only a physician can override a hard stop."
+        if not override_reason or "override_reason" in errors:
+            raise ValidationError(errors)
+    if any(d.amount is None for d in drafts):
+        raise ValidationError({"patient": "No dose band for the patient's age."})
+
+    course = Course.objects.create(
+        patient=patient,
+        protocol=protocol,
+        start_date=checked.start_date,
+        anchors=_anchors_json(checked.anchors),
+        administration_time=administration_time or DEFAULT_ADMINISTRATION_TIME,
+        time_zone=settings.TIME_ZONE,
+        diluent=checked.diluent,
+        drip_rate_drops_per_min=checked.drip_rate_drops_per_min,
+        infusion_minutes=checked.infusion_minutes,
+        weight_kg=weight.weight_kg if weight else None,
+        weight_measured_on=weight.measured_on if weight else None,
+        age_months=checked.age_months,
+        hard_stops=[s.as_dict() for s in stops],
+        override_reason=override_reason if stops else "",
+        overridden_by=user if stops else None,
+        warnings=[w.as_dict() for w in checked.warnings],
+        prescribed_by=user,
+        notes=notes,
+    )
+    presentations = selectors.presentations_for(protocol)
+    sequence = 0
+    doses = []
+    for draft in drafts:
+        course_phase = CoursePhase.objects.create(
+            course=course,
+            protocol_phase=draft.protocol_phase,
+            order=draft.protocol_phase.order,
+            pattern=draft.pattern.to_dict(),
+            count=None if draft.pattern.anchored else draft.count,
+            cycles=draft.cycles,
+            dose_value=draft.dose_value,
+            dose_unit=draft.protocol_phase.dose_unit,
+            dose_amount=draft.amount.amount,
+            prescribed_dose_amount=draft.amount.amount,
+            amount_unit=draft.amount.unit,
+        )
+        for day in draft.days:
+            sequence += 1
+            doses.append(_dose_new(course, course_phase, sequence, day, presentations))
+    Dose.objects.bulk_create(doses)
+    return course
+
+
+def _dose_new(course: Course, phase: CoursePhase, sequence: int, day: dt.date, presentations):
+    amount = Mass(phase.dose_amount, phase.amount_unit)
+    vials, waste = _vial_plan(amount, presentations)
+    return Dose(
+        course=course,
+        phase=phase,
+        sequence=sequence,
+        scheduled_at=local_datetime(day, course.administration_time, course.time_zone),
+        amount=amount.amount,
+        amount_unit=amount.unit,
+        weight_kg=course.weight_kg,
+        vials=vials,
+        waste_amount=waste,
+        drip_rate_drops_per_min=course.drip_rate_drops_per_min,
+        infusion_minutes=course.infusion_minutes,
+    )

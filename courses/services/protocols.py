@@ -1,0 +1,174 @@
+"""Formulary loading and protocol edits."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from courses import formulary
+from courses.models import (
+    CoursePhase,
+    Protocol,
+    ProtocolPhase,
+)
+from inventory.models import Presentation, Product
+
+
+@dataclass
+class LoadReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
+        )
+
+
+def _coerce(model, name: str, value):
+    """Turn the formulary's strings into the model field's Python type (Decimal for decimals)."""
+    internal = model._meta.get_field(name).get_internal_type()
+    if internal == "DecimalField" and value is not None:
+        return Decimal(str(value))
+    return value
+
+
+def _upsert(model, lookup: dict, values: dict, report: LoadReport, label: str):
+    """Create the row, or update in place only the fields whose value changed."""
+    values = {name: _coerce(model, name, value) for name, value in values.items()}
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model.objects.create(**lookup, **values)
+        report.created.append(label)
+        return obj
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+        obj.save(update_fields=[*changed, *(["updated_at"] if hasattr(obj, "updated_at") else [])])
+        report.updated.append(f"{label} ({', '.join(changed)})")
+    else:
+        report.unchanged += 1
+    return obj
+
+
+@transaction.atomic
+def formulary_load(*, products=None, presentations=None, protocols=None) -> LoadReport:
+    """Load the leaflet formulary; idempotent (a second run changes nothing)."""
+    products = formulary.PRODUCTS if products is None else products
+    presentations = formulary.PRESENTATIONS if presentations is None else presentations
+    protocols = formulary.PROTOCOLS if protocols is None else protocols
+    report = LoadReport()
+
+    by_code = {}
+    for entry in products:
+        values = {k: v for k, v in entry.items() if k != "code"}
+        by_code[entry["code"]] = _upsert(
+            Product, {"code": entry["code"]}, values, report, f"product {entry['code']}"
+        )
+    for entry in presentations:
+        values = {k: v for k, v in entry.items() if k not in {"code", "product"}}
+        product = by_code.get(entry["product"]) or Product.objects.get(code=entry["product"])
+        _upsert(
+            Presentation,
+            {"code": entry["code"]},
+            {**values, "product": product},
+            report,
+            f"presentation {entry['code']}",
+        )
+    for entry in protocols:
+        values = {k: v for k, v in entry.items() if k not in {"code", "product", "phases"}}
+        product = by_code.get(entry["product"]) or Product.objects.get(code=entry["product"])
+        protocol = _upsert(
+            Protocol,
+            {"code": entry["code"]},
+            {**values, "product": product},
+            report,
+            f"protocol {entry['code']}",
+        )
+        for order, phase in enumerate(entry["phases"], start=1):
+            _upsert(
+                ProtocolPhase,
+                {"protocol": protocol, "order": order},
+                phase,
+                report,
+                f"phase {entry['code']}#{order}",
+            )
+        stale = protocol.phases.filter(order__gt=len(entry["phases"]))
+        for phase in stale:
+            report.updated.append(f"phase {entry['code']}#{phase.order} removed")
+        stale.delete()
+    return report
+
+
+@transaction.atomic
+def protocol_save(
+    *, protocol: Protocol | None, fields: dict, phases: list[dict] | None
+) -> Protocol:
+    """Create or update a protocol; `phases`, when given, replaces its phases in order.
+
+    Phases are updated in place by order: prescribed courses point at their protocol phase, so a
+    phase that courses use cannot be removed (shorten the protocol by a new one instead).
+    """
+    if protocol is None:
+        protocol = Protocol(**fields)
+    else:
+        for name, value in fields.items():
+            setattr(protocol, name, value)
+    protocol.full_clean()
+    protocol.save()
+    if phases is not None:
+        _protocol_phases_replace(protocol, phases)
+    return protocol
+
+
+def _protocol_phases_replace(protocol: Protocol, phases: list[dict]) -> None:
+    existing = {phase.order: phase for phase in protocol.phases.all()}
+    surplus = [phase for order, phase in existing.items() if order > len(phases)]
+    used = sorted(
+        set(
+            CoursePhase.objects.filter(protocol_phase__in=surplus).values_list(
+                "protocol_phase__order", flat=True
+            )
+        )
+    )
+    if used:
+        raise ValidationError(
+            {
+                "phases": f"Phase(s) {', '.join(map(str, used))} are used by prescribed courses "
+                "and cannot be removed."
+            }
+        )
+    ProtocolPhase.objects.filter(pk__in=[phase.pk for phase in surplus]).delete()
+    for order, values in enumerate(phases, start=1):
+        phase = existing.get(order) or ProtocolPhase(protocol=protocol, order=order)
+        for name, value in values.items():
+            setattr(phase, name, value)
+        try:
+            phase.full_clean()
+        except ValidationError as error:
+            raise ValidationError(_phase_errors(error, f"phases.{order - 1}")) from None
+        phase.save()
+
+
+# The phase table's check constraints, as the field and reason a pharmacist can act on.
+_PHASE_CONSTRAINTS = {
+    "phase_count_min_1": ("count_min", "A phase has at least 1 injection."),
+    "phase_count_range_ordered": ("count_max", "Must not be below count_min."),
+    "phase_dose_range_ordered": ("dose_max", "Must not be below dose_min."),
+}
+
+
+def _phase_errors(error: ValidationError, key: str) -> dict:
+    errors: dict = {}
+    for name, texts in error.message_dict.items():
+        for text in texts:
+            field, text = next(
+                (rule for constraint, rule in _PHASE_CONSTRAINTS.items() if constraint in text),
+                (None if name == "__all__" else name, text),
+            )
+            errors.setdefault(f"{key}.{field}" if field else key, []).append(text)
+    return errors

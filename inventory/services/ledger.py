@@ -1,0 +1,132 @@
+"""The ledger core: every change of stock goes through `_move` on a locked level."""
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.utils import timezone
+
+from inventory.fefo import is_usable
+from inventory.models import (
+    Excursion,
+    Lot,
+    StockLevel,
+    StockMovement,
+    StorageLocation,
+)
+
+
+def _refuse(field_name: str, message: str, code: str = "invalid"):
+    raise ValidationError({field_name: ValidationError(message, code=code)})
+
+
+def _positive(quantity, field_name: str = "quantity") -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        _refuse(field_name, "A whole number of vials, at least 1.")
+    return quantity
+
+
+def _required(value: str, field_name: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        _refuse(field_name, "This field is required.")
+    return value
+
+
+def _get(model, pk, field_name: str, queryset=None):
+    queryset = model.objects.all() if queryset is None else queryset
+    try:
+        return queryset.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        _refuse(field_name, f"Unknown {model._meta.verbose_name} id {pk!r}.", code="does_not_exist")
+
+
+def _locked(queryset) -> list:
+    """Lock the rows in primary-key order (no deadlock cycles) and return them fresh."""
+    return list(
+        queryset.select_related("lot__presentation__product", "location")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+
+
+def _level_for_inbound(lot: Lot, location: StorageLocation) -> StockLevel:
+    level, _ = StockLevel.objects.get_or_create(lot=lot, location=location)
+    return _locked(StockLevel.objects.filter(pk=level.pk))[0]
+
+
+def _move(
+    level: StockLevel,
+    *,
+    kind: str,
+    quantity: int,
+    on: datetime.date,
+    user,
+    on_hand_delta: int = 0,
+    reserved_delta: int = 0,
+    reference: str = "",
+    recipient: str = "",
+    reason: str = "",
+    other_location=None,
+) -> StockMovement:
+    """Write one ledger line and apply its deltas to the (locked) level in the same transaction."""
+    if on_hand_delta or reserved_delta:
+        StockLevel.objects.filter(pk=level.pk).update(
+            on_hand=F("on_hand") + on_hand_delta,
+            reserved=F("reserved") + reserved_delta,
+            updated_at=timezone.now(),
+        )
+        level.on_hand += on_hand_delta
+        level.reserved += reserved_delta
+    return StockMovement.objects.create(
+        lot=level.lot,
+        location=level.location,
+        other_location=other_location,
+        kind=kind,
+        quantity=quantity,
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        effective_date=on,
+        reference=reference,
+        recipient=recipient,
+        reason=reason,
+        user=user,
+    )
+
+
+def _in_range(level: StockLevel) -> bool:
+    return level.location.active and level.location.keeps(level.lot.presentation.product)
+
+
+def _usable(level: StockLevel, on: datetime.date) -> bool:
+    return is_usable(
+        status=level.lot.status,
+        expiry_date=level.lot.expiry_date,
+        in_range=_in_range(level),
+        on=on,
+    )
+
+
+def _check_destination(location: StorageLocation, lot: Lot, field_name: str) -> None:
+    product = lot.presentation.product
+    if not location.active:
+        _refuse(field_name, f"{location} is not in use.")
+    if not location.keeps(product):
+        _refuse(
+            field_name,
+            f"{location} ({location.range_label}) does not satisfy {product}'s storage range "
+            f"({product.storage_range_label}).",
+            code="out_of_range",
+        )
+    if Excursion.objects.filter(location=location, ended_at__isnull=True).exists():
+        _refuse(field_name, f"{location} is out of its temperature range right now.")
+
+
+def expiry_from_manufacture(manufacture_date: datetime.date, shelf_life_months: int):
+    """Last usable day: the day before the same calendar day `shelf_life_months` later.
+
+    relativedelta clamps a day the target month lacks to its last day (31 Aug + 6 months →
+    28/29 Feb), so a lot never gets a day beyond its shelf life.
+    """
+    return manufacture_date + relativedelta(months=shelf_life_months) - datetime.timedelta(days=1)

@@ -1,0 +1,270 @@
+"""Reservations and first-expiry-first-out dispensing."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from inventory.fefo import Candidate, fefo_take
+from inventory.models import (
+    Lot,
+    LotStatus,
+    MovementKind,
+    Presentation,
+    StockLevel,
+    StockMovement,
+    StorageLocation,
+)
+
+from .ledger import _get, _locked, _move, _positive, _refuse, _required, _usable
+
+# --- Reservations and dispensing -------------------------------------------------------------------
+
+
+def _reservations(**filters) -> dict[tuple[int, int, str], int]:
+    """Vials still reserved, per (lot, location, reference), from the ledger."""
+    rows = (
+        StockMovement.objects.filter(**filters)
+        .exclude(reserved_delta=0)
+        .values("lot_id", "location_id", "reference")
+        .annotate(held=Sum("reserved_delta"))
+        .filter(held__gt=0)
+    )
+    return {(r["lot_id"], r["location_id"], r["reference"]): r["held"] for r in rows}
+
+
+def _presentation_levels(presentation_id, *, location_id=None, lot_id=None) -> list[StockLevel]:
+    filters = Q(lot__presentation_id=presentation_id, on_hand__gt=0)
+    if location_id is not None:
+        filters &= Q(location_id=location_id)
+    if lot_id is not None:
+        filters &= Q(lot_id=lot_id)
+    return _locked(StockLevel.objects.filter(filters))
+
+
+def _insufficient(presentation, quantity: int, available: int, on, location=None):
+    where = f" at {location}" if location else ""
+    _refuse(
+        "quantity",
+        f"Insufficient stock: {quantity} × {presentation} requested{where}, "
+        f"{available} usable on {on}.",
+        code="insufficient_stock",
+    )
+
+
+def _check_lot_given(lot_id, presentation, on, location_id) -> Lot:
+    lot = _get(Lot, lot_id, "lot_id", Lot.objects.filter(presentation=presentation))
+    if lot.status != LotStatus.AVAILABLE:
+        _refuse("lot_id", f"Lot {lot.lot_number} is {lot.get_status_display().lower()}.")
+    if lot.expiry_date < on:
+        _refuse("lot_id", f"Lot {lot.lot_number} expired on {lot.expiry_date}.")
+    levels = StockLevel.objects.filter(lot=lot, on_hand__gt=0).select_related("location")
+    if location_id is not None:
+        levels = levels.filter(location_id=location_id)
+    if not any(lvl.location.active and lvl.location.keeps(presentation.product) for lvl in levels):
+        _refuse("lot_id", f"Lot {lot.lot_number} has no stock in range here.")
+    return lot
+
+
+@transaction.atomic
+def stock_dispense(
+    *,
+    presentation_id: int,
+    quantity: int,
+    on: datetime.date,
+    user,
+    location_id: int | None = None,
+    lot_id: int | None = None,
+    reference: str = "",
+    recipient: str = "",
+    reason: str = "",
+) -> list[StockMovement]:
+    """Take vials out for a patient: reserved ones under `reference` first, then FEFO."""
+    _positive(quantity)
+    presentation = _get(
+        Presentation,
+        presentation_id,
+        "presentation_id",
+        Presentation.objects.select_related("product"),
+    )
+    location = _get(StorageLocation, location_id, "location_id") if location_id else None
+    if lot_id is not None:
+        _check_lot_given(lot_id, presentation, on, location_id)
+    levels = _presentation_levels(presentation_id, location_id=location_id, lot_id=lot_id)
+    usable = [level for level in levels if _usable(level, on)]
+    held = {}
+    if reference:
+        held = _reservations(reference=reference, lot__presentation_id=presentation_id)
+    from_reserved, remaining = fefo_take(
+        [
+            Candidate(
+                key=level.pk,
+                expiry_date=level.lot.expiry_date,
+                available=min(
+                    held.get((level.lot_id, level.location_id, reference), 0), level.reserved
+                ),
+            )
+            for level in usable
+        ],
+        quantity,
+    )
+    taken_reserved = dict(from_reserved)
+    from_free, remaining = fefo_take(
+        [
+            Candidate(
+                key=level.pk,
+                expiry_date=level.lot.expiry_date,
+                available=level.on_hand - level.reserved,
+            )
+            for level in usable
+        ],
+        remaining,
+    )
+    if remaining:
+        free = sum(level.on_hand - level.reserved for level in usable)
+        _insufficient(presentation, quantity, free + sum(taken_reserved.values()), on, location)
+    taken_free = dict(from_free)
+    movements = []
+    for level in sorted(usable, key=lambda lvl: (lvl.lot.expiry_date, lvl.pk)):
+        reserved_part = taken_reserved.get(level.pk, 0)
+        total = reserved_part + taken_free.get(level.pk, 0)
+        if total:
+            movements.append(
+                _move(
+                    level,
+                    kind=MovementKind.DISPENSE,
+                    quantity=total,
+                    on_hand_delta=-total,
+                    reserved_delta=-reserved_part,
+                    on=on,
+                    user=user,
+                    reference=reference,
+                    recipient=recipient,
+                    reason=reason,
+                )
+            )
+    if reference:
+        # The dose is given: whatever is still held for it (another lot was scanned, fewer vials
+        # were needed, the reserved lot became unusable) goes back to free stock.
+        _release_reference(
+            reference,
+            presentation_id,
+            on=on,
+            user=user,
+            reason="Dose dispensed; rest of its reservation released",
+        )
+    return movements
+
+
+def _release_reference(
+    reference: str, presentation_id: int | None, *, on, user, reason: str, keep=lambda level: False
+) -> int:
+    """Release the holds under `reference` (of one presentation), locking their levels first.
+
+    `keep(level)` spares the holds on levels it accepts.
+    """
+    filters = {"reference": reference}
+    if presentation_id is not None:
+        filters["lot__presentation_id"] = presentation_id
+    keys = _reservations(**filters)
+    if not keys:
+        return 0
+    level_filter = Q()
+    for lot_id, location_id, _ in keys:
+        level_filter |= Q(lot_id=lot_id, location_id=location_id)
+    levels = [
+        level for level in _locked(StockLevel.objects.filter(level_filter)) if not keep(level)
+    ]
+    # Re-read after locking: a concurrent dispense may have consumed part of the hold meanwhile.
+    return _release_held(levels, _reservations(**filters), on=on, user=user, reason=reason)
+
+
+@transaction.atomic
+def stock_reserve(
+    *,
+    presentation_id: int,
+    quantity: int,
+    on: datetime.date,
+    reference: str,
+    user=None,
+    location_id: int | None = None,
+) -> list[StockMovement]:
+    """Hold vials for a dose on `on`, FEFO among lots still usable that day.
+
+    Idempotent per reference: what is already held under it counts, only a shortfall is added.
+    """
+    _positive(quantity)
+    reference = _required(reference, "reference")
+    presentation = _get(Presentation, presentation_id, "presentation_id")
+    location = _get(StorageLocation, location_id, "location_id") if location_id else None
+    # Locking first makes a concurrent call with the same reference wait and then see our rows.
+    levels = _presentation_levels(presentation_id, location_id=location_id)
+    usable = [level for level in levels if _usable(level, on)]
+    # Holds on lots no longer usable for this dose (quarantined, recalled, expiring before `on`)
+    # do not cover it: give them back and reserve elsewhere.
+    usable_keys = {(level.lot_id, level.location_id) for level in usable}
+    _release_reference(
+        reference,
+        presentation_id,
+        on=timezone.localdate(),
+        user=user,
+        reason=f"Lot no longer usable on {on}",
+        keep=lambda level: (level.lot_id, level.location_id) in usable_keys,
+    )
+    already = sum(_reservations(reference=reference, lot__presentation_id=presentation_id).values())
+    if already >= quantity:
+        return []
+    # `usable` is still exact: the release above only touched levels that are not usable.
+    plan, remaining = fefo_take(
+        [
+            Candidate(key=lvl.pk, expiry_date=lvl.lot.expiry_date, available=lvl.free)
+            for lvl in usable
+        ],
+        quantity - already,
+    )
+    if remaining:
+        _insufficient(
+            presentation, quantity - already, sum(lvl.free for lvl in usable), on, location
+        )
+    by_pk = {level.pk: level for level in usable}
+    return [
+        _move(
+            by_pk[pk],
+            kind=MovementKind.RESERVATION,
+            quantity=take,
+            reserved_delta=take,
+            on=on,
+            user=user,
+            reference=reference,
+        )
+        for pk, take in plan
+    ]
+
+
+def _release_held(levels: list[StockLevel], held: dict, *, on, user, reason: str) -> int:
+    by_key = {(level.lot_id, level.location_id): level for level in levels}
+    released = 0
+    for (lot_id, location_id, reference), count in sorted(held.items()):
+        level = by_key.get((lot_id, location_id))
+        if level is None:
+            continue
+        _move(
+            level,
+            kind=MovementKind.RESERVATION_RELEASE,
+            quantity=count,
+            reserved_delta=-count,
+            on=on,
+            user=user,
+            reference=reference,
+            reason=reason,
+        )
+        released += count
+    return released
+
+
+@transaction.atomic
+def reservation_release(*, reference: str, user=None, reason: str = "") -> int:
+    """Give back every vial still held under `reference`; returns how many."""
+    reference = _required(reference, "reference")
+    return _release_reference(reference, None, on=timezone.localdate(), user=user, reason=reason)

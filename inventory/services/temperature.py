@@ -1,0 +1,244 @@
+"""Temperature readings and excursions."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from inventory import alerts
+from inventory.models import (
+    PLAUSIBLE_MAX_C,
+    PLAUSIBLE_MIN_C,
+    Excursion,
+    ExcursionResolution,
+    Lot,
+    LotStatus,
+    MovementKind,
+    StockLevel,
+    StorageLocation,
+    TemperatureReading,
+)
+
+from .ledger import _get, _refuse, _required
+from .lots import _destroy, _release, _set_status, _unresolved_excursions
+
+# --- Temperature ----------------------------------------------------------------------------------
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    excursions: list = field(default_factory=list)
+
+
+def _validate_readings(readings: list[dict]) -> dict[int, StorageLocation]:
+    errors = {}
+    location_ids = {r.get("location_id") for r in readings}
+    locations = StorageLocation.objects.in_bulk([i for i in location_ids if isinstance(i, int)])
+    for index, reading in enumerate(readings):
+        prefix = f"{index}." if len(readings) > 1 else ""
+        value = reading.get("temperature_c")
+        if reading.get("location_id") not in locations:
+            errors[f"{prefix}location_id"] = (
+                f"Unknown storage location id {reading.get('location_id')!r}."
+            )
+        if not reading.get("sensor_id"):
+            errors[f"{prefix}sensor_id"] = "This field is required."
+        if not isinstance(reading.get("taken_at"), datetime.datetime):
+            errors[f"{prefix}taken_at"] = "A date and time is required."
+        if value is None or not (PLAUSIBLE_MIN_C <= value <= PLAUSIBLE_MAX_C):
+            errors[f"{prefix}temperature_c"] = (
+                f"{value} °C is not a plausible reading (accepted {PLAUSIBLE_MIN_C} to "
+                f"{PLAUSIBLE_MAX_C} °C): check the sensor."
+            )
+    if errors:
+        raise ValidationError(errors)
+    return locations
+
+
+def _stored_limits(location: StorageLocation):
+    """The tightest storage range of the products stored here, or None when nothing is."""
+    products = {
+        level.lot.presentation.product
+        for level in StockLevel.objects.filter(location=location, on_hand__gt=0).select_related(
+            "lot__presentation__product"
+        )
+    }
+    if not products:
+        return None
+    minimums = [p.storage_min_c for p in products if p.storage_min_c is not None]
+    return (max(minimums) if minimums else None, min(p.storage_max_c for p in products))
+
+
+def _outside(value, low, high) -> bool:
+    return value > high or (low is not None and value < low)
+
+
+def _quarantine_for(excursion: Excursion, reading, user) -> None:
+    reason = (
+        f"Temperature excursion at {excursion.location}: {reading['temperature_c']} °C at "
+        f"{reading['taken_at']:%Y-%m-%d %H:%M}."
+    )
+    stored = StockLevel.objects.filter(location=excursion.location, on_hand__gt=0)
+    lots = list(
+        Lot.objects.select_for_update()
+        .filter(pk__in=stored.values("lot_id"), status=LotStatus.AVAILABLE)
+        .order_by("pk")
+    )
+    for lot in lots:
+        _set_status(
+            lot,
+            status=LotStatus.QUARANTINED,
+            kind=MovementKind.QUARANTINE,
+            on=timezone.localdate(reading["taken_at"]),
+            user=user,
+            reason=reason,
+        )
+    excursion.lots.add(*lots)
+
+
+def _track(location: StorageLocation, readings: list[dict], latest, user) -> Excursion | None:
+    """Open, extend, reopen or close the location's unresolved excursion from new readings.
+
+    Readings older than the latest one already known only widen the excursion's min/max:
+    out-of-order delivery must not end or restart an excursion in the past.
+    """
+    excursion = (
+        Excursion.objects.select_for_update()
+        .filter(location=location, resolved_at__isnull=True)
+        .first()
+    )
+    touched = None
+    for reading in sorted(readings, key=lambda r: r["taken_at"]):
+        value, at = reading["temperature_c"], reading["taken_at"]
+        fresh = latest is None or at > latest
+        latest = at if fresh else latest
+        if excursion is not None and excursion.ended_at is None:
+            out = _outside(value, excursion.limit_min_c, excursion.limit_max_c)
+            if out:
+                excursion.min_c, excursion.max_c = (
+                    min(excursion.min_c, value),
+                    max(excursion.max_c, value),
+                )
+            if fresh:
+                excursion.seconds_out_of_range += int(
+                    (at - excursion.last_reading_at).total_seconds()
+                )
+                excursion.last_reading_at = at
+                if not out:
+                    excursion.ended_at = at
+            touched = excursion
+            continue
+        limits = _stored_limits(location)
+        if not fresh or limits is None or not _outside(value, *limits):
+            continue
+        if excursion is None:
+            excursion = Excursion(location=location, started_at=at, min_c=value, max_c=value)
+        excursion.ended_at = None
+        excursion.last_reading_at = at
+        excursion.limit_min_c, excursion.limit_max_c = limits
+        excursion.min_c, excursion.max_c = min(excursion.min_c, value), max(excursion.max_c, value)
+        excursion.save()
+        _quarantine_for(excursion, reading, user)
+        touched = excursion
+    if touched is not None:
+        touched.save()
+    return touched
+
+
+@transaction.atomic
+def readings_ingest(*, readings: list[dict], user=None) -> IngestResult:
+    """Store temperature readings (all or none) and track excursions per location.
+
+    Each reading: location_id, sensor_id, taken_at (aware datetime), temperature_c (Decimal).
+    A reading already stored (same location, sensor and time) is skipped, so a gateway may resend.
+    """
+    if not readings:
+        _refuse("readings", "No readings given.")
+    locations = _validate_readings(readings)
+    result = IngestResult()
+    by_location = defaultdict(list)
+    for reading in readings:
+        by_location[reading["location_id"]].append(reading)
+    # Lock the locations so concurrent batches for one location are tracked one after the other.
+    list(StorageLocation.objects.filter(pk__in=by_location).order_by("pk").select_for_update())
+    for location_id, batch in sorted(by_location.items()):
+        location = locations[location_id]
+        known = TemperatureReading.objects.filter(location=location)
+        latest = known.order_by("-taken_at").values_list("taken_at", flat=True).first()
+        seen = set(
+            known.filter(taken_at__in=[r["taken_at"] for r in batch]).values_list(
+                "sensor_id", "taken_at"
+            )
+        )
+        new = []
+        for reading in batch:
+            key = (reading["sensor_id"], reading["taken_at"])
+            if key in seen:
+                result.duplicates += 1
+                continue
+            seen.add(key)
+            new.append(reading)
+        TemperatureReading.objects.bulk_create(
+            TemperatureReading(
+                location=location,
+                sensor_id=r["sensor_id"],
+                taken_at=r["taken_at"],
+                temperature_c=r["temperature_c"],
+            )
+            for r in new
+        )
+        result.created += len(new)
+        excursion = _track(location, new, latest, user)
+        if excursion is not None:
+            result.excursions.append(excursion)
+            # In this transaction: a rolled-back ingest leaves no alert and wakes no worker.
+            alerts.excursion_alert_enqueue(excursion=excursion)
+    return result
+
+
+@transaction.atomic
+def excursion_resolve(
+    *, excursion_id: int, resolution: str, user, on: datetime.date, reason: str
+) -> Excursion:
+    """A pharmacist's decision on an excursion: release its lots (once it has closed) or discard
+    the stock there (also while it is still open).
+
+    Discarding destroys only the vials at the excursion's location; vials of the same lots kept
+    elsewhere were never out of range and return to use.
+    """
+    reason = _required(reason, "reason")
+    if resolution not in ExcursionResolution.values:
+        _refuse("resolution", f"One of: {', '.join(ExcursionResolution.values)}.")
+    excursion = _get(Excursion, excursion_id, "excursion_id", Excursion.objects.select_for_update())
+    if excursion.resolved_at is not None:
+        _refuse("resolution", "This excursion is already resolved.")
+    if excursion.ended_at is None:
+        if resolution != ExcursionResolution.DISCARD:
+            _refuse(
+                "resolution",
+                "The location is still out of range: its lots can be released once readings "
+                "are back in range, or discarded now.",
+            )
+        # A fridge that died or a sensor that stopped never reports "back in range": discarding
+        # closes the excursion by decision, so it stops reminding and blocking the location.
+        excursion.ended_at = timezone.now()
+    excursion.resolution = resolution
+    excursion.resolution_reason = reason
+    excursion.resolved_at = timezone.now()
+    excursion.resolved_by = user
+    excursion.save()
+    for lot in Lot.objects.select_for_update().filter(excursions=excursion).order_by("pk"):
+        if resolution == ExcursionResolution.DISCARD:
+            _destroy(lot, user=user, on=on, reason=reason, location_id=excursion.location_id)
+        if (
+            lot.status == LotStatus.QUARANTINED
+            and lot.expiry_date >= on
+            and not _unresolved_excursions(lot).exists()
+        ):
+            _release(lot, user=user, on=on, reason=f"Excursion resolved: {reason}")
+    return excursion
