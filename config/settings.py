@@ -247,7 +247,14 @@ HEALTH_PING_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_PING_TIMEOUT_SECONDS"
 
 def _every(task: str, seconds: int) -> dict:
     # `expires`: a tick that waited behind a busy worker until the next one is dropped, not piled.
-    return {"task": task, "schedule": float(seconds), "options": {"expires": seconds - 5}}
+    return {
+        "task": task,
+        "schedule": float(seconds),
+        "options": {"expires": max(seconds - 5, seconds / 2)},
+    }
+
+
+NOTIFICATION_SEND_INTERVAL_SECONDS = int(os.environ.get("NOTIFICATION_SEND_INTERVAL_SECONDS", "60"))
 
 
 CELERY_BEAT_SCHEDULE: dict = {
@@ -255,11 +262,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "health-worker-heartbeat": _every("health.worker_heartbeat", HEALTH_BEAT_INTERVAL_SECONDS),
     # Reminders are rows found by this scan, not ETA messages; a tick that finds nothing is cheap,
     # and `expires` drops ticks that queued up behind a busy worker instead of piling them.
-    "notifications-send-due": {
-        "task": "notifications.send_due",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
+    # NOTIFICATION_SEND_INTERVAL_SECONDS: shorter in the outage test and the stress run.
+    "notifications-send-due": _every("notifications.send_due", NOTIFICATION_SEND_INTERVAL_SECONDS),
     # The alert scans select what is due and enqueue rows with unique keys, then wake the sender:
     # running one twice (or from two beat schedulers) stores nothing twice.
     **{
