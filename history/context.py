@@ -10,11 +10,12 @@ SQLite has no such function and no history triggers, so off PostgreSQL both are 
 
 import contextlib
 import functools
-import uuid
 
 import pghistory
 from django.db import connection
 from pghistory.middleware import HistoryMiddleware as _PghistoryMiddleware
+
+from config.logging import request_id
 
 
 def enabled() -> bool:
@@ -45,11 +46,15 @@ def recording(*, user=None, reason: str = "", action: str = ""):
 
 
 class HistoryMiddleware(_PghistoryMiddleware):
-    """pghistory's middleware with a request id; a pass-through where there is no history."""
+    """pghistory's middleware with the request id (the one logged and echoed in X-Request-ID);
+    a pass-through where there is no history."""
 
     def get_context(self, request):
-        request_id = request.headers.get("X-Request-ID", "")[:100] or str(uuid.uuid4())
-        return {**super().get_context(request), "method": request.method, "request_id": request_id}
+        return {
+            **super().get_context(request),
+            "method": request.method,
+            "request_id": request_id(),
+        }
 
     def __call__(self, request):
         if not enabled():

@@ -56,8 +56,6 @@ def audit(request):
         )
         page_obj = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
         entries = selectors.entries(page_obj.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "history/audit.html",
@@ -66,6 +64,5 @@ def audit(request):
             "enabled": enabled,
             "entries": entries,
             "page_obj": page_obj,
-            "query": query.urlencode(),
         },
     )

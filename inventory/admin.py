@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from config.forms import service_errors_to_form
 from history.admin import RecordedHistoryAdmin
 from inventory import services
 from inventory.models import (
@@ -89,12 +90,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_stock_permission(self, request) -> bool:
         """Stock actions: whoever may write ledger lines (pharmacists, via roles_ensure)."""
         return request.user.has_perm("inventory.add_stockmovement")
-
-
-def _errors_to_form(form, exc: ValidationError, field_map: dict) -> None:
-    for name, errors in exc.message_dict.items():
-        target = field_map.get(name, name)
-        form.add_error(target if target in form.fields else None, errors)
 
 
 def form_action(form_class, description: str, run):
@@ -219,7 +214,7 @@ class LotAdmin(RecordedHistoryAdmin, ReadOnlyAdmin):
                     on=timezone.localdate(),
                 )
             except ValidationError as exc:
-                _errors_to_form(
+                service_errors_to_form(
                     form, exc, {"presentation_id": "presentation", "location_id": "location"}
                 )
             else:
