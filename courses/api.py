@@ -22,13 +22,14 @@ class ProtocolViewSet(viewsets.ModelViewSet):
 
 import django_filters  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
+from django.http import Http404, HttpResponse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework import mixins, status  # noqa: E402
 from rest_framework.decorators import action  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 
 from courses import exports, selectors, services  # noqa: E402
+from courses.api_fhir import FHIR_RENDERERS  # noqa: E402
 from courses.models import Course, Dose, DoseStatus  # noqa: E402
 from courses.roles import PRESCRIBERS, RECORDERS, WEIGHERS  # noqa: E402
 from courses.serializers import (  # noqa: E402
@@ -171,7 +172,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         body = exports.course_ical(self.get_object())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request, pk=None):
         return Response(exports.course_fhir(self.get_object()))
 
@@ -262,7 +263,9 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @action(detail=False, methods=["get"])
     def ical(self, request):
-        doses = self.filter_queryset(self.get_queryset())[:2000]
         ward = request.query_params.get("ward", "")
+        if ward and not selectors.wards_visible(request.user).filter(code=ward).exists():
+            raise Http404
+        doses = self.filter_queryset(self.get_queryset())[:2000]
         body = exports.doses_ical(doses, name=f"Doses {ward}".strip())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -127,3 +127,27 @@ def release(*, dose_ids, user=None, reason: str = "") -> int:
         reservation_release(reference=dose_reference(dose_id), user=user, reason=reason)
         for dose_id in dose_ids
     )
+
+
+def dispensed_lots(*, dose_ids) -> dict[int, list[dict]]:
+    """The lots each dose was dispensed from, read from the ledger's `dose:<id>` movements, so a
+    first-expiry-first-out pick is known as well as a scanned lot. Returns {dose id: [{lot_number,
+    expiry_date}]} in dispensing order; doses without inventory are absent."""
+    if _function("stock_dispense") is None:
+        return {}
+    from inventory.models import MovementKind, StockMovement
+
+    references = {dose_reference(dose_id): dose_id for dose_id in dose_ids}
+    found: dict[int, list[dict]] = {}
+    movements = (
+        StockMovement.objects.filter(reference__in=references, kind=MovementKind.DISPENSE)
+        .select_related("lot")
+        .order_by("created_at", "id")
+    )
+    for movement in movements:
+        lots = found.setdefault(references[movement.reference], [])
+        if all(lot["lot_number"] != movement.lot.lot_number for lot in lots):
+            lots.append(
+                {"lot_number": movement.lot.lot_number, "expiry_date": movement.lot.expiry_date}
+            )
+    return found

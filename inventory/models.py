@@ -6,6 +6,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from inventory.gs1 import validate_gtin
+
 
 class MassUnit(models.TextChoices):
     """Units a strength or a fixed dose is expressed in; converted exactly by `units.py`."""
@@ -20,7 +22,8 @@ class Container(models.TextChoices):
     AMPOULE = "ampoule", "Ampoule"
 
 
-gtin_validator = RegexValidator(r"^\d{14}$", "A GTIN here is 14 digits (GTIN-14, zero-padded).")
+# A GTIN with a wrong check digit can never match a scan: refuse it where it is typed.
+gtin_validator = validate_gtin
 
 
 class Product(models.Model):
