@@ -25,7 +25,14 @@ from django.http import HttpResponseRedirect  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from courses import services  # noqa: E402
-from courses.models import Course, CoursePhase, Dose, Patient, PatientWeight  # noqa: E402
+from courses.models import (  # noqa: E402
+    CalendarFeed,
+    Course,
+    CoursePhase,
+    Dose,
+    Patient,
+    PatientWeight,
+)
 
 
 class PatientWeightInline(admin.TabularInline):
@@ -190,3 +197,26 @@ class DoseAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # doses are recorded through the API / services, never edited
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Calendar feeds are created by their users (API); here they can only be seen and revoked.
+    The token itself is never stored, only its hash."""
+
+    list_display = ["user", "label", "ward", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "label"]
+    readonly_fields = ["user", "label", "ward", "created_at", "last_used_at", "revoked_at"]
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected feeds")
+    def revoke(self, request, queryset):
+        for feed in queryset:
+            services.calendar_feed_revoke(feed=feed)
+        count = queryset.count()
+        self.message_user(request, f"{count} feed{'' if count == 1 else 's'} revoked.")

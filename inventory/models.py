@@ -136,6 +136,9 @@ class Ward(models.Model):
     digest_time = models.TimeField(
         default=datetime.time(7, 0), help_text="Local time of the ward's morning digest."
     )
+    mailbox_digests = models.BooleanField(
+        default=True, help_text="The ward mailbox receives the morning digest."
+    )
 
     class Meta:
         ordering = ["name"]
