@@ -17,6 +17,7 @@ from icalendar import Calendar, Event
 
 from courses import fhir, selectors
 from courses.models import Course, CourseStatus, Dose, DoseStatus
+from courses.schedule import local_date
 from courses.units import Mass
 
 PRODID = "-//Infusion pharmacy//courses//EN"
@@ -47,7 +48,7 @@ def _cancelled(dose: Dose) -> bool:
         dose.status == DoseStatus.SCHEDULED
         and course.status == CourseStatus.ON_HOLD
         and course.held_since is not None
-        and selectors.local_date(dose.scheduled_at, course.time_zone) >= course.held_since
+        and local_date(dose.scheduled_at, course.time_zone) >= course.held_since
     )
 
 
