@@ -8,6 +8,7 @@ filesystem and e-mail written to files, so `make run` needs no outside service. 
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -349,6 +350,20 @@ EXPIRY_ALERT_DAYS = sorted(
 )
 EXCURSION_REMINDER_HOURS = int(os.environ.get("EXCURSION_REMINDER_HOURS", "4"))
 SHORTAGE_HORIZON_DAYS = int(os.environ.get("SHORTAGE_HORIZON_DAYS", "7"))
+
+# --- Interoperability: links in e-mails, calendar UIDs, FHIR identifiers ---------------------
+# The address people reach the app at: absolute links in e-mails and calendar feeds, FHIR fullUrls.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Right-hand side of calendar UIDs: unique per deployment, so two hospitals' events never merge.
+ICAL_UID_DOMAIN = os.environ.get("ICAL_UID_DOMAIN", "") or (
+    urlsplit(SITE_URL).hostname or "localhost"
+)
+# The hospital's own namespace for MRNs (an OID urn or a URL it controls); MRNs are only unique
+# within one hospital, so every deployment must say whose numbers they are.
+FHIR_PATIENT_IDENTIFIER_SYSTEM = os.environ.get(
+    "FHIR_PATIENT_IDENTIFIER_SYSTEM", f"{SITE_URL}/identifiers/mrn"
+)
+EMAIL_FROM_NAME = os.environ.get("EMAIL_FROM_NAME", "Infusion pharmacy")
 
 # --- Logging -------------------------------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line (request lines, task lines, everything else), each

@@ -7,6 +7,7 @@ from django.utils import timezone
 from courses import services
 from courses.models import (
     RECORDED_STATUSES,
+    CalendarFeed,
     Course,
     CoursePhase,
     Dose,
@@ -344,3 +345,26 @@ class DoseAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # never one by one: a dose goes only with its unrecorded course
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Calendar feeds are created by their users (API); here they can only be seen and revoked.
+    The token itself is never stored, only its hash."""
+
+    list_display = ["user", "label", "ward", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "label"]
+    readonly_fields = ["user", "label", "ward", "created_at", "last_used_at", "revoked_at"]
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected feeds")
+    def revoke(self, request, queryset):
+        for feed in queryset:
+            services.calendar_feed_revoke(feed=feed)
+        count = queryset.count()
+        self.message_user(request, f"{count} feed{'' if count == 1 else 's'} revoked.")

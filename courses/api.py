@@ -1,7 +1,7 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from config.api import Conflict, validated
 from config.roles import PRESCRIBERS, RECORDERS, WEIGHERS
 from courses import exports, selectors, services
+from courses.api_fhir import FHIR_RENDERERS
 from courses.models import Course, Dose, DoseStatus, Protocol, ProtocolPhase
 from courses.serializers import (
     CourseCreateSerializer,
@@ -176,7 +177,7 @@ class CourseViewSet(
         body = exports.course_ical(self.get_object())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request, pk=None):
         return Response(exports.course_fhir(self.get_object()))
 
@@ -276,7 +277,9 @@ class DoseViewSet(
 
     @action(detail=False, methods=["get"])
     def ical(self, request):
-        doses = self.filter_queryset(self.get_queryset())[:2000]
         ward = request.query_params.get("ward", "")
+        if ward and not selectors.wards_visible(request.user).filter(code=ward).exists():
+            raise Http404
+        doses = self.filter_queryset(self.get_queryset())[:2000]
         body = exports.doses_ical(doses, name=f"Doses {ward}".strip())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")

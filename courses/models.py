@@ -448,6 +448,10 @@ class Dose(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
+    # Calendar clients keep a copy of each dose: SEQUENCE (revision) and LAST-MODIFIED tell them
+    # it changed. Services bump both on every write (bulk updates bypass auto_now).
+    revision = models.PositiveIntegerField(default=0, help_text="Changes since planning.")
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["scheduled_at", "sequence"]
@@ -468,3 +472,32 @@ class Dose(models.Model):
 
     def __str__(self) -> str:
         return f"Dose {self.sequence} of course {self.course_id}"
+
+
+class CalendarFeed(models.Model):
+    """A secret feed URL for one user's dose calendar. Calendar apps send no headers, so the URL
+    is the credential: only its SHA-256 is stored (the URL is shown once, at creation), and
+    revoking it ends every subscription made with it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    label = models.CharField(max_length=100, blank=True)
+    ward = models.ForeignKey(
+        Ward,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only this ward's doses (else every dose the user may see).",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.label or self.pk} of {self.user}"

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from history.tracking import track
+from inventory.gs1 import validate_gtin
 
 
 class MassUnit(models.TextChoices):
@@ -23,7 +24,8 @@ class Container(models.TextChoices):
     AMPOULE = "ampoule", "Ampoule"
 
 
-gtin_validator = RegexValidator(r"^\d{14}$", "A GTIN here is 14 digits (GTIN-14, zero-padded).")
+# A GTIN with a wrong check digit can never match a scan: refuse it where it is typed.
+gtin_validator = validate_gtin
 
 
 @track()
@@ -138,6 +140,9 @@ class Ward(models.Model):
     )
     digest_time = models.TimeField(
         default=datetime.time(7, 0), help_text="Local time of the ward's morning digest."
+    )
+    mailbox_digests = models.BooleanField(
+        default=True, help_text="The ward mailbox receives the morning digest."
     )
 
     class Meta:

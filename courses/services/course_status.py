@@ -1,6 +1,7 @@
 """Course status: hold, resume, cancel."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +18,16 @@ from history.context import records
 
 from .administration import _complete_if_done
 from .planning import _replan
+from .revisions import doses_touch
+
+
+def _held_doses(course: Course):
+    return course.doses.filter(
+        status=DoseStatus.SCHEDULED,
+        scheduled_at__gte=dt.datetime.combine(
+            course.held_since, dt.time(), tzinfo=ZoneInfo(course.time_zone)
+        ),
+    )
 
 
 def _course_locked(course: Course) -> Course:
@@ -47,6 +58,8 @@ def course_hold(
     course.held_since = on
     course.status_reason = reason.strip()
     course.save(update_fields=["status", "held_since", "status_reason", "updated_at"])
+    # Calendars show the doses from the hold on as cancelled: they change for subscribers.
+    doses_touch(_held_doses(course))
     stock.release(
         dose_ids=course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True),
         user=user,
@@ -65,6 +78,7 @@ def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = 
         raise ValidationError({"status": "Only a course on hold can be resumed."})
     if on < course.held_since:
         raise ValidationError({"on": "Resume on or after the day the hold began."})
+    doses_touch(_held_doses(course))
     course.status = CourseStatus.ACTIVE
     course.held_since = None
     course.save(update_fields=["status", "held_since", "updated_at"])
@@ -83,8 +97,10 @@ def course_cancel(*, course: Course, user, reason: str) -> Course:
     if not reason.strip():
         raise ValidationError({"reason": "Say why the course is stopped."})
     scheduled = list(course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True))
-    course.doses.filter(id__in=scheduled).update(
-        status=DoseStatus.CANCELLED, reason="Course cancelled."
+    doses_touch(
+        course.doses.filter(id__in=scheduled),
+        status=DoseStatus.CANCELLED,
+        reason="Course cancelled.",
     )
     course.status = CourseStatus.CANCELLED
     course.held_since = None

@@ -321,13 +321,16 @@ def test_ical_and_fhir_exports(physician_client, viewer_client, formulary, patie
     assert len(Calendar.from_ical(ward_feed.content).walk("VEVENT")) == 10
 
     bundle = viewer_client.get(f"/api/v1/courses/{course['id']}/fhir/").json()
-    request = bundle["entry"][0]["resource"]
-    assert request["resourceType"] == "MedicationRequest" and request["intent"] == "order"
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    assert [r["resourceType"] for r in resources] == ["Patient", "MedicationRequest"]
+    request = resources[1]
+    assert request["intent"] == "order"
+    # Two cycles of 5 daily doses: one instruction each (tests/api/test_fhir.py expands them).
+    assert [i["timing"]["repeat"]["count"] for i in request["dosageInstruction"]] == [5, 5]
     instruction = request["dosageInstruction"][0]
-    assert instruction["timing"]["repeat"]["count"] == 10
     assert instruction["timing"]["repeat"]["periodUnit"] == "d"
     assert instruction["doseAndRate"][0]["doseQuantity"]["code"] == "ng"
-    assert len(instruction["timing"]["event"]) == 10
+    assert len(instruction["timing"]["event"]) == 5
 
 
 def test_anonymous_is_401(anon_client):
