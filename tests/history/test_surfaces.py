@@ -97,12 +97,12 @@ def test_presentation_gtin_change_through_the_api(formulary, pharmacist_client, 
     presentation = Presentation.objects.order_by("pk").first()
     old = presentation.gtin
     response = pharmacist_client.patch(
-        f"/api/v1/presentations/{presentation.pk}/", {"gtin": "04600000000994"}, format="json"
+        f"/api/v1/presentations/{presentation.pk}/", {"gtin": "04600000000992"}, format="json"
     )
     assert response.status_code == 200, response.content
     history = viewer_client.get(f"/api/v1/presentations/{presentation.pk}/history/").json()
     change = history["results"][0]
-    assert change["changes"]["gtin"] == {"before": old, "after": "04600000000994"}
+    assert change["changes"]["gtin"] == {"before": old, "after": "04600000000992"}
     assert change["username"] == pharmacist_client.user.username
 
 
