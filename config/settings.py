@@ -1,9 +1,11 @@
 """Project settings, read from the environment.
 
-With no environment at all the project runs embedded: a SQLite file, a Celery broker on the
-filesystem and e-mail written to files, so `make run` needs no outside service. Production sets
-`DJANGO_SECRET_KEY`, `DJANGO_DEBUG=0`, `DJANGO_ALLOWED_HOSTS`, `DATABASE_URL`, `REDIS_URL` (or
-`CELERY_BROKER_URL`) and the SMTP variables; see the README.
+Safe by default: without `DJANGO_DEBUG=1` these are production settings, and they refuse to start
+without `DJANGO_SECRET_KEY` (a deployment that forgets a variable must not serve debug pages with
+patient data or sign sessions with a public key). `DJANGO_DEBUG=1` (what `make run` exports) gives
+the embedded set-up: a SQLite file, a Celery broker on the filesystem and e-mail written to files,
+so the demo needs no outside service. Production sets `DJANGO_SECRET_KEY`, `DJANGO_ALLOWED_HOSTS`,
+`DATABASE_URL`, `REDIS_URL` (or `CELERY_BROKER_URL`) and the SMTP variables; see the README.
 """
 
 import os
@@ -28,12 +30,14 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
 _DEV_SECRET = "insecure-development-key-only-for-the-embedded-demo-setup-0123456789"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else "")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set (or DJANGO_DEBUG=1 for the embedded demo only)"
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -89,10 +93,16 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # DATABASE_URL=postgres://user@host:5432/name switches to PostgreSQL (needed for row locks under
 # many concurrent web/worker processes); the default is a SQLite file for the embedded set-up.
+# Persistent connections: Django keeps one connection per thread for CONN_MAX_AGE seconds. Under
+# gunicorn's sync workers (one thread per process) and Celery's prefork pool that is one
+# connection per process, so size max_connections ≥ web processes × threads + worker concurrency
+# + beat + headroom; the health check drops a connection the server closed instead of failing the
+# next request on it. The development server starts a thread per request, each holding its own
+# connection for CONN_MAX_AGE: in debug the default is 0 (close after each request).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0" if DEBUG else "60")),
         conn_health_checks=True,
     )
 }
@@ -244,6 +254,7 @@ CELERY_BEAT_SCHEDULE: dict = {
             ("ward-digests", "courses.ward_digests_scan", 60),
             ("doses-overdue", "courses.doses_overdue_scan", 300),
             ("excursion-reminders", "inventory.excursion_reminders_scan", 300),
+            ("sensor-silence", "inventory.sensor_silence_scan", 300),
         ]
     },
     # After midnight's expiry marking, before the pharmacy opens.
@@ -300,6 +311,11 @@ EXPIRY_ALERT_DAYS = sorted(
 )
 EXCURSION_REMINDER_HOURS = int(os.environ.get("EXCURSION_REMINDER_HOURS", "4"))
 SHORTAGE_HORIZON_DAYS = int(os.environ.get("SHORTAGE_HORIZON_DAYS", "7"))
+# Cold chain: a reading dated more than this ahead of the server clock is refused (a sensor's
+# clock running fast must not stamp "latest" readings in the future); a location with a sensor
+# that sent no reading for SENSOR_SILENT_MINUTES raises a "sensor silent" alert.
+READING_CLOCK_SKEW_MINUTES = int(os.environ.get("READING_CLOCK_SKEW_MINUTES", "5"))
+SENSOR_SILENT_MINUTES = int(os.environ.get("SENSOR_SILENT_MINUTES", "60"))
 
 LOGGING = {
     "version": 1,
