@@ -30,8 +30,20 @@ def available() -> bool:
     return _function("stock_dispense") is not None
 
 
+DOSE_REFERENCE_PREFIX = "dose:"
+
+
 def dose_reference(dose_id: int) -> str:
-    return f"dose:{dose_id}"
+    return f"{DOSE_REFERENCE_PREFIX}{dose_id}"
+
+
+def register() -> None:
+    """Reserve `dose:` references for this module: the stock actions refuse them otherwise."""
+    try:
+        from inventory.references import reference_prefix_register
+    except ImportError:
+        return
+    reference_prefix_register(DOSE_REFERENCE_PREFIX, owner="the dose's own recording")
 
 
 def scanned_lot(
@@ -80,6 +92,7 @@ def dispense(
             lot_id=lot_id if single else None,
             reference=dose_reference(dose_id),
             recipient=recipient,
+            owner_path=True,  # the dose's own recording path (it checked the ward)
         )
     return True
 
@@ -95,6 +108,7 @@ def reserve(*, dose_id: int, vials: list[dict], on: dt.date, user=None) -> bool:
             on=on,
             reference=dose_reference(dose_id),
             user=user,
+            owner_path=True,
         )
     return True
 
@@ -124,6 +138,8 @@ def release(*, dose_ids, user=None, reason: str = "") -> int:
     if reservation_release is None:
         return 0
     return sum(
-        reservation_release(reference=dose_reference(dose_id), user=user, reason=reason)
+        reservation_release(
+            reference=dose_reference(dose_id), user=user, reason=reason, owner_path=True
+        )
         for dose_id in dose_ids
     )

@@ -1,9 +1,11 @@
 """The ledger core: every change of stock goes through `_move` on a locked level."""
 
 import datetime
+import hashlib
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -49,6 +51,22 @@ def _locked(queryset) -> list:
         .order_by("pk")
         .select_for_update(of=("self",))
     )
+
+
+def _reference_lock(reference: str) -> None:
+    """Serialise, until the transaction ends, every caller working under one reference.
+
+    The levels a return touches may be at different locations, so their row locks do not
+    serialise two returns under one reference; this transaction-scoped advisory lock on the
+    reference's hash does, and the second caller then reads the first one's committed movements.
+    SQLite needs none: its writers already run one at a time (IMMEDIATE transactions).
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"stock-reference:{reference}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def _level_for_inbound(lot: Lot, location: StorageLocation) -> StockLevel:

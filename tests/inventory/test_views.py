@@ -112,7 +112,7 @@ def test_stock_page_counts_and_filters(as_pharmacist, receive, cerulo, fridge, w
     ward_fridge = StorageLocationFactory(code="ward-fridge", name="Ward fridge", ward=ward)
     receive(cerulo, ward_fridge, 4, lot_number="LATER")
     services.stock_reserve(
-        presentation_id=cerulo.pk, quantity=3, on=today, reference="dose:1", location_id=fridge.pk
+        presentation_id=cerulo.pk, quantity=3, on=today, reference="rx:1", location_id=fridge.pk
     )
     rows = as_pharmacist.get(reverse("stock")).context["rows"]
     by_location = {row["location"].code: row for row in rows}
@@ -172,7 +172,7 @@ def test_nurse_dispenses_from_a_lot(as_nurse, lot, fridge):
         location=fridge.pk,
         quantity=2,
         recipient="MRN 42",
-        reference="dose:7",
+        reference="rx:7",
     )
     assert response.status_code == 302
     movement = StockMovement.objects.get(kind=MovementKind.DISPENSE)
@@ -325,7 +325,7 @@ def test_forecast_highlights_shortages_and_lots_expiring_unused(
             presentation_id=cerulo.pk,
             on=today + datetime.timedelta(days=n),
             quantity=2,
-            reference=f"dose:{n}",
+            reference=f"rx:{n}",
         )
         for n in (1, 4)
     )
@@ -415,7 +415,7 @@ def _grow(n, pharmacist, today):
                     location_id=location.pk,
                     quantity=1,
                     recipient=f"MRN {i}{j}",
-                    reference=f"dose:{i}-{j}",
+                    reference=f"rx:{i}-{j}",
                     user=pharmacist,
                     on=today,
                 )
