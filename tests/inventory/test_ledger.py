@@ -217,9 +217,7 @@ def test_reservation_is_idempotent_and_consumed_by_dispense(
     )
     assert _level(early, fridge).reserved == 2
     # Raising the need reserves only the difference.
-    more = services.stock_reserve(
-        presentation_id=cerulo.pk, quantity=3, on=today, reference="rx:1"
-    )
+    more = services.stock_reserve(presentation_id=cerulo.pk, quantity=3, on=today, reference="rx:1")
     assert sum(m.quantity for m in more) == 1
     # Someone else's dispense cannot take the held vials: EARLY has none free.
     other = services.stock_dispense(
@@ -489,9 +487,7 @@ def test_ledger_sums_equal_levels_after_a_mixed_day(receive, cerulo, fridge, pha
     receive(cerulo, fridge, 10, lot_number="B", expiry_days=20)
     common = {"user": pharmacist, "on": today}
     for n in range(1, 6):
-        services.stock_reserve(
-            presentation_id=cerulo.pk, quantity=2, on=today, reference=f"rx:{n}"
-        )
+        services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference=f"rx:{n}")
     services.stock_transfer(
         lot_id=a.pk, from_location_id=fridge.pk, to_location_id=ward.pk, quantity=5, **common
     )
