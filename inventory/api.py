@@ -262,7 +262,11 @@ class StockViewSet(viewsets.GenericViewSet):
 
 
 class ReadingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Temperature readings. POST one reading or a list (a sensor gateway's batch); all or none."""
+    """Temperature readings. POST one reading or a list (a sensor gateway's batch); all or none.
+
+    Posting is for pharmacists and the `sensor-gateway` role, whose only permission it is."""
+
+    action_roles = {"create": {Role.PHARMACIST, Role.SENSOR_GATEWAY}}
 
     queryset = selectors.readings_list()
     serializer_class = serializers.ReadingSerializer

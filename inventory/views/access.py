@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 
-from config.roles import Role, user_roles
+from config.roles import ALL_ROLES, Role, user_roles
 
 PHARMACY = frozenset({Role.PHARMACIST})
 AT_THE_BEDSIDE = frozenset({Role.PHARMACIST, Role.NURSE})
@@ -24,7 +24,7 @@ def page(*, post: Iterable[str] = ()):
         @login_required
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            roles = user_roles(request.user)
+            roles = user_roles(request.user) & ALL_ROLES  # a sensor gateway opens no page
             if not roles:
                 raise PermissionDenied("Your account has no role yet.")
             if request.method == "POST":

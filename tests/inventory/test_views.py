@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from config.roles import Role
+from config.roles import ALL_ROLES, Role
 from inventory import services
 from inventory.demand import DemandLine
 from inventory.models import Excursion, Lot, LotStatus, MovementKind, StockLevel, StockMovement
@@ -82,7 +82,7 @@ def _out_of_range(location, *, minutes=(0, 10, 20), values=("5", "11.5", "6")):
 # --- Reading ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("role", sorted(ALL_ROLES))
 def test_every_role_reads_every_page(role, roles, lot, fridge):
     client = _client(role)
     _out_of_range(fridge)
