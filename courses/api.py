@@ -28,6 +28,7 @@ from rest_framework import mixins, status  # noqa: E402
 from rest_framework.decorators import action  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 
+from config.dates import DateFilter  # noqa: E402
 from courses import exports, selectors, services  # noqa: E402
 from courses.models import Course, Dose, DoseStatus  # noqa: E402
 from courses.roles import PRESCRIBERS, RECORDERS, WEIGHERS  # noqa: E402
@@ -177,9 +178,9 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 
 class DoseFilter(django_filters.FilterSet):
-    date = django_filters.DateFilter(method="filter_date", label="Doses on this local date")
-    start = django_filters.DateFilter(method="filter_from", label="From this local date")
-    end = django_filters.DateFilter(method="filter_to", label="Up to this local date")
+    date = DateFilter(method="filter_date", label="Doses on this local date")
+    start = DateFilter(method="filter_from", label="From this local date")
+    end = DateFilter(method="filter_to", label="Up to this local date")
     ward = django_filters.CharFilter(field_name="course__patient__ward__code")
     status = django_filters.ChoiceFilter(choices=DoseStatus.choices)
     course = django_filters.NumberFilter(field_name="course_id")

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from config.dates import BoundedApiDateTimeField
 from courses.models import DoseBasis, Protocol, ProtocolPhase
 from courses.schedule import Pattern, ScheduleError
 
@@ -381,7 +382,7 @@ class CourseCreateSerializer(serializers.Serializer):
 
 
 class DoseAdministerSerializer(serializers.Serializer):
-    given_at = serializers.DateTimeField(required=False)
+    given_at = BoundedApiDateTimeField(required=False)
     amount = serializers.DecimalField(
         max_digits=16, decimal_places=6, min_value=Decimal("0.000001"), required=False
     )

@@ -82,6 +82,15 @@ def dose_administer(
     errors: dict = {}
     if given_at > now + CLOCK_SKEW:
         errors["given_at"] = "A dose cannot be recorded as given in the future."
+    elif selectors.local_date(given_at, dose.course.time_zone) < selectors.local_date(
+        dose.course.prescribed_at, dose.course.time_zone
+    ):
+        # The day, not the minute: a dose given this morning may be entered with a course
+        # prescribed (typed in) this afternoon; one dated before that day was not given from it.
+        errors["given_at"] = (
+            "A dose cannot be recorded as given before the day the course was prescribed "
+            f"({selectors.local_date(dose.course.prescribed_at, dose.course.time_zone)})."
+        )
     if abs(given_at - dose.scheduled_at) > ON_TIME_WINDOW and not reason.strip():
         errors["reason"] = (
             f"Given more than {int(ON_TIME_WINDOW.total_seconds() // 3600)} h from the scheduled "

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from config.dates import date_error
 from courses import selectors, services
 from courses.forms import DoseRecordForm
 from courses.models import CourseStatus, DoseStatus
@@ -36,10 +37,12 @@ def _page_url(name: str, fallback: str) -> str:
 
 
 def _day_from(value: str | None, today: dt.date) -> dt.date:
+    """The ?date= asked for; today when it is not a date or outside config.dates' bounds."""
     try:
-        return dt.date.fromisoformat(value) if value else today
+        day = dt.date.fromisoformat(value) if value else today
     except ValueError:
         return today
+    return today if date_error(day) else day
 
 
 def _record(dose, data: dict, user, now: dt.datetime):

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from config.dates import date_error
 from inventory.fefo import is_usable
 from inventory.models import (
     Excursion,
@@ -89,6 +90,9 @@ def _move(
     other_location=None,
 ) -> StockMovement:
     """Write one ledger line and apply its deltas to the (locked) level in the same transaction."""
+    if not isinstance(on, datetime.date) or date_error(on):
+        # Every movement's date: a dose "given at 0001-01-01" must not be dispensed that day.
+        _refuse("on", f"{on} is not a plausible movement date.")
     if on_hand_delta or reserved_delta:
         StockLevel.objects.filter(pk=level.pk).update(
             on_hand=F("on_hand") + on_hand_delta,
