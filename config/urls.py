@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from knox.views import LogoutView
 from rest_framework.routers import SimpleRouter
 
-from config import views
 from config.accounts import TokenView, TokenViewSet
+from config.health import views as health
 
 admin.site.site_header = "Infusion pharmacy administration"
 admin.site.site_title = "Infusion pharmacy"
@@ -25,7 +25,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("courses.page_urls")),
     path("", include("inventory.page_urls")),
     path("", include("inventory.notifications.page_urls")),

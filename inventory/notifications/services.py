@@ -156,26 +156,11 @@ def notifications_send_after_commit() -> None:
     For alerts that must not wait for the next beat tick (excursions). Nothing is queued if the
     transaction rolls back, so a worker never looks for a row that does not exist.
     """
-    transaction.on_commit(_wake_sender)
-
-
-def _wake_sender() -> None:
-    """Queue the sender; a broker that cannot be reached is logged, not raised.
-
-    This runs after the commit: the alert rows are stored, and the beat's `send_due` delivers
-    them within a minute. Raising here would answer 500 for a write that succeeded (and the
-    client's retry would then be told it is a duplicate).
-    """
     from inventory.notifications.tasks import send_due
 
-    try:
-        send_due.delay()
-    except Exception:  # kombu's OperationalError, a refused socket, a DNS failure …
-        logger.warning(
-            "Could not queue notifications.send_due (broker unreachable?); the stored alerts "
-            "go out with the next beat tick.",
-            exc_info=True,
-        )
+    # robust: with the broker down the commit stands and the caller gets its answer; the rows
+    # wait in the outbox and beat's next `send_due` tick (or this wake-up, next time) sends them.
+    transaction.on_commit(send_due.delay, robust=True)
 
 
 # --- Sending ---------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.dates import date_error
-from inventory.fefo import is_usable
 from inventory.models import (
     Excursion,
     Lot,
@@ -114,19 +113,6 @@ def _move(
         recipient=recipient,
         reason=reason,
         user=user,
-    )
-
-
-def _in_range(level: StockLevel) -> bool:
-    return level.location.active and level.location.keeps(level.lot.presentation.product)
-
-
-def _usable(level: StockLevel, on: datetime.date) -> bool:
-    return is_usable(
-        status=level.lot.status,
-        expiry_date=level.lot.expiry_date,
-        in_range=_in_range(level),
-        on=on,
     )
 
 

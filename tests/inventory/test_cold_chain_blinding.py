@@ -48,8 +48,13 @@ def test_a_reading_from_the_future_is_refused_and_later_readings_still_open_an_e
     }
     response = pharmacist_client.post("/api/v1/readings/", body, format="json")
     assert response.status_code == 400, response.content
-    error = response.json()["error"]
-    assert "future" in error["fields"]["taken_at"][0]
+    assert "2199-12-31" in response.json()["error"]["fields"]["taken_at"][0]  # config.dates
+    an_hour_ahead = (timezone.now() + datetime.timedelta(hours=1)).isoformat()
+    response = pharmacist_client.post(
+        "/api/v1/readings/", {**body, "taken_at": an_hour_ahead}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert "in the future" in response.json()["error"]["fields"]["taken_at"][0]
     assert not TemperatureReading.objects.exists()
 
     now = timezone.now()
