@@ -235,12 +235,12 @@ def readings_ingest(
     list(StorageLocation.objects.filter(pk__in=by_location).order_by("pk").select_for_update())
     for location_id, batch in sorted(by_location.items()):
         location = locations[location_id]
-        stored = dict(
-            (((sensor_id, taken_at), value))
+        stored = {
+            (sensor_id, taken_at): value
             for sensor_id, taken_at, value in TemperatureReading.objects.filter(
                 location=location, taken_at__in=[r["taken_at"] for r in batch]
             ).values_list("sensor_id", "taken_at", "temperature_c")
-        )
+        }
         new = []
         for reading in batch:
             key = (reading["sensor_id"], reading["taken_at"])
