@@ -21,6 +21,8 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(PY)
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The embedded demo runs in debug; without DJANGO_DEBUG=1 the settings are production's.
+run: export DJANGO_DEBUG ?= 1
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_formulary

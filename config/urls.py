@@ -2,22 +2,23 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
+from knox.views import LogoutView
+from rest_framework.routers import SimpleRouter
 
+from config.accounts import TokenView, TokenViewSet
 from config.health import views as health
 
 admin.site.site_header = "Infusion pharmacy administration"
 admin.site.site_title = "Infusion pharmacy"
 
 
-class TokenView(ObtainAuthToken):
-    """POST username + password, get the API token (`Authorization: Token <key>`)."""
-
-    permission_classes = ()
-
+tokens = SimpleRouter()
+tokens.register("auth/tokens", TokenViewSet, basename="token")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
+    *tokens.urls,
     path("", include("inventory.urls")),
     path("", include("inventory.notifications.urls")),
     path("", include("courses.urls")),

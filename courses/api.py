@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import Conflict, validated
+from config.dates import DateFilter
 from config.roles import PRESCRIBERS, RECORDERS, WEIGHERS
 from courses import exports, selectors, services
 from courses.api_fhir import FHIR_RENDERERS
@@ -183,9 +184,9 @@ class CourseViewSet(
 
 
 class DoseFilter(django_filters.FilterSet):
-    date = django_filters.DateFilter(method="filter_date", label="Doses on this local date")
-    start = django_filters.DateFilter(method="filter_from", label="From this local date")
-    end = django_filters.DateFilter(method="filter_to", label="Up to this local date")
+    date = DateFilter(method="filter_date", label="Doses on this local date")
+    start = DateFilter(method="filter_from", label="From this local date")
+    end = DateFilter(method="filter_to", label="Up to this local date")
     ward = django_filters.CharFilter(field_name="course__patient__ward__code")
     status = django_filters.ChoiceFilter(choices=DoseStatus.choices)
     course = django_filters.NumberFilter(field_name="course_id")

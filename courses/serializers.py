@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from config.dates import BoundedApiDateTimeField
 from courses.models import (
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
@@ -383,7 +384,7 @@ class CourseCreateSerializer(serializers.Serializer):
 
 
 class DoseAdministerSerializer(serializers.Serializer):
-    given_at = serializers.DateTimeField(required=False)
+    given_at = BoundedApiDateTimeField(required=False)
     amount = serializers.DecimalField(
         max_digits=16, decimal_places=6, min_value=Decimal("0.000001"), required=False
     )

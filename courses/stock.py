@@ -11,10 +11,18 @@ from django.core.exceptions import ValidationError
 from inventory import selectors as stock_selectors
 from inventory import services as stock_services
 from inventory.models import Lot, MovementKind, StockMovement
+from inventory.references import reference_prefix_register
+
+DOSE_REFERENCE_PREFIX = "dose:"
 
 
 def dose_reference(dose_id: int) -> str:
-    return f"dose:{dose_id}"
+    return f"{DOSE_REFERENCE_PREFIX}{dose_id}"
+
+
+def register() -> None:
+    """Reserve `dose:` references for this module: the stock actions refuse them otherwise."""
+    reference_prefix_register(DOSE_REFERENCE_PREFIX, owner="the dose's own recording")
 
 
 def scanned_lot(
@@ -58,6 +66,7 @@ def dispense(
             lot_id=lot_id if single else None,
             reference=dose_reference(dose_id),
             recipient=recipient,
+            owner_path=True,  # the dose's own recording path (it checked the ward)
         )
 
 
@@ -70,6 +79,7 @@ def reserve(*, dose_id: int, vials: list[dict], on: dt.date, user=None) -> bool:
             on=on,
             reference=dose_reference(dose_id),
             user=user,
+            owner_path=True,
         )
     return bool(vials)
 
@@ -84,7 +94,7 @@ def doses_reserved(dose_ids) -> set[int]:
 def release(*, dose_ids, user=None, reason: str = "") -> int:
     return sum(
         stock_services.reservation_release(
-            reference=dose_reference(dose_id), user=user, reason=reason
+            reference=dose_reference(dose_id), user=user, reason=reason, owner_path=True
         )
         for dose_id in dose_ids
     )

@@ -11,11 +11,12 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
-from inventory.models import Excursion, Lot, Presentation
+from inventory.models import Excursion, Lot, Presentation, StorageLocation
 from inventory.notifications.models import AlertMarker, Notification, NotificationKind
 from inventory.notifications.selectors import role_recipients, ward_recipients
 from inventory.notifications.services import (
@@ -123,12 +124,16 @@ def _moment(moment: dt.datetime) -> str:
     return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
 
 
-def _excursion_recipients(excursion: Excursion) -> list[str]:
-    # digest=False: an excursion cannot be opted out of.
+def _location_recipients(location: StorageLocation) -> list[str]:
+    # digest=False: an excursion or a silent sensor cannot be opted out of.
     addresses = set(role_recipients(Role.PHARMACIST))
-    if excursion.location.ward_id:
-        addresses.update(ward_recipients(excursion.location.ward, role=None))
+    if location.ward_id:
+        addresses.update(ward_recipients(location.ward, role=None))
     return sorted(addresses)
+
+
+def _excursion_recipients(excursion: Excursion) -> list[str]:
+    return _location_recipients(excursion.location)
 
 
 def _excursion_context(excursion: Excursion) -> dict:
@@ -211,6 +216,45 @@ def excursion_reminders_enqueue(*, now: dt.datetime) -> int:
             subject_id=excursion.pk,
             threshold=f"{hours}h",
             due_at=excursion.started_at + slot * every,
+        )
+        created += new
+    return created
+
+
+def sensor_silence_alerts_enqueue(*, now: dt.datetime) -> int:
+    """Alert when an active location that has a sensor (it has sent readings) sent none for
+    SENSOR_SILENT_MINUTES: a dead sensor or gateway would otherwise look like a fridge in range.
+
+    Key per location and last reading time: one alert per silence, and a new one if readings
+    resume and stop again. Reading time, not arrival time, counts; readings from the future are
+    refused at ingest, so a wrong clock cannot keep a location looking alive.
+    """
+    silent_for = dt.timedelta(minutes=settings.SENSOR_SILENT_MINUTES)
+    created = 0
+    for location in (
+        StorageLocation.objects.filter(active=True)
+        .annotate(last_reading_at=Max("readings__taken_at"))
+        .filter(last_reading_at__lt=now - silent_for)
+        .select_related("ward")
+        .order_by("pk")
+    ):
+        last = location.last_reading_at
+        minutes = int((now - last).total_seconds() // 60)
+        _, new = notification_enqueue(
+            kind=NotificationKind.SENSOR_SILENT,
+            key=f"sensor_silent:location:{location.pk}:{last.isoformat()}",
+            recipients=_location_recipients(location),
+            subject=f"No temperature reading from {location.name} for {minutes} min",
+            template="sensor_silent",
+            context={
+                "location": location.name,
+                "last_reading_at": timezone.localtime(last),
+                "minutes": minutes,
+                "limit_minutes": settings.SENSOR_SILENT_MINUTES,
+            },
+            subject_type="location",
+            subject_id=location.pk,
+            due_at=now,
         )
         created += new
     return created

@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import validated
-from config.roles import RECIPIENT_READERS, RECORDERS, has_role
+from config.roles import READING_POSTERS, RECIPIENT_READERS, RECORDERS, has_role
 from history.api import HistoryMixin
 from inventory import selectors, serializers, services
 from inventory.filters import ExcursionFilter, LotFilter, MovementFilter, ReadingFilter
@@ -251,7 +251,11 @@ class StockViewSet(viewsets.GenericViewSet):
 
 
 class ReadingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Temperature readings. POST one reading or a list (a sensor gateway's batch); all or none."""
+    """Temperature readings. POST one reading or a list (a sensor gateway's batch); all or none.
+
+    Posting is for pharmacists and the `sensor-gateway` role, whose only permission it is."""
+
+    action_roles = {"create": READING_POSTERS}
 
     queryset = selectors.readings_list()
     serializer_class = serializers.ReadingSerializer

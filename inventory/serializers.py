@@ -2,6 +2,7 @@ import datetime
 
 from rest_framework import serializers
 
+from config.dates import BoundedApiDateTimeField
 from inventory.models import (
     Excursion,
     ExcursionResolution,
@@ -182,6 +183,7 @@ class MovementWithoutRecipientSerializer(MovementSerializer):
 
 class ReadingSerializer(serializers.ModelSerializer):
     location = serializers.PrimaryKeyRelatedField(queryset=StorageLocation.objects.all())
+    taken_at = BoundedApiDateTimeField()
     temperature_c = serializers.DecimalField(max_digits=5, decimal_places=2)
 
     class Meta:

@@ -83,6 +83,15 @@ def dose_administer(
     errors: dict = {}
     if given_at > now + CLOCK_SKEW:
         errors["given_at"] = "A dose cannot be recorded as given in the future."
+    elif local_date(given_at, dose.course.time_zone) < (
+        prescribed_on := local_date(dose.course.prescribed_at, dose.course.time_zone)
+    ):
+        # The day, not the minute: a dose given this morning may be entered with a course
+        # prescribed (typed in) this afternoon; one dated before that day was not given from it.
+        errors["given_at"] = (
+            f"A dose cannot be recorded as given before the day the course was prescribed "
+            f"({prescribed_on})."
+        )
     window = selectors.on_time_window()
     if abs(given_at - dose.scheduled_at) > window and not reason.strip():
         errors["reason"] = (

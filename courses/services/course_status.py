@@ -30,6 +30,21 @@ def _held_doses(course: Course):
     )
 
 
+# Holds and resumes are dated at most this far ahead: a course is planned around now, and a
+# date years away cannot be planned from (9999-12-31 overflowed the re-planning).
+HOLD_RESUME_HORIZON_DAYS = 366
+
+
+def _within_horizon(on: dt.date, today: dt.date) -> None:
+    if on > today + dt.timedelta(days=HOLD_RESUME_HORIZON_DAYS):
+        raise ValidationError(
+            {
+                "on": f"At most {HOLD_RESUME_HORIZON_DAYS} days ahead (until "
+                f"{today + dt.timedelta(days=HOLD_RESUME_HORIZON_DAYS)})."
+            }
+        )
+
+
 def _course_locked(course: Course) -> Course:
     # Only the course row: its protocol and product are shared by every course prescribed from them.
     return (
@@ -52,8 +67,10 @@ def course_hold(
         )
     if not reason.strip():
         raise ValidationError({"reason": "Say why the course is held."})
-    if on < (today or timezone.localdate()):
+    today = today or timezone.localdate()
+    if on < today:
         raise ValidationError({"on": "A hold starts today or later; record past doses instead."})
+    _within_horizon(on, today)
     course.status = CourseStatus.ON_HOLD
     course.held_since = on
     course.status_reason = reason.strip()
@@ -78,6 +95,7 @@ def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = 
         raise ValidationError({"status": "Only a course on hold can be resumed."})
     if on < course.held_since:
         raise ValidationError({"on": "Resume on or after the day the hold began."})
+    _within_horizon(on, today or timezone.localdate())
     doses_touch(_held_doses(course))
     course.status = CourseStatus.ACTIVE
     course.held_since = None

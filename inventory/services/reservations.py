@@ -16,6 +16,7 @@ from inventory.models import (
     StockMovement,
     StorageLocation,
 )
+from inventory.references import reference_check
 from inventory.selectors import level_usable, reservations_held
 
 from .ledger import _get, _locked, _move, _positive, _refuse, _required
@@ -68,8 +69,12 @@ def stock_dispense(
     reference: str = "",
     recipient: str = "",
     reason: str = "",
+    owner_path: bool = False,
 ) -> list[StockMovement]:
-    """Take vials out for a patient: reserved ones under `reference` first, then FEFO."""
+    """Take vials out for a patient: reserved ones under `reference` first, then FEFO.
+
+    `owner_path`: True only from the app owning the reference (inventory.references)."""
+    reference_check(reference, owner_path=owner_path)
     _positive(quantity)
     presentation = _get(
         Presentation,
@@ -178,11 +183,14 @@ def stock_reserve(
     reference: str,
     user=None,
     location_id: int | None = None,
+    owner_path: bool = False,
 ) -> list[StockMovement]:
     """Hold vials for a dose on `on`, FEFO among lots still usable that day.
 
     Idempotent per reference: what is already held under it counts, only a shortfall is added.
+    `owner_path`: True only from the app owning the reference (inventory.references).
     """
+    reference_check(reference, owner_path=owner_path)
     _positive(quantity)
     reference = _required(reference, "reference")
     presentation = _get(Presentation, presentation_id, "presentation_id")
@@ -255,7 +263,12 @@ def _release_held(levels: list[StockLevel], held: dict, *, on, user, reason: str
 
 
 @transaction.atomic
-def reservation_release(*, reference: str, user=None, reason: str = "") -> int:
-    """Give back every vial still held under `reference`; returns how many."""
+def reservation_release(
+    *, reference: str, user=None, reason: str = "", owner_path: bool = False
+) -> int:
+    """Give back every vial still held under `reference`; returns how many.
+
+    `owner_path`: True only from the app owning the reference (inventory.references)."""
     reference = _required(reference, "reference")
+    reference_check(reference, owner_path=owner_path)
     return _release_reference(reference, None, on=timezone.localdate(), user=user, reason=reason)
