@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 
 from config import views
+from config.api import api_not_found
 
 admin.site.site_header = "Infusion pharmacy administration"
 admin.site.site_title = "Infusion pharmacy"
@@ -39,4 +40,6 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=()),
         name="api-docs",
     ),
+    # Last: whatever under /api/ matched nothing above answers a JSON 404.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
 ]

@@ -24,6 +24,8 @@ import django_filters  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from drf_spectacular.types import OpenApiTypes  # noqa: E402
+from drf_spectacular.utils import OpenApiResponse, extend_schema  # noqa: E402
 from rest_framework import mixins, status  # noqa: E402
 from rest_framework.decorators import action  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
@@ -40,6 +42,24 @@ from courses.serializers import (  # noqa: E402
     DoseNotGivenSerializer,
     PatientSerializer,
     PatientWeightSerializer,
+)
+
+# Exports answered as files, not JSON: their schema says so, so that clients read them as text.
+ICALENDAR = OpenApiResponse(OpenApiTypes.STR, description="An iCalendar file (RFC 5545).")
+FHIR_BUNDLE = OpenApiResponse(
+    {
+        "type": "object",
+        "description": "A FHIR R4 Bundle (https://hl7.org/fhir/R4/bundle.html).",
+        "properties": {
+            "resourceType": {"type": "string", "enum": ["Bundle"]},
+            "type": {"type": "string"},
+            "entry": {"type": "array", "items": {"type": "object", "additionalProperties": {}}},
+        },
+        "required": ["resourceType", "type"],
+        "additionalProperties": {},
+    },
+    description="A FHIR R4 Bundle with the course's MedicationRequest and "
+    "MedicationAdministration resources.",
 )
 
 
@@ -87,6 +107,12 @@ class PatientViewSet(
         )
         return self.get_queryset().get(pk=saved.pk)
 
+    @extend_schema(methods=["GET"], responses=PatientWeightSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=PatientWeightSerializer,
+        responses={201: PatientWeightSerializer},
+    )
     @action(detail=True, methods=["get", "post"], serializer_class=PatientWeightSerializer)
     def weights(self, request, pk=None):
         patient = self.get_object()
@@ -125,6 +151,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def _detail(self, course: Course, code=status.HTTP_200_OK) -> Response:
         return Response(CourseSerializer(self.get_queryset().get(pk=course.pk)).data, status=code)
 
+    @extend_schema(request=CourseCreateSerializer, responses={201: CourseSerializer})
     def create(self, request):
         data = _valid(CourseCreateSerializer, request)
         patient = data.pop("patient")
@@ -139,6 +166,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course, status.HTTP_201_CREATED)
 
+    @extend_schema(request=CourseStatusSerializer, responses=CourseSerializer)
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def hold(self, request, pk=None):
         data = _valid(CourseStatusSerializer, request)
@@ -150,6 +178,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course)
 
+    @extend_schema(request=CourseStatusSerializer, responses=CourseSerializer)
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def resume(self, request, pk=None):
         data = _valid(CourseStatusSerializer, request)
@@ -158,6 +187,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course)
 
+    @extend_schema(request=CourseStatusSerializer, responses=CourseSerializer)
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def cancel(self, request, pk=None):
         data = _valid(CourseStatusSerializer, request)
@@ -166,11 +196,18 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course)
 
+    @extend_schema(responses={(200, "text/calendar"): ICALENDAR})
     @action(detail=True, methods=["get"])
     def ical(self, request, pk=None):
         body = exports.course_ical(self.get_object())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
+    @extend_schema(
+        responses={
+            (200, "application/json"): FHIR_BUNDLE,
+            (200, "application/fhir+json"): FHIR_BUNDLE,
+        }
+    )
     @action(detail=True, methods=["get"])
     def fhir(self, request, pk=None):
         return Response(exports.course_fhir(self.get_object()))
@@ -228,6 +265,7 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def _detail(self, dose: Dose) -> Response:
         return Response(DoseListSerializer(self.get_queryset().get(pk=dose.pk)).data)
 
+    @extend_schema(request=DoseAdministerSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseAdministerSerializer)
     def administer(self, request, pk=None):
         data = _valid(DoseAdministerSerializer, request)
@@ -248,18 +286,22 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return self._detail(dose)
 
+    @extend_schema(request=DoseNotGivenSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
     def hold(self, request, pk=None):
         return self._not_given(request, DoseStatus.HELD)
 
+    @extend_schema(request=DoseNotGivenSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
     def refuse(self, request, pk=None):
         return self._not_given(request, DoseStatus.REFUSED)
 
+    @extend_schema(request=DoseNotGivenSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
     def miss(self, request, pk=None):
         return self._not_given(request, DoseStatus.MISSED)
 
+    @extend_schema(filters=True, responses={(200, "text/calendar"): ICALENDAR})
     @action(detail=False, methods=["get"])
     def ical(self, request):
         doses = self.filter_queryset(self.get_queryset())[:2000]
