@@ -17,7 +17,7 @@ ERROR_COMPONENT = "Error"
 
 ERROR_SCHEMA = {
     "type": "object",
-    "description": "Every 4xx answer of the API (and every unknown URL under /api/).",
+    "description": "Every 4xx answer of the API (unknown URLs under /api/ included), and a 503.",
     "properties": {
         "error": {
             "type": "object",
@@ -37,8 +37,12 @@ ERROR_SCHEMA = {
                     "object for nested fields; `non_field_errors` for the input as a whole). "
                     "Empty otherwise.",
                 },
+                "request_id": {
+                    "type": "string",
+                    "description": "This request's id (the `X-Request-ID` header, in the logs).",
+                },
             },
-            "required": ["status", "code", "message", "fields"],
+            "required": ["status", "code", "message", "fields", "request_id"],
         }
     },
     "required": ["error"],
@@ -59,6 +63,7 @@ _DESCRIPTIONS = {
     "or no such page.",
     "409": "Still in use (stock history points at it): not deleted.",
     "429": "Too many requests: try again later.",
+    "503": "The database is unreachable for a moment: retry after `Retry-After` seconds.",
 }
 
 
@@ -106,6 +111,7 @@ class ContractSchema(AutoSchema):
             statuses.append("409")
         if self.view.get_throttles():
             statuses.append("429")
+        statuses.append("503")  # any operation, when the database connection is lost
         return statuses
 
     def _get_paginator(self):

@@ -5,7 +5,7 @@ from schemathesis import checks
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi import checks as openapi_checks
 
-ERROR_KEYS = {"status", "code", "message", "fields"}
+ERROR_KEYS = {"status", "code", "message", "fields", "request_id"}
 
 
 def error_shape_problem(status: int, body) -> str | None:
@@ -23,6 +23,8 @@ def error_shape_problem(status: int, body) -> str | None:
         return "error.message is not a non-empty string"
     if not isinstance(error["fields"], dict):
         return "error.fields is not an object"
+    if not isinstance(error["request_id"], str) or not error["request_id"]:
+        return "error.request_id is not a non-empty string"
     return None
 
 
