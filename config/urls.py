@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from knox.views import LogoutView
 from rest_framework.routers import SimpleRouter
 
 from config.accounts import TokenView, TokenViewSet
+from config.api import api_not_found
 from config.health import views as health
 
 admin.site.site_header = "Infusion pharmacy administration"
@@ -42,4 +43,6 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=()),
         name="api-docs",
     ),
+    # Last: whatever under /api/ matched nothing above answers a JSON 404.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
 ]

@@ -3,7 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -42,6 +43,24 @@ class ProtocolViewSet(HistoryMixin, viewsets.ModelViewSet):
 
 
 # --- Patients, courses, doses -------------------------------------------------------------------
+
+# Exports answered as files, not JSON: their schema says so, so that clients read them as text.
+ICALENDAR = OpenApiResponse(OpenApiTypes.STR, description="An iCalendar file (RFC 5545).")
+FHIR_BUNDLE = OpenApiResponse(
+    {
+        "type": "object",
+        "description": "A FHIR R4 Bundle (https://hl7.org/fhir/R4/bundle.html).",
+        "properties": {
+            "resourceType": {"type": "string", "enum": ["Bundle"]},
+            "type": {"type": "string"},
+            "entry": {"type": "array", "items": {"type": "object", "additionalProperties": {}}},
+        },
+        "required": ["resourceType", "type"],
+        "additionalProperties": {},
+    },
+    description="A FHIR R4 Bundle with the course's MedicationRequest and "
+    "MedicationAdministration resources.",
+)
 
 
 class PatientViewSet(
@@ -83,6 +102,12 @@ class PatientViewSet(
         )
         return self.get_queryset().get(pk=saved.pk)
 
+    @extend_schema(methods=["GET"], responses=PatientWeightSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=PatientWeightSerializer,
+        responses={201: PatientWeightSerializer},
+    )
     @action(detail=True, methods=["get", "post"], serializer_class=PatientWeightSerializer)
     def weights(self, request, pk=None):
         patient = self.get_object()
@@ -123,6 +148,7 @@ class CourseViewSet(
     def _detail(self, course: Course, code=status.HTTP_200_OK) -> Response:
         return Response(CourseSerializer(self.get_queryset().get(pk=course.pk)).data, status=code)
 
+    @extend_schema(request=CourseCreateSerializer, responses={201: CourseSerializer})
     def create(self, request):
         data = validated(CourseCreateSerializer, request.data)
         patient = data.pop("patient")
@@ -137,6 +163,7 @@ class CourseViewSet(
         )
         return self._detail(course, status.HTTP_201_CREATED)
 
+    @extend_schema(request=CourseStatusSerializer, responses=CourseSerializer)
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def hold(self, request, pk=None):
         data = validated(CourseStatusSerializer, request.data)
@@ -148,6 +175,7 @@ class CourseViewSet(
         )
         return self._detail(course)
 
+    @extend_schema(request=CourseStatusSerializer, responses=CourseSerializer)
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def resume(self, request, pk=None):
         data = validated(CourseStatusSerializer, request.data)
@@ -156,6 +184,7 @@ class CourseViewSet(
         )
         return self._detail(course)
 
+    @extend_schema(request=CourseStatusSerializer, responses=CourseSerializer)
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def cancel(self, request, pk=None):
         data = validated(CourseStatusSerializer, request.data)
@@ -173,11 +202,18 @@ class CourseViewSet(
             raise Conflict(str(refusal)) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(responses={(200, "text/calendar"): ICALENDAR})
     @action(detail=True, methods=["get"])
     def ical(self, request, pk=None):
         body = exports.course_ical(self.get_object())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
+    @extend_schema(
+        responses={
+            (200, "application/json"): FHIR_BUNDLE,
+            (200, "application/fhir+json"): FHIR_BUNDLE,
+        }
+    )
     @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request, pk=None):
         return Response(exports.course_fhir(self.get_object()))
@@ -244,6 +280,7 @@ class DoseViewSet(
         self.get_object()
         raise Conflict("A dose is never deleted; record it not given or cancel the course.")
 
+    @extend_schema(request=DoseAdministerSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseAdministerSerializer)
     def administer(self, request, pk=None):
         data = validated(DoseAdministerSerializer, request.data)
@@ -264,18 +301,22 @@ class DoseViewSet(
         )
         return self._detail(dose)
 
+    @extend_schema(request=DoseNotGivenSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
     def hold(self, request, pk=None):
         return self._not_given(request, DoseStatus.HELD)
 
+    @extend_schema(request=DoseNotGivenSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
     def refuse(self, request, pk=None):
         return self._not_given(request, DoseStatus.REFUSED)
 
+    @extend_schema(request=DoseNotGivenSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
     def miss(self, request, pk=None):
         return self._not_given(request, DoseStatus.MISSED)
 
+    @extend_schema(filters=True, responses={(200, "text/calendar"): ICALENDAR})
     @action(detail=False, methods=["get"])
     def ical(self, request):
         ward = request.query_params.get("ward", "")

@@ -236,7 +236,7 @@ class DoseSerializer(serializers.ModelSerializer):
     waste_label = serializers.SerializerMethodField()
     preparation = serializers.SerializerMethodField()
     phase = serializers.IntegerField(source="phase.order", read_only=True)
-    recorded_by = serializers.StringRelatedField()
+    recorded_by = serializers.StringRelatedField(allow_null=True)  # null until recorded
 
     class Meta:
         model = Dose
@@ -316,8 +316,8 @@ class CourseSerializer(serializers.ModelSerializer):
     product = serializers.CharField(source="protocol.product.name", read_only=True)
     phases = CoursePhaseSerializer(many=True, read_only=True)
     doses = DoseSerializer(many=True, read_only=True)
-    prescribed_by = serializers.StringRelatedField()
-    overridden_by = serializers.StringRelatedField()
+    prescribed_by = serializers.StringRelatedField(allow_null=True)
+    overridden_by = serializers.StringRelatedField(allow_null=True)  # null unless overridden
     status = _choice_text("active, on_hold, completed or cancelled")
 
     class Meta:

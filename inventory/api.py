@@ -1,5 +1,5 @@
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -67,7 +67,9 @@ class LotViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = LotFilter
     ordering_fields = ["expiry_date", "lot_number", "created_at"]
 
-    @extend_schema(request=serializers.ReceiveSerializer, responses=serializers.MovementSerializer)
+    @extend_schema(
+        request=serializers.ReceiveSerializer, responses={201: serializers.MovementSerializer}
+    )
     @action(detail=False, methods=["post"])
     def receive(self, request):
         """Receive vials into a location, from fields or a scanned GS1 code (`gs1`)."""
@@ -117,6 +119,7 @@ class LotViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
             services.lot_destroy(lot_id=lot.pk, user=request.user, on=timezone.localdate(), **data)
         )
 
+    @extend_schema(responses=serializers.LotRecipientSerializer(many=True))
     @action(detail=True, methods=["get"])
     def recipients(self, request, pk=None):  # not for nurses: see RECIPIENT_READERS
         """Every dispense of this lot: reference, recipient, vials, date (for a recall)."""
@@ -131,7 +134,10 @@ class MovementViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.MovementSerializer
 
     def get_serializer_class(self):
-        if has_role(self.request.user, *RECIPIENT_READERS):
+        # The schema is the same for every caller: it documents `recipient` as optional.
+        if getattr(self, "swagger_fake_view", False) or has_role(
+            self.request.user, *RECIPIENT_READERS
+        ):
             return serializers.MovementSerializer
         return serializers.MovementWithoutRecipientSerializer
 
@@ -160,9 +166,9 @@ def _stock_action(name, input_class, service, doc: str, *, today: bool = True, u
     handler.__name__ = handler.__qualname__ = name
     handler.__doc__ = doc
     handler = action(detail=False, methods=["post"], url_path=url_path)(handler)
-    return extend_schema(request=input_class, responses=serializers.MovementSerializer(many=True))(
-        handler
-    )
+    return extend_schema(
+        request=input_class, responses={201: serializers.MovementSerializer(many=True)}
+    )(handler)
 
 
 class StockViewSet(viewsets.GenericViewSet):
@@ -180,7 +186,10 @@ class StockViewSet(viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
 
-    @extend_schema(parameters=[serializers.StockQuerySerializer])
+    @extend_schema(
+        parameters=[serializers.StockQuerySerializer],
+        responses=serializers.StockLevelSerializer(many=True),
+    )
     def list(self, request):
         """On-hand, reserved and usable vials per presentation and location (usable on `on`)."""
         query = validated(serializers.StockQuerySerializer, request.query_params)
@@ -192,7 +201,9 @@ class StockViewSet(viewsets.GenericViewSet):
             )
         )
 
-    @extend_schema(parameters=[serializers.ForecastQuerySerializer])
+    @extend_schema(
+        parameters=[serializers.ForecastQuerySerializer], responses=serializers.ForecastSerializer
+    )
     @action(detail=False, methods=["get"])
     def forecast(self, request):
         """Scheduled demand against usable stock, day by day: shortages, lots expiring unused."""
@@ -242,7 +253,10 @@ class StockViewSet(viewsets.GenericViewSet):
         "Correct a count (signed `quantity_delta`) with a reason.",
     )
 
-    @extend_schema(request=serializers.ReservationReleaseSerializer)
+    @extend_schema(
+        request=serializers.ReservationReleaseSerializer,
+        responses=serializers.ReservationReleasedSerializer,
+    )
     @action(detail=False, methods=["post"], url_path="release-reservation")
     def release_reservation(self, request):
         """Give back every vial held under `reference`."""
@@ -261,6 +275,16 @@ class ReadingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ReadingSerializer
     filterset_class = ReadingFilter
 
+    @extend_schema(
+        # One reading, or a gateway's batch of them.
+        request=PolymorphicProxySerializer(
+            component_name="ReadingInput",
+            serializers=[serializers.ReadingSerializer, serializers.ReadingSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={201: serializers.ReadingsIngestedSerializer},
+    )
     def create(self, request, *args, **kwargs):
         many = isinstance(request.data, list)
         serializer = self.get_serializer(data=request.data, many=many)
@@ -295,7 +319,9 @@ class ExcursionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ExcursionSerializer
     filterset_class = ExcursionFilter
 
-    @extend_schema(request=serializers.ExcursionResolveSerializer)
+    @extend_schema(
+        request=serializers.ExcursionResolveSerializer, responses=serializers.ExcursionSerializer
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         excursion = self.get_object()

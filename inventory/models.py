@@ -26,6 +26,11 @@ class Container(models.TextChoices):
 
 # A GTIN with a wrong check digit can never match a scan: refuse it where it is typed.
 gtin_validator = validate_gtin
+# A presentation's code names its strength, which may have decimals ("betaleukin-0.05mg-ampoule"):
+# a slug plus dots, never spaces or slashes (codes appear in URLs' query strings and exports).
+presentation_code_validator = RegexValidator(
+    r"^[-a-zA-Z0-9_.]+$", "Letters, digits, dots, hyphens and underscores only."
+)
 
 
 @track()
@@ -91,7 +96,7 @@ class Presentation(models.Model):
     """A sellable form of a product: strength per container and pack size."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="presentations")
-    code = models.SlugField(max_length=60, unique=True)
+    code = models.CharField(max_length=60, unique=True, validators=[presentation_code_validator])
     strength = models.DecimalField(
         max_digits=10, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))]
     )
