@@ -307,3 +307,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Clinical checks (courses.checks) ------------------------------------------------------------
+# A white-cell count counts for a course only if taken at most this many days before its start
+# (design.md); an older or undated count is unknown.
+WBC_VALID_DAYS = int(os.environ.get("WBC_VALID_DAYS", "3"))

@@ -40,6 +40,7 @@ class PatientAdmin(admin.ModelAdmin):
     list_filter = ["ward", "pregnant", "lactating", "protein_drug_allergy"]
     search_fields = ["mrn", "name"]
     list_select_related = ["ward"]
+    filter_horizontal = ["drug_allergies"]
     inlines = [PatientWeightInline]
 
 

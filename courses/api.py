@@ -237,9 +237,10 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return self._detail(dose)
 
     def _not_given(self, request, status_value: str) -> Response:
+        dose = self.get_object()  # another ward's dose is 404 before its input is judged
         data = _valid(DoseNotGivenSerializer, request)
         dose = services.dose_record_not_given(
-            dose=self.get_object(),
+            dose=dose,
             status=status_value,
             user=request.user,
             now=timezone.now(),

@@ -76,8 +76,10 @@ def dose_administer(
     slow the later drips, where the leaflet says so (courses/checks.py REDUCE_ON_REACTION).
     """
     dose = _dose_locked(dose)
-    if dose.course.status == CourseStatus.ON_HOLD:
-        raise ValidationError({"status": "The course is on hold; resume it first."})
+    if dose.held_by_course:
+        raise ValidationError(
+            {"status": f"The course is on hold from {dose.course.held_since}; resume it first."}
+        )
     given_at = given_at or now
     errors: dict = {}
     if given_at > now + CLOCK_SKEW:
@@ -199,15 +201,20 @@ def dose_record_not_given(
     user,
     now: dt.datetime,
     reason: str,
-    replace: bool = True,
+    replace: bool | None,
 ) -> Dose:
-    """Record a dose as held, refused or missed. By default a dose is re-added at the end of its
-    phase so the prescribed number is given (`replace=False` drops it). Anchored doses (surgery,
-    chemotherapy days) cannot move to another day: they are dropped."""
+    """Record a dose as held, refused or missed. The recorder says whether a dose is re-added at
+    the end of its phase (`replace=True`, so the prescribed number is given) or dropped
+    (`replace=False`): never decided for them, a course is not extended silently (issue 11).
+    Anchored doses (surgery, chemotherapy days) cannot move to another day: they are dropped."""
     if status not in NOT_GIVEN_STATUSES:
         raise ValidationError({"status": "One of held, refused, missed."})
     dose = _dose_locked(dose)
     errors = {}
+    if replace is None:
+        errors["replace"] = (
+            "Say whether the dose is re-added at the end of the course (true) or dropped (false)."
+        )
     if not reason.strip():
         errors["reason"] = "Say why the dose was not given."
     if status == DoseStatus.MISSED and dose.scheduled_at > now:
@@ -217,7 +224,7 @@ def dose_record_not_given(
     anchored = Pattern.from_dict(dose.phase.pattern).anchored
     dose.status = status
     dose.reason = reason.strip()
-    dose.replaced = replace and not anchored
+    dose.replaced = bool(replace) and not anchored
     dose.recorded_by = user
     dose.recorded_at = now
     dose.save()
