@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from itertools import groupby
 
 from icalendar import Calendar, Event
 
@@ -106,19 +107,33 @@ def course_fhir(course: Course) -> dict:
     for phase in course.phases.all():
         pattern = Pattern.from_dict(phase.pattern)
         phase_doses = [d for d in doses if d.phase_id == phase.id]
-        instructions.append(
-            {
-                "sequence": phase.order,
-                "text": f"{Mass(phase.dose_amount, phase.amount_unit).best_unit()} "
-                f"{pattern.describe()}, {len(phase_doses)} doses",
-                "timing": {
-                    "event": [d.scheduled_at.isoformat() for d in phase_doses],
-                    "repeat": _repeat(pattern, phase_doses, course),
-                },
-                "route": {"text": protocol.get_route_display()},
-                "doseAndRate": [{"doseQuantity": _quantity(phase.dose_amount, phase.amount_unit)}],
-            }
-        )
+        # One instruction per run of equal doses: an age band changing on a birthday, or a
+        # reduction after a reaction, starts a new dose from that date on.
+        runs = [
+            list(run) for _, run in groupby(phase_doses, key=lambda d: (d.amount, d.amount_unit))
+        ]
+        for run in runs or [[]]:
+            amount, unit = (
+                (run[0].amount, run[0].amount_unit)
+                if run
+                else (
+                    phase.dose_amount,
+                    phase.amount_unit,
+                )
+            )
+            instructions.append(
+                {
+                    "sequence": len(instructions) + 1,
+                    "text": f"{Mass(amount, unit).best_unit()} {pattern.describe()}, "
+                    f"{len(run)} doses",
+                    "timing": {
+                        "event": [d.scheduled_at.isoformat() for d in run],
+                        "repeat": _repeat(pattern, run, course),
+                    },
+                    "route": {"text": protocol.get_route_display()},
+                    "doseAndRate": [{"doseQuantity": _quantity(amount, unit)}],
+                }
+            )
     request_id = f"course-{course.pk}"
     request = {
         "resourceType": "MedicationRequest",

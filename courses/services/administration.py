@@ -17,10 +17,9 @@ from courses.models import (
 from courses.schedule import (
     Pattern,
 )
-from courses.units import Mass
 
 from .planning import _replan
-from .prescribing import _vial_plan
+from .prescribing import _vial_plan, amount_on
 
 # --- Administration ---------------------------------------------------------------------------
 
@@ -167,11 +166,13 @@ def _reduce_later(dose: Dose, percent: int | None, drip_rate: int | None, user) 
                 course_phase.prescribed_dose_amount * Decimal(percent) / 100
             ).quantize(Decimal("0.000001"))
             course_phase.save(update_fields=["dose_amount"])
-    phases = {p.id: p for p in course.phases.all()}
+    phases = {p.id: p for p in course.phases.select_related("protocol_phase")}
     for later_dose in later:
         if percent is not None:
+            # The age band of the dose's own date, at the reduced share.
             later_phase = phases[later_dose.phase_id]
-            amount = Mass(later_phase.dose_amount, later_phase.amount_unit)
+            day = selectors.local_date(later_dose.scheduled_at, course.time_zone)
+            amount = amount_on(course, later_phase, day)
             later_dose.amount = amount.amount
             later_dose.vials, later_dose.waste_amount = _vial_plan(amount, presentations)
         if drip_rate is not None:

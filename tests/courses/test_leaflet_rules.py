@@ -685,3 +685,39 @@ def test_dose_and_course_total_outside_the_label_stop(formulary, ward, today):
         patient, "biocerulin-general", today, phases=[{"pattern": {"kind": "daily"}, "dose": "59"}]
     )
     assert {"dose_range", "course_total"} <= {f.code for f in low.hard_stops}
+
+
+def test_fhir_gives_each_band_its_own_dosage_instruction(formulary, physician, ward, today):
+    from courses.exports import course_fhir
+
+    child = _turning_one_in_three_days(ward, today)
+    course = prescribe(
+        child, "ceruloplasmin-child-purulent-surgical", physician, today, phases=[{"count": 7}]
+    )
+    request = course_fhir(course)["entry"][0]["resource"]
+    dosage = request["dosageInstruction"]
+    assert [(d["sequence"], d["doseAndRate"][0]["doseQuantity"]["value"]) for d in dosage] == [
+        (1, 50.0),
+        (2, 100.0),
+    ]
+    assert [len(d["timing"]["event"]) for d in dosage] == [3, 4]
+
+
+def test_a_reduction_after_a_reaction_keeps_each_dates_band(
+    formulary, physician, nurse, ward, today, stocked
+):
+    # Leaflet 001 line 64: "lower the dosage and the rate of administration".
+    child = _turning_one_in_three_days(ward, today)
+    course = prescribe(
+        child, "ceruloplasmin-child-purulent-surgical", physician, today, phases=[{"count": 7}]
+    )
+    first = course.doses.order_by("scheduled_at").first()
+    services.dose_administer(
+        dose=first,
+        user=nurse,
+        now=first.scheduled_at,
+        reaction="Flushing and chills",
+        later_dose_percent=50,
+    )
+    later = list(course.doses.filter(status="scheduled").order_by("scheduled_at"))
+    assert [d.amount for d in later] == [D(25)] * 2 + [D(50)] * 4
