@@ -721,3 +721,23 @@ def test_a_reduction_after_a_reaction_keeps_each_dates_band(
     )
     later = list(course.doses.filter(status="scheduled").order_by("scheduled_at"))
     assert [d.amount for d in later] == [D(25)] * 2 + [D(50)] * 4
+
+
+def test_check_step_shows_each_doses_band_and_the_warning(
+    client, physician, formulary, ward, today
+):
+    child = _turning_one_in_three_days(ward, today)
+    client.force_login(physician)
+    page = client.post(
+        "/courses/new/",
+        {
+            "patient": child.pk,
+            "protocol": "ceruloplasmin-child-purulent-surgical",
+            "start_date": today.isoformat(),
+            "administration_time": "10:00",
+            "phase0_count": "7",
+            "action": "check",
+        },
+    ).content.decode()
+    assert page.count("50 mg") >= 3 and page.count("100 mg") >= 4
+    assert f"12 months old on {today + dt.timedelta(days=3)}" in page
