@@ -70,8 +70,9 @@ def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = 
     course = _course_locked(course)
     if course.status != CourseStatus.ON_HOLD:
         raise ValidationError({"status": "Only a course on hold can be resumed."})
-    if on < course.held_since:
-        raise ValidationError({"on": "Resume on or after the day the hold began."})
+    # Resumed before the hold date: the hold is lifted before it began, and the doses from that
+    # date keep their days (a re-plan from the hold date finds them where they are).
+    on = max(on, course.held_since)
     held_from = _day_start(course, course.held_since)
     course.status = CourseStatus.ACTIVE
     course.held_since = None

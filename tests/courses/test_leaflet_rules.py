@@ -741,3 +741,14 @@ def test_check_step_shows_each_doses_band_and_the_warning(
     ).content.decode()
     assert page.count("50 mg") >= 3 and page.count("100 mg") >= 4
     assert f"12 months old on {today + dt.timedelta(days=3)}" in page
+
+
+def test_a_hold_lifted_before_its_date_moves_nothing(formulary, physician, ward, today):
+    course = _betaleukin_course(physician, ward, today)
+    planned = list(course.doses.order_by("scheduled_at").values_list("scheduled_at", flat=True))
+    services.course_hold(
+        course=course, user=physician, on=today + dt.timedelta(2), reason="Scan", today=today
+    )
+    services.course_resume(course=course, user=physician, on=today, today=today)
+    after = list(course.doses.order_by("scheduled_at").values_list("scheduled_at", flat=True))
+    assert after == planned
