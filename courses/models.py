@@ -1,5 +1,4 @@
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from courses.schedule import local_date
 from inventory.models import MassUnit, Product, Ward
 
 
@@ -463,5 +463,4 @@ class Dose(models.Model):
         course = self.course
         if course.status != CourseStatus.ON_HOLD or course.held_since is None:
             return False
-        day = self.scheduled_at.astimezone(ZoneInfo(course.time_zone)).date()
-        return day >= course.held_since
+        return local_date(self.scheduled_at, course.time_zone) >= course.held_since
