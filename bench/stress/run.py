@@ -196,6 +196,7 @@ def main() -> int:
         "EMAIL_PORT": str(smtp_port),
         "VAR_DIR": str(work / "var"),
         "STATIC_ROOT": str(work / "static"),
+        "STATIC_COMPRESS": "0",
         "LOG_FORMAT": "json",
         "NOTIFICATION_SEND_INTERVAL_SECONDS": "5",
         "HEALTH_BEAT_INTERVAL_SECONDS": "10",
