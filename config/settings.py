@@ -325,7 +325,10 @@ NOTIFICATION_MESSAGE_ID_DOMAIN = os.environ.get(
 # A reminder still goes out this long after the dose time (a late scan); older doses are left to
 # the overdue alert instead of reminding about a dose that is long past.
 DOSE_REMINDER_LATE_MINUTES = int(os.environ.get("DOSE_REMINDER_LATE_MINUTES", "30"))
-DOSE_OVERDUE_HOURS = int(os.environ.get("DOSE_OVERDUE_HOURS", "2"))  # alert the ward
+# ISMP "Acceptable Administration Times for Scheduled Medications": daily, weekly and less
+# frequent doses within 2 hours of the scheduled time. Past it a dose is overdue (the ward is
+# alerted) and recording it needs a reason.
+DOSE_OVERDUE_HOURS = int(os.environ.get("DOSE_OVERDUE_HOURS", "2"))
 DOSE_ESCALATION_HOURS = int(os.environ.get("DOSE_ESCALATION_HOURS", "6"))  # then the pharmacists
 # Doses unrecorded for longer than escalation + this are not alerted (a first start, an outage).
 DOSE_ALERT_WINDOW_HOURS = int(os.environ.get("DOSE_ALERT_WINDOW_HOURS", "24"))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -100,10 +100,6 @@ def presentations_for(protocol: Protocol) -> list[Presentation]:
     )
 
 
-def local_date(moment: dt.datetime, zone: str) -> dt.date:
-    return moment.astimezone(ZoneInfo(zone)).date()
-
-
 def dose_preparation(dose: Dose) -> dict:
     """How to prepare and give one dose, from the protocol, the course's choices and the dose."""
     course = dose.course
@@ -172,6 +168,12 @@ def doses_of_day(user, *, day: dt.date, ward_code: str = "") -> QuerySet[Dose]:
     return doses.exclude(status=DoseStatus.CANCELLED).order_by(
         "course__patient__ward__name", "scheduled_at", "course__patient__name", "sequence"
     )
+
+
+def on_time_window() -> dt.timedelta:
+    """How far from its scheduled time a dose is on time (DOSE_OVERDUE_HOURS): past it, the dose
+    is overdue and recording it needs a reason."""
+    return dt.timedelta(hours=settings.DOSE_OVERDUE_HOURS)
 
 
 def doses_overdue(user, *, before: dt.datetime, ward_code: str = "") -> QuerySet[Dose]:

@@ -2,8 +2,24 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from courses.models import DoseBasis, Protocol, ProtocolPhase
+from courses.models import (
+    WEIGHT_MAX_KG,
+    WEIGHT_MIN_KG,
+    Course,
+    CoursePhase,
+    Diluent,
+    Dose,
+    DoseBasis,
+    Patient,
+    PatientWeight,
+    Protocol,
+    ProtocolPhase,
+)
 from courses.schedule import Pattern, ScheduleError
+from courses.selectors import dose_preparation
+from courses.services import PATIENT_FIELDS
+from courses.units import Mass
+from inventory.models import Ward
 
 
 def validate_patterns(value):
@@ -155,20 +171,6 @@ class ProtocolSerializer(serializers.ModelSerializer):
 
 
 # --- Patients, courses, doses -------------------------------------------------------------------
-from courses.models import (  # noqa: E402
-    WEIGHT_MAX_KG,
-    WEIGHT_MIN_KG,
-    Course,
-    CoursePhase,
-    Diluent,
-    Dose,
-    Patient,
-    PatientWeight,
-)
-from courses.selectors import dose_preparation  # noqa: E402
-from courses.services import PATIENT_FIELDS  # noqa: E402
-from courses.units import Mass  # noqa: E402
-from inventory.models import Ward  # noqa: E402
 
 
 def _weight_field(**kwargs):
