@@ -47,8 +47,17 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The figures of issue 14 beside their floors, as one table (bench/results/latest.md, .json), on
+# PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench, created if missing;
+# its data is generated once per size and seed, then reused). BENCH_SIZE=tiny|small|large|huge.
+BENCH_SIZE ?= large
+BENCH_SEED ?= 1
+BENCH_RUNS ?= 5
+BENCH_TIMEOUT ?= 60
 bench: install-test
-	$(PY) -m pytest bench --benchmark-only -p no:cacheprovider -o testpaths=bench
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench} PYTHONWARNINGS="ignore:No directory at:UserWarning" \
+	  $(PY) -m bench --size $(BENCH_SIZE) --seed $(BENCH_SEED) \
+	  --runs $(BENCH_RUNS) --timeout $(BENCH_TIMEOUT)
 
 # The production process set under load (bench/stress/run.py): 2 gunicorn + 2 workers + beat on a
 # scratch PostgreSQL database and the broker (REDIS_URL, or STRESS_BROKER=rabbitmq), locust headless.

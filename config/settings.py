@@ -8,6 +8,7 @@ filesystem and e-mail written to files, so `make run` needs no outside service. 
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -51,6 +52,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "pgtrigger",
+    "pghistory",
+    "history",
     "inventory",
     "inventory.notifications",
     "courses",
@@ -65,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "history.context.HistoryMiddleware",  # who/which request for the history (PostgreSQL)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -163,6 +168,18 @@ if not DEBUG:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))  # one shift
+
+# --- History (django-pghistory; recorded by PostgreSQL triggers) --------------------------------
+# Event rows are append-only (a trigger refuses UPDATE/DELETE); `manage.py history_prune` is the
+# one path that deletes them, and only those older than HISTORY_RETENTION_DAYS.
+PGHISTORY_APPEND_ONLY = True
+# The triggers (capture and append-only) are installed by `migrate` itself, after the tables:
+# pgtrigger's migration operations would have to live in django.contrib.auth's migrations for the
+# user table and cannot target the membership (many-to-many) tables at all.
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+HISTORY_RETENTION_DAYS = int(os.environ.get("HISTORY_RETENTION_DAYS", str(10 * 365)))
 
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -337,6 +354,20 @@ EXPIRY_ALERT_DAYS = sorted(
 )
 EXCURSION_REMINDER_HOURS = int(os.environ.get("EXCURSION_REMINDER_HOURS", "4"))
 SHORTAGE_HORIZON_DAYS = int(os.environ.get("SHORTAGE_HORIZON_DAYS", "7"))
+
+# --- Interoperability: links in e-mails, calendar UIDs, FHIR identifiers ---------------------
+# The address people reach the app at: absolute links in e-mails and calendar feeds, FHIR fullUrls.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Right-hand side of calendar UIDs: unique per deployment, so two hospitals' events never merge.
+ICAL_UID_DOMAIN = os.environ.get("ICAL_UID_DOMAIN", "") or (
+    urlsplit(SITE_URL).hostname or "localhost"
+)
+# The hospital's own namespace for MRNs (an OID urn or a URL it controls); MRNs are only unique
+# within one hospital, so every deployment must say whose numbers they are.
+FHIR_PATIENT_IDENTIFIER_SYSTEM = os.environ.get(
+    "FHIR_PATIENT_IDENTIFIER_SYSTEM", f"{SITE_URL}/identifiers/mrn"
+)
+EMAIL_FROM_NAME = os.environ.get("EMAIL_FROM_NAME", "Infusion pharmacy")
 
 # --- Logging -------------------------------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line (request lines, task lines, everything else), each

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("courses.page_urls")),
     path("", include("inventory.page_urls")),
     path("", include("inventory.notifications.page_urls")),
+    path("", include("history.urls")),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,15 +1,17 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import validated
+from config.api import Conflict, validated
 from config.roles import PRESCRIBERS, RECORDERS, WEIGHERS
 from courses import exports, selectors, services
+from courses.api_fhir import FHIR_RENDERERS
 from courses.models import Course, Dose, DoseStatus, Protocol, ProtocolPhase
 from courses.serializers import (
     CourseCreateSerializer,
@@ -22,9 +24,10 @@ from courses.serializers import (
     PatientWeightSerializer,
     ProtocolSerializer,
 )
+from history.api import HistoryMixin
 
 
-class ProtocolViewSet(viewsets.ModelViewSet):
+class ProtocolViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Regimens from the leaflets, phases nested. Any role reads; pharmacists write."""
 
     queryset = (
@@ -41,6 +44,7 @@ class ProtocolViewSet(viewsets.ModelViewSet):
 
 
 class PatientViewSet(
+    HistoryMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -93,7 +97,9 @@ class PatientViewSet(
         return Response(PatientWeightSerializer(patient.weights.all(), many=True).data)
 
 
-class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CourseViewSet(
+    HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Courses with phases, doses, hard stops, overrides and warnings nested.
 
     POST prescribes (physicians, pharmacists; overriding a hard stop needs a physician and
@@ -157,12 +163,21 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course)
 
+    def destroy(self, request, pk=None):
+        """Delete a course prescribed in error; one with any recorded dose answers 409 (cancel
+        it instead)."""
+        try:
+            services.course_delete(course=self.get_object(), user=request.user)
+        except services.RecordedDosesKept as refusal:
+            raise Conflict(str(refusal)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @action(detail=True, methods=["get"])
     def ical(self, request, pk=None):
         body = exports.course_ical(self.get_object())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request, pk=None):
         return Response(exports.course_fhir(self.get_object()))
 
@@ -199,7 +214,9 @@ class DoseFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
 
 
-class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DoseViewSet(
+    HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Doses (filters: date, from/to, ward, status, course, patient) and their recording:
     administer, hold, refuse, miss (nurses of the patient's ward, pharmacists)."""
 
@@ -218,6 +235,13 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def _detail(self, dose: Dose) -> Response:
         return Response(DoseListSerializer(self.get_queryset().get(pk=dose.pk)).data)
+
+    @extend_schema(responses={409: None})
+    def destroy(self, request, pk=None):
+        """Doses are never deleted one by one: record them held, refused or missed, or cancel
+        the course. Always 409 (after the visibility check: another ward's dose is 404)."""
+        self.get_object()
+        raise Conflict("A dose is never deleted; record it not given or cancel the course.")
 
     @action(detail=True, methods=["post"], serializer_class=DoseAdministerSerializer)
     def administer(self, request, pk=None):
@@ -253,7 +277,9 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @action(detail=False, methods=["get"])
     def ical(self, request):
-        doses = self.filter_queryset(self.get_queryset())[:2000]
         ward = request.query_params.get("ward", "")
+        if ward and not selectors.wards_visible(request.user).filter(code=ward).exists():
+            raise Http404
+        doses = self.filter_queryset(self.get_queryset())[:2000]
         body = exports.doses_ical(doses, name=f"Doses {ward}".strip())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from inventory import selectors as stock_selectors
 from inventory import services as stock_services
-from inventory.models import Lot
+from inventory.models import Lot, MovementKind, StockMovement
 
 
 def dose_reference(dose_id: int) -> str:
@@ -88,3 +88,23 @@ def release(*, dose_ids, user=None, reason: str = "") -> int:
         )
         for dose_id in dose_ids
     )
+
+
+def dispensed_lots(*, dose_ids) -> dict[int, list[dict]]:
+    """The lots each dose was dispensed from, read from the ledger's `dose:<id>` movements, so a
+    first-expiry-first-out pick is known as well as a scanned lot. Returns {dose id: [{lot_number,
+    expiry_date}]} in dispensing order; doses never dispensed are absent."""
+    references = {dose_reference(dose_id): dose_id for dose_id in dose_ids}
+    found: dict[int, list[dict]] = {}
+    movements = (
+        StockMovement.objects.filter(reference__in=references, kind=MovementKind.DISPENSE)
+        .select_related("lot")
+        .order_by("created_at", "id")
+    )
+    for movement in movements:
+        lots = found.setdefault(references[movement.reference], [])
+        if all(lot["lot_number"] != movement.lot.lot_number for lot in lots):
+            lots.append(
+                {"lot_number": movement.lot.lot_number, "expiry_date": movement.lot.expiry_date}
+            )
+    return found

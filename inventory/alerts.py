@@ -11,13 +11,19 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
 from inventory.models import Excursion, Lot, Presentation
 from inventory.notifications.models import AlertMarker, Notification, NotificationKind
 from inventory.notifications.selectors import role_recipients, ward_recipients
-from inventory.notifications.services import notification_enqueue, notifications_send_after_commit
+from inventory.notifications.services import (
+    count_noun,
+    notification_enqueue,
+    notifications_send_after_commit,
+    site_link,
+)
 from inventory.selectors import expiring_within_q, lots_list, stock_forecast
 
 # --- Expiry ----------------------------------------------------------------------------------
@@ -78,6 +84,7 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
             "on_hand": lot.on_hand,
             "unused": unused.get(lot.pk, 0),
             "no_use": unused.get(lot.pk, 0) >= lot.on_hand,
+            "url": site_link(reverse("stock-lot", args=[lot.pk])),
         }
         for lot, threshold, days_left in listed
     ]
@@ -86,9 +93,15 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
             kind=NotificationKind.EXPIRY_ALERT,
             key=f"expiry:{on.isoformat()}",
             recipients=role_recipients(Role.PHARMACIST),
-            subject=f"Expiry: {len(rows)} lot(s) within {max(r[1] for r in listed)} days, {on}",
+            subject=f"Expiry: {count_noun(len(rows), 'lot')} within "
+            f"{max(r[1] for r in listed)} days, {on:%a} {on.day} {on:%b %Y}",
             template="expiry_alert",
-            context={"on": on, "lots": rows, "wasted": [r for r in rows if r["unused"]]},
+            context={
+                "on": on,
+                "lots": rows,
+                "wasted": [r for r in rows if r["unused"]],
+                "url": site_link(reverse("stock")),
+            },
             subject_type="expiry",
             threshold=",".join(sorted({f"{t}d" for _, t, _ in listed})),
             for_date=on,
@@ -105,6 +118,11 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
 # --- Temperature excursions ------------------------------------------------------------------
 
 
+def _moment(moment: dt.datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
 def _excursion_recipients(excursion: Excursion) -> list[str]:
     # digest=False: an excursion cannot be opted out of.
     addresses = set(role_recipients(Role.PHARMACIST))
@@ -115,6 +133,8 @@ def _excursion_recipients(excursion: Excursion) -> list[str]:
 
 def _excursion_context(excursion: Excursion) -> dict:
     return {
+        "url": site_link(reverse("cold-chain"))
+        + f"?location={excursion.location_id}#excursions-pending",
         "location": excursion.location.name,
         "started_at": timezone.localtime(excursion.started_at),
         "status": excursion.status,
@@ -128,7 +148,11 @@ def _excursion_context(excursion: Excursion) -> dict:
         "max_c": excursion.max_c,
         "minutes_out": excursion.minutes_out_of_range,
         "lots": [
-            {"lot_number": lot.lot_number, "presentation": str(lot.presentation)}
+            {
+                "lot_number": lot.lot_number,
+                "presentation": str(lot.presentation),
+                "url": site_link(reverse("stock-lot", args=[lot.pk])),
+            }
             for lot in excursion.lots.select_related("presentation__product").order_by("pk")
         ],
     }
@@ -147,8 +171,8 @@ def excursion_alert_enqueue(*, excursion: Excursion) -> bool:
         kind=NotificationKind.EXCURSION_ALERT,
         key=key,
         recipients=_excursion_recipients(excursion),
-        subject=f"Temperature excursion: {excursion.location.name} at {excursion.max_c} °C, "
-        "lots quarantined",
+        subject=f"Temperature excursion: {excursion.location.name} at {excursion.max_c} °C "
+        f"since {_moment(excursion.started_at)}, lots quarantined",
         template="excursion_alert",
         context=_excursion_context(excursion),
         subject_type="excursion",
@@ -179,7 +203,8 @@ def excursion_reminders_enqueue(*, now: dt.datetime) -> int:
             kind=NotificationKind.EXCURSION_REMINDER,
             key=key,
             recipients=_excursion_recipients(excursion),
-            subject=f"Unresolved excursion ({hours} h): {excursion.location.name}",
+            subject=f"Unresolved excursion ({hours} h): {excursion.location.name} since "
+            f"{_moment(excursion.started_at)}",
             template="excursion_reminder",
             context={**_excursion_context(excursion), "hours": hours},
             subject_type="excursion",
@@ -214,8 +239,8 @@ def shortage_alerts_enqueue(*, on: dt.date) -> int:
             kind=NotificationKind.SHORTAGE_ALERT,
             key=f"shortage:presentation:{presentation.pk}:{first.isoformat()}",
             recipients=recipients,
-            subject=f"Shortage from {first}: {presentation} "
-            f"({sum(s['short'] for s in row['shortages'])} short)",
+            subject=f"Shortage from {first:%a} {first.day} {first:%b %Y}: {presentation} "
+            f"({count_noun(sum(s['short'] for s in row['shortages']), 'container')} short)",
             template="shortage_alert",
             context={
                 "presentation": str(presentation),
@@ -224,6 +249,7 @@ def shortage_alerts_enqueue(*, on: dt.date) -> int:
                 "needed": row["needed"],
                 "usable": row["usable_at_start"],
                 "shortages": row["shortages"],
+                "url": site_link(reverse("stock-forecast-page")),
             },
             subject_type="presentation",
             subject_id=presentation.pk,

@@ -6,13 +6,14 @@ from rest_framework.response import Response
 
 from config.api import validated
 from config.roles import RECIPIENT_READERS, RECORDERS, has_role
+from history.api import HistoryMixin
 from inventory import selectors, serializers, services
 from inventory.filters import ExcursionFilter, LotFilter, MovementFilter, ReadingFilter
 from inventory.models import Presentation, Product, Ward
 from inventory.serializers import PresentationSerializer, ProductSerializer, WardSerializer
 
 
-class ProductViewSet(viewsets.ModelViewSet):
+class ProductViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Products from the leaflets. Any role reads; pharmacists write."""
 
     queryset = Product.objects.order_by("name")
@@ -21,7 +22,7 @@ class ProductViewSet(viewsets.ModelViewSet):
     ordering_fields = ["name", "code"]
 
 
-class PresentationViewSet(viewsets.ModelViewSet):
+class PresentationViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Presentations (strength, container, pack, GTIN). Any role reads; pharmacists write."""
 
     queryset = Presentation.objects.select_related("product").order_by("product__name", "strength")
@@ -30,7 +31,7 @@ class PresentationViewSet(viewsets.ModelViewSet):
     ordering_fields = ["strength", "code"]
 
 
-class WardViewSet(viewsets.ModelViewSet):
+class WardViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Wards. Any role reads; pharmacists write."""
 
     queryset = Ward.objects.order_by("name")
@@ -45,7 +46,7 @@ def _movements(movements, status=200) -> Response:
     return Response(serializers.MovementSerializer(movements, many=True).data, status=status)
 
 
-class StorageLocationViewSet(viewsets.ModelViewSet):
+class StorageLocationViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Fridges, cold rooms, ward fridges and rooms with their temperature range.
 
     Not deletable (stock history points at them): set `active` to false instead.
@@ -57,7 +58,7 @@ class StorageLocationViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
 
-class LotViewSet(viewsets.ReadOnlyModelViewSet):
+class LotViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
     """Lots with their on-hand and reserved totals; stock changes go through the actions."""
 
     action_roles = {"recipients": RECIPIENT_READERS}

@@ -13,6 +13,7 @@ from courses.models import (
     Patient,
     PatientWeight,
 )
+from history.context import records
 
 # --- Patients ---------------------------------------------------------------------------------
 
@@ -51,6 +52,7 @@ def _full_clean(obj) -> None:
         raise ValidationError(messages) from None
 
 
+@records("patient.save")
 @transaction.atomic
 def patient_save(
     *,
@@ -80,6 +82,7 @@ def patient_save(
     return patient
 
 
+@records("patient.weight")
 @transaction.atomic
 def patient_weight_record(
     *, patient: Patient, weight_kg: Decimal, measured_on: dt.date | None, user=None

@@ -266,6 +266,7 @@ def test_receive_by_scan(as_pharmacist, gtin_presentation, fridge, today):
     page = as_pharmacist.get(reverse("stock-receive-page"))
     assert "Received 5 × " in page.content.decode()
     assert page.context["scan_form"].initial["location"] == fridge.pk  # remembered
+    assert page.context["scan_form"].initial["quantity"] == 5  # consecutive packs of a delivery
 
 
 @pytest.mark.parametrize(
@@ -274,10 +275,10 @@ def test_receive_by_scan(as_pharmacist, gtin_presentation, fridge, today):
         ("(01)07032069804971(17)301231(10)X1", "Unknown GTIN"),
         (f"(01){GTIN}(17)200131(10)OLD", "expired on 2020-01-31"),
         (f"(01){GTIN}(17)301231(10)KNOWN", "on record with expiry"),
-        ("not a code", "Not a GS1"),
+        ("not a code", "not a GS1 pack code"),
     ],
 )
-def test_scan_errors_are_shown_in_place_with_the_scan_kept(
+def test_scan_errors_are_shown_in_place_and_the_box_is_ready_for_the_next_scan(
     as_pharmacist, gtin_presentation, fridge, receive, code, message
 ):
     receive(gtin_presentation, fridge, 1, lot_number="KNOWN")
@@ -285,8 +286,11 @@ def test_scan_errors_are_shown_in_place_with_the_scan_kept(
     assert response.status_code == 200
     errors = response.context["scan_form"].errors["gs1"]
     assert message in " ".join(errors)
-    assert response.context["scan_form"]["gs1"].value() == code
-    if message != "Not a GS1":
+    # Empty for the next scan (a scanner appends to what is in the box); the code read is shown.
+    assert response.context["scan_form"]["gs1"].value() == ""
+    assert response.context["last_scan"] == code and code in response.content.decode()
+    assert response.context["scan_form"]["quantity"].value() == "5"
+    if message != "not a GS1 pack code":
         assert response.context["preview"]["pack"].lot_number in response.content.decode()
     assert Lot.objects.count() == 1
 
