@@ -169,6 +169,9 @@ def checks(db_url: str, sink: dict, seed: dict, logs: str) -> dict:
 
 
 def main() -> int:
+    # A TERM (CI's timeout, an operator) unwinds through the `finally` below: children stopped,
+    # scratch database dropped, queue deleted.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     base_db = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
     if not base_db.startswith("postgres"):
         raise SystemExit("stress: DATABASE_URL must name a PostgreSQL server")
