@@ -198,7 +198,11 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
+        # STATIC_COMPRESS=0: hashed names without the gzip/brotli copies (collectstatic takes
+        # minutes compressing the API docs' bundles with brotli; the stress run skips that).
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATIC_COMPRESS", True)
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
 
