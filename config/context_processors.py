@@ -11,6 +11,7 @@ NAV = [
     ("stock", "Stock", None),
     ("cold-chain", "Cold chain", None),
     ("alerts", "Alerts", {Role.PHARMACIST, Role.VIEWER}),
+    ("formulary", "Formulary", {Role.PHARMACIST}),
     ("admin:index", "Admin", {Role.PHARMACIST}),
 ]
 

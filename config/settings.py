@@ -307,3 +307,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# A dose prepared by a pharmacist is released to the ward (recorded as given) only after a second
+# person has checked its preparation (courses/services/preparation.py).
+PREPARATION_DOUBLE_CHECK_REQUIRED = env_bool("PREPARATION_DOUBLE_CHECK_REQUIRED", False)

@@ -24,6 +24,7 @@ import django_filters  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from drf_spectacular.utils import extend_schema  # noqa: E402
 from rest_framework import mixins, status  # noqa: E402
 from rest_framework.decorators import action  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
@@ -220,6 +221,8 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "hold": RECORDERS,
         "refuse": RECORDERS,
         "miss": RECORDERS,
+        "prepared": RECORDERS,
+        "check_preparation": RECORDERS,
     }
 
     def get_queryset(self):
@@ -245,6 +248,24 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             now=timezone.now(),
             reason=data["reason"],
             replace=data["replace"],
+        )
+        return self._detail(dose)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def prepared(self, request, pk=None):
+        """Record that the requesting user prepared this dose (the label's "prepared by")."""
+        dose = services.dose_prepared_record(
+            dose=self.get_object(), user=request.user, now=timezone.now()
+        )
+        return self._detail(dose)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="check")
+    def check_preparation(self, request, pk=None):
+        """Record the second person's check of the preparation (not the preparer)."""
+        dose = services.dose_preparation_check(
+            dose=self.get_object(), user=request.user, now=timezone.now()
         )
         return self._detail(dose)
 

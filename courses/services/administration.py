@@ -78,6 +78,10 @@ def dose_administer(
     dose = _dose_locked(dose)
     if dose.course.status == CourseStatus.ON_HOLD:
         raise ValidationError({"status": "The course is on hold; resume it first."})
+    from courses.services.preparation import preparation_release_error, preparation_released
+
+    if not preparation_released(dose):
+        raise ValidationError(preparation_release_error())
     given_at = given_at or now
     errors: dict = {}
     if given_at > now + CLOCK_SKEW:

@@ -21,7 +21,7 @@ from courses.schedule import Pattern, local_datetime
 from courses.views.access import can, page
 from courses.views.display import age_text, dose_rows, mass_text
 from courses.views.errors import add_errors
-from inventory.models import Presentation, Product
+from inventory.models import Product
 
 PAGE_SIZE = 25
 KEPT_ON_RELOAD = (
@@ -68,10 +68,13 @@ def _course_context(request, course, *, action_form=None, failed_action="") -> d
     doses = [d for d in course.doses.all()]
     for dose in doses:
         dose.course = course  # the prefetched doses would each load their course again
-    presentations = Presentation.objects.in_bulk(
-        {line["presentation_id"] for dose in doses for line in dose.vials}
+    rows = dose_rows(
+        doses,
+        now=now,
+        today=timezone.localdate(),
+        presentations=selectors.presentations_by_id(),
+        stock=selectors.lot_stock(on=timezone.localdate()),
     )
-    rows = dose_rows(doses, now=now, today=timezone.localdate(), presentations=presentations)
     phases = list(course.phases.all())
     for phase in phases:
         phase.pattern_text = Pattern.from_dict(phase.pattern).describe()
