@@ -21,7 +21,7 @@ FORMATS = ("label", "a4")
 
 def _qr_svg(text: str) -> str:
     # A full QR code (never Micro QR, which many ward scanners do not read), inline SVG.
-    return segno.make_qr(text, error="m").svg_inline(scale=2, border=2, title=text)
+    return segno.make_qr(text, error="m").svg_inline(scale=3, border=2, title=text)
 
 
 def _labels(request, doses) -> list:

@@ -12,6 +12,12 @@
   var scan = document.querySelector("[data-scan-autofocus]");
   if (scan) {
     scan.focus();
+    // Scrolling to a #fragment after load can take the focus back to the page: restore it.
+    window.addEventListener("load", function () {
+      if (document.activeElement === document.body) {
+        scan.focus();
+      }
+    });
   }
 })();
 
