@@ -26,11 +26,10 @@ run: install
 	$(PY) manage.py load_formulary
 	$(PY) manage.py seed_demo
 	@echo "Web app on http://$(HOST)/  (admin: /admin/, API docs: /api/docs/). Ctrl-C stops all."
-	@trap 'kill 0' INT TERM; \
-	$(PY) -m celery -A config worker --loglevel INFO --concurrency 2 & \
-	$(PY) -m celery -A config beat --loglevel INFO & \
-	$(PY) manage.py runserver $(HOST) --noreload & \
-	wait
+	@# honcho runs the Procfile's web (gunicorn), worker and beat, each in a session of its own;
+	@# on Ctrl-C it sends them TERM, waits up to 5 s, then KILLs what is left (acks_late tasks are
+	@# redone). exec: honcho is the recipe's only process, so make waits on it alone.
+	@PATH="$(abspath $(VENV))/bin:$$PATH" WEB_BIND="$(HOST)" exec $(VENV)/bin/honcho start -f Procfile
 
 # PostgreSQL and Redis are used when reachable (DATABASE_URL / REDIS_URL, or the local ones);
 # REQUIRE_SERVICES=1 makes their absence a failure. The database tests run again on SQLite.
@@ -42,7 +41,7 @@ browser:
 
 test: install-test browser
 	$(PY) -m pytest
-	TEST_DB=sqlite $(PY) -m pytest -q -m "not worker and not e2e and not redis"
+	TEST_DB=sqlite $(PY) -m pytest -q -m "not worker and not e2e and not redis and not rabbitmq and not ops"
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -34,10 +34,25 @@ class RolePermission(permissions.BasePermission):
         return bool(roles & set(allowed))
 
 
+def validated(serializer_class, data, **kwargs) -> dict:
+    """An input serializer's validated data; its errors answer 400 in the error shape."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class Conflict(exceptions.APIException):
     status_code = 409
     default_detail = "It is still in use and cannot be deleted."
     default_code = "protected"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database connection was lost mid-request: the write was rolled back; try again."""
+
+    status_code = 503
+    default_detail = "The service is briefly unavailable (database connection lost). Try again."
+    default_code = "database_unavailable"
 
 
 class Pagination(PageNumberPagination):
@@ -99,7 +114,8 @@ def _first_messages(fields: dict, limit: int = 3) -> str:
 
 
 def exception_handler(exc, context):
-    """Render every 4xx as {"error": {"status", "code", "message", "fields"}}.
+    """Render every 4xx (and a lost database, 503) as
+    {"error": {"status", "code", "message", "fields", "request_id"}}.
 
     For a 400, `code` is the errors' own code when they all share one (e.g. `required`,
     `insufficient_stock`), else `invalid`; `message` summarises the first errors.
@@ -107,7 +123,11 @@ def exception_handler(exc, context):
     # Imported here: rest_framework.views reads DEFAULT_PERMISSION_CLASSES, i.e. this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
-    if isinstance(exc, DjangoValidationError):
+    from config.logging import database_unavailable, request_id
+
+    if database_unavailable(exc):
+        exc = DatabaseUnavailable()
+    elif isinstance(exc, DjangoValidationError):
         exc = _drf_validation_error(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -147,6 +167,9 @@ def exception_handler(exc, context):
             "code": code,
             "message": message,
             "fields": fields,
+            "request_id": request_id(),
         }
     }
+    if response.status_code == 503:
+        response["Retry-After"] = "5"
     return response

@@ -1,6 +1,6 @@
 from django.urls import NoReverseMatch, reverse
 
-from config.roles import Role, user_roles
+from config.roles import AUDITORS, PHARMACY, Role, user_roles
 
 # Main navigation: (url name, label, roles that see it). Pages that are not installed yet
 # (their URL name does not resolve) are left out.
@@ -10,9 +10,9 @@ NAV = [
     ("patients", "Patients", None),
     ("stock", "Stock", None),
     ("cold-chain", "Cold chain", None),
-    ("alerts", "Alerts", {Role.PHARMACIST, Role.VIEWER}),
-    ("formulary", "Formulary", {Role.PHARMACIST}),
-    ("admin:index", "Admin", {Role.PHARMACIST}),
+    ("alerts", "Alerts", AUDITORS),
+    ("formulary", "Formulary", PHARMACY),
+    ("admin:index", "Admin", PHARMACY),
 ]
 
 
@@ -31,8 +31,12 @@ def navigation(request):
             continue
         active = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"url": url, "label": label, "active": active})
+    query = request.GET.copy()
+    query.pop("page", None)
     return {
         "nav_items": items,
+        # The list's filters without its page number, for pagination links (_pagination.html).
+        "page_query": query.urlencode(),
         "user_role_labels": [Role(r).label for r in sorted(roles)],
         "user_roles": roles,
     }

@@ -30,7 +30,20 @@ def user_roles(user) -> frozenset[str]:
 
 
 def has_role(user, *roles: str) -> bool:
+    """Whether the user holds any of `roles` — the one role test of the API, pages and admin."""
     return bool(user_roles(user) & set(roles))
+
+
+# Who does what: one definition each, read by the API's permissions, the pages and the admin.
+PHARMACY = frozenset({Role.PHARMACIST})
+PRESCRIBERS = frozenset({Role.PHYSICIAN, Role.PHARMACIST})
+# Record doses, and dispense, return and record waste of vials at the bedside.
+RECORDERS = frozenset({Role.NURSE, Role.PHARMACIST})
+WEIGHERS = PRESCRIBERS | {Role.NURSE}
+# The notification log (and the audit trail): pharmacists and auditors.
+AUDITORS = frozenset({Role.PHARMACIST, Role.VIEWER})
+# Who received a lot: patient identifiers of every ward, so not for nurses (scoped to their wards).
+RECIPIENT_READERS = frozenset({Role.PHARMACIST, Role.PHYSICIAN, Role.VIEWER})
 
 
 # Model permissions each role gets in the admin. Computed from the installed models each time,

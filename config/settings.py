@@ -39,6 +39,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    "config.health",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response, a redirect or an error included, carries the request id and is logged.
+    "config.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # serves our own static assets, no CDN
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.navigation",
+                "config.health.context_processors.service_banner",
             ],
         },
     },
@@ -97,7 +101,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # The file's folder is made by the entry points (manage.py, wsgi.py, the Celery processes:
+    # config.paths), never here: importing settings has no effect on the filesystem.
     # SQLite: wait for the writer lock instead of failing at once when web and worker both write.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -150,6 +155,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+# Probes of load balancers and monitoring speak plain HTTP to the app's own port.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))  # one shift
 
@@ -174,7 +181,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Infusion pharmacy API",
     "DESCRIPTION": "Formulary, treatment courses, doses and vial stock. Every 4xx answers "
-    '`{"error": {"status", "code", "message", "fields"}}`.',
+    '`{"error": {"status", "code", "message", "fields", "request_id"}}`; a lost database '
+    "connection answers 503 in the same shape.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files: no CDN on a ward network
@@ -198,8 +206,7 @@ SPECTACULAR_SETTINGS = {
 # Embedded default: kombu's filesystem transport (no service to run). Production: Redis.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "celery" / "broker"
-    _broker_dir.mkdir(parents=True, exist_ok=True)  # kombu's filesystem transport needs it
+    _broker_dir = VAR_DIR / "celery" / "broker"  # made by config.paths.var_dirs_ensure
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -209,8 +216,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Redis: a message not acknowledged within this time is delivered again (acks_late tasks).
+    # RabbitMQ ignores it: an unacknowledged message goes back when the worker's channel closes.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# One queue name per deployment (or per test run, so parallel runs never take each other's tasks).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+# A task is acknowledged when it has finished, not when it starts: a worker stopped or killed in
+# the middle leaves it to be delivered again (every task here is safe to run twice).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -218,22 +230,40 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# The schedule store is a file kept by the one beat process (see README "Exactly one beat"); its
+# folder is made by the scheduler itself when it opens it, whatever the broker. The scheduler also
+# records beat's heartbeat, which /readyz and the pharmacists' banner read.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
+CELERY_BEAT_SCHEDULER = "config.health.beat:Scheduler"
+# Beat wakes (and records its heartbeat) at least this often (the second name is the one
+# `celery beat` itself reads).
+CELERY_BEAT_MAX_INTERVAL = CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+# --- Health (config.health) --------------------------------------------------------------------
+# Beat records a tick at least every HEALTH_BEAT_INTERVAL_SECONDS; a worker runs the heartbeat
+# task as often. Either is reported down once its last record is older than two intervals.
+HEALTH_BEAT_INTERVAL_SECONDS = int(os.environ.get("HEALTH_BEAT_INTERVAL_SECONDS", "60"))
+HEALTH_PING_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_PING_TIMEOUT_SECONDS", "2"))
 
 
 def _every(task: str, seconds: int) -> dict:
     # `expires`: a tick that waited behind a busy worker until the next one is dropped, not piled.
-    return {"task": task, "schedule": float(seconds), "options": {"expires": seconds - 5}}
+    return {
+        "task": task,
+        "schedule": float(seconds),
+        "options": {"expires": max(seconds - 5, seconds / 2)},
+    }
+
+
+NOTIFICATION_SEND_INTERVAL_SECONDS = int(os.environ.get("NOTIFICATION_SEND_INTERVAL_SECONDS", "60"))
 
 
 CELERY_BEAT_SCHEDULE: dict = {
+    # A worker's heartbeat, read by the pharmacists' banner without pinging on every page.
+    "health-worker-heartbeat": _every("health.worker_heartbeat", HEALTH_BEAT_INTERVAL_SECONDS),
     # Reminders are rows found by this scan, not ETA messages; a tick that finds nothing is cheap,
     # and `expires` drops ticks that queued up behind a busy worker instead of piling them.
-    "notifications-send-due": {
-        "task": "notifications.send_due",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
+    # NOTIFICATION_SEND_INTERVAL_SECONDS: shorter in the outage test and the stress run.
+    "notifications-send-due": _every("notifications.send_due", NOTIFICATION_SEND_INTERVAL_SECONDS),
     # The alert scans select what is due and enqueue rows with unique keys, then wake the sender:
     # running one twice (or from two beat schedulers) stores nothing twice.
     **{
@@ -291,7 +321,10 @@ NOTIFICATION_MESSAGE_ID_DOMAIN = os.environ.get(
 # A reminder still goes out this long after the dose time (a late scan); older doses are left to
 # the overdue alert instead of reminding about a dose that is long past.
 DOSE_REMINDER_LATE_MINUTES = int(os.environ.get("DOSE_REMINDER_LATE_MINUTES", "30"))
-DOSE_OVERDUE_HOURS = int(os.environ.get("DOSE_OVERDUE_HOURS", "2"))  # alert the ward
+# ISMP "Acceptable Administration Times for Scheduled Medications": daily, weekly and less
+# frequent doses within 2 hours of the scheduled time. Past it a dose is overdue (the ward is
+# alerted) and recording it needs a reason.
+DOSE_OVERDUE_HOURS = int(os.environ.get("DOSE_OVERDUE_HOURS", "2"))
 DOSE_ESCALATION_HOURS = int(os.environ.get("DOSE_ESCALATION_HOURS", "6"))  # then the pharmacists
 # Doses unrecorded for longer than escalation + this are not alerted (a first start, an outage).
 DOSE_ALERT_WINDOW_HOURS = int(os.environ.get("DOSE_ALERT_WINDOW_HOURS", "24"))
@@ -301,11 +334,32 @@ EXPIRY_ALERT_DAYS = sorted(
 EXCURSION_REMINDER_HOURS = int(os.environ.get("EXCURSION_REMINDER_HOURS", "4"))
 SHORTAGE_HORIZON_DAYS = int(os.environ.get("SHORTAGE_HORIZON_DAYS", "7"))
 
+# --- Logging -------------------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line (request lines, task lines, everything else), each
+# with the request id of the request or task it belongs to. config/logging.py.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Our request lines replace Django's own (which repeat 4xx/5xx without the request id).
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
 
 # A dose prepared by a pharmacist is released to the ward (recorded as given) only after a second

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from config import views
+from config.health import views as health
 
 admin.site.site_header = "Infusion pharmacy administration"
 admin.site.site_title = "Infusion pharmacy"
@@ -24,7 +24,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("courses.page_urls")),
     path("", include("inventory.page_urls")),
     path("", include("inventory.notifications.page_urls")),

@@ -1,6 +1,19 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.utils import timezone
 
-from courses.models import Protocol, ProtocolPhase
+from courses import services
+from courses.models import (
+    Course,
+    CoursePhase,
+    Dose,
+    Patient,
+    PatientWeight,
+    Protocol,
+    ProtocolPhase,
+)
 
 
 class ProtocolPhaseInline(admin.StackedInline):
@@ -18,14 +31,6 @@ class ProtocolAdmin(admin.ModelAdmin):
 
 
 # --- Patients, courses, doses -------------------------------------------------------------------
-from django import forms  # noqa: E402
-from django.contrib import messages  # noqa: E402
-from django.core.exceptions import ValidationError  # noqa: E402
-from django.http import HttpResponseRedirect  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from courses import services  # noqa: E402
-from courses.models import Course, CoursePhase, Dose, Patient, PatientWeight  # noqa: E402
 
 
 class PatientWeightInline(admin.TabularInline):

@@ -24,6 +24,7 @@ from config.roles import Role
 from courses import selectors
 from courses.models import CourseStatus, Dose, DoseStatus, Patient
 from courses.preparation import amount_text
+from courses.schedule import local_moment
 from courses.units import Mass
 from inventory.models import Ward
 from inventory.notifications.models import Notification, NotificationKind
@@ -52,7 +53,7 @@ def _scheduled() -> QuerySet[Dose]:
 def dose_summary(dose: Dose) -> dict:
     """What a nurse needs to prepare and give the dose, for the e-mail templates."""
     preparation = selectors.dose_preparation(dose)
-    local = timezone.localtime(dose.scheduled_at)
+    local = local_moment(dose.scheduled_at, dose.course.time_zone)
     if preparation["infusion_minutes"]:
         rate = f"infuse over {preparation['infusion_minutes']} min"
     elif preparation["drip_rate_drops_per_min"]:

@@ -1,8 +1,28 @@
+import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from rest_framework import viewsets
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from courses.models import Protocol, ProtocolPhase
-from courses.serializers import ProtocolSerializer
+from config.api import validated
+from config.roles import PRESCRIBERS, RECORDERS, WEIGHERS
+from courses import exports, selectors, services
+from courses.models import Course, Dose, DoseStatus, Protocol, ProtocolPhase
+from courses.serializers import (
+    CourseCreateSerializer,
+    CourseSerializer,
+    CourseStatusSerializer,
+    DoseAdministerSerializer,
+    DoseListSerializer,
+    DoseNotGivenSerializer,
+    PatientSerializer,
+    PatientWeightSerializer,
+    ProtocolSerializer,
+)
 
 
 class ProtocolViewSet(viewsets.ModelViewSet):
@@ -19,35 +39,6 @@ class ProtocolViewSet(viewsets.ModelViewSet):
 
 
 # --- Patients, courses, doses -------------------------------------------------------------------
-
-import django_filters  # noqa: E402
-from django.core.exceptions import ValidationError  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from drf_spectacular.utils import extend_schema  # noqa: E402
-from rest_framework import mixins, status  # noqa: E402
-from rest_framework.decorators import action  # noqa: E402
-from rest_framework.response import Response  # noqa: E402
-
-from courses import exports, selectors, services  # noqa: E402
-from courses.models import Course, Dose, DoseStatus  # noqa: E402
-from courses.roles import PRESCRIBERS, RECORDERS, WEIGHERS  # noqa: E402
-from courses.serializers import (  # noqa: E402
-    CourseCreateSerializer,
-    CourseSerializer,
-    CourseStatusSerializer,
-    DoseAdministerSerializer,
-    DoseListSerializer,
-    DoseNotGivenSerializer,
-    PatientSerializer,
-    PatientWeightSerializer,
-)
-
-
-def _valid(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class PatientViewSet(
@@ -92,7 +83,7 @@ class PatientViewSet(
     def weights(self, request, pk=None):
         patient = self.get_object()
         if request.method == "POST":
-            data = _valid(PatientWeightSerializer, request)
+            data = validated(PatientWeightSerializer, request.data)
             weight = services.patient_weight_record(
                 patient=patient,
                 weight_kg=data["weight_kg"],
@@ -127,7 +118,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(CourseSerializer(self.get_queryset().get(pk=course.pk)).data, status=code)
 
     def create(self, request):
-        data = _valid(CourseCreateSerializer, request)
+        data = validated(CourseCreateSerializer, request.data)
         patient = data.pop("patient")
         if not selectors.patients_visible(request.user).filter(pk=patient.pk).exists():
             raise ValidationError({"patient": "Unknown patient."})
@@ -142,7 +133,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def hold(self, request, pk=None):
-        data = _valid(CourseStatusSerializer, request)
+        data = validated(CourseStatusSerializer, request.data)
         course = services.course_hold(
             course=self.get_object(),
             user=request.user,
@@ -153,7 +144,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def resume(self, request, pk=None):
-        data = _valid(CourseStatusSerializer, request)
+        data = validated(CourseStatusSerializer, request.data)
         course = services.course_resume(
             course=self.get_object(), user=request.user, on=data.get("on") or timezone.localdate()
         )
@@ -161,7 +152,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def cancel(self, request, pk=None):
-        data = _valid(CourseStatusSerializer, request)
+        data = validated(CourseStatusSerializer, request.data)
         course = services.course_cancel(
             course=self.get_object(), user=request.user, reason=data.get("reason", "")
         )
@@ -233,14 +224,14 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @action(detail=True, methods=["post"], serializer_class=DoseAdministerSerializer)
     def administer(self, request, pk=None):
-        data = _valid(DoseAdministerSerializer, request)
+        data = validated(DoseAdministerSerializer, request.data)
         dose = services.dose_administer(
             dose=self.get_object(), user=request.user, now=timezone.now(), **data
         )
         return self._detail(dose)
 
     def _not_given(self, request, status_value: str) -> Response:
-        data = _valid(DoseNotGivenSerializer, request)
+        data = validated(DoseNotGivenSerializer, request.data)
         dose = services.dose_record_not_given(
             dose=self.get_object(),
             status=status_value,

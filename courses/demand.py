@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from courses import selectors, stock
+from courses.schedule import local_date
 
 try:
     from inventory.demand import DemandLine
@@ -29,7 +30,7 @@ def scheduled_demand(start: dt.date, end: dt.date) -> list[DemandLine]:
     return [
         DemandLine(
             presentation_id=line["presentation_id"],
-            on=selectors.local_date(dose.scheduled_at, dose.course.time_zone),
+            on=local_date(dose.scheduled_at, dose.course.time_zone),
             quantity=line["count"],
             reference=stock.dose_reference(dose.id),
         )

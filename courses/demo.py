@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from courses import services
 from courses.models import Course, DoseStatus, Patient, Protocol
+from inventory.demo import inventory_demo_seed
 from inventory.models import Ward
 
 WARDS = [("ward-3a", "Ward 3A (haematology)"), ("ward-5b", "Ward 5B (surgery)")]
@@ -22,18 +23,10 @@ PATIENTS = [
 ]
 
 
-def _inventory_seed(user) -> None:
-    try:
-        from inventory.demo import inventory_demo_seed
-    except ImportError:
-        return
-    inventory_demo_seed(user=user)
-
-
 @transaction.atomic
 def courses_demo_seed(*, prescriber, nurse, pharmacist=None) -> str:
     # Stock first, so that the demo's recorded doses are dispensed from real lots.
-    _inventory_seed(pharmacist or prescriber)
+    inventory_demo_seed(user=pharmacist or prescriber)
     today = timezone.localdate()
     wards = {}
     for code, name in WARDS:

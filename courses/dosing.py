@@ -105,8 +105,9 @@ def _ceil_div(a: Decimal, b: Decimal) -> int:
 
 # A plan may open at most this many containers more than the fewest that can hold the dose:
 # "least waste" alone would open 1 µg + 8 × 0.05 µg Betaleukin ampoules (9, each dissolved
-# separately) to save 0.1 µg on a 1.4 µg dose; the pharmacy opens 1 µg + 0.5 µg.
-EXTRA_CONTAINERS = 1
+# separately) to save 0.1 µg on a 1.4 µg dose; the pharmacy opens 1 µg + 0.5 µg. Two extra
+# still lets 0.56 µg be 0.5 + 2 × 0.05 µg (0.04 µg waste) rather than one 1 µg ampoule (0.44).
+EXTRA_CONTAINERS = 2
 
 
 def vials_for(dose: Mass, strengths: Sequence[Strength]) -> VialPlan:
@@ -115,7 +116,7 @@ def vials_for(dose: Mass, strengths: Sequence[Strength]) -> VialPlan:
     Plans are those opening at most EXTRA_CONTAINERS more containers than the fewest that can
     hold the dose (ceil(dose / largest strength): n containers hold at most n × the largest).
     So 1.4 µg of Betaleukin is 1 µg + 0.5 µg (0.1 µg waste), 1.05 µg is 1 µg + 0.05 µg (none),
-    0.1 µg is 2 × 0.05 µg rather than one 0.5 µg ampoule. Ties keep the order `strengths` are
+    0.1 µg is 2 × 0.05 µg rather than one 0.5 µg ampoule, 0.56 µg is 0.5 µg + 2 × 0.05 µg. Ties keep the order `strengths` are
     given in (a vial before an ampoule of the same strength).
     """
     if dose.ng <= 0:

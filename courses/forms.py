@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from config.forms import service_errors_to_form
 from courses import selectors
 from courses.models import CourseStatus, Diluent, DoseStatus, Patient
 from courses.schedule import WEEKDAY_NAMES, Pattern
@@ -314,15 +315,12 @@ class PrescribeForm(forms.Form):
 
     def add_service_errors(self, error: ValidationError) -> list[str]:
         """Put a service's errors next to their inputs; returns the hard stops it listed."""
-        messages = error.message_dict if hasattr(error, "error_dict") else {}
-        stops = list(messages.pop("hard_stops", []))
-        for key, texts in messages.items():
-            field = self._field_for(key)
-            for text in texts:
-                self.add_error(field, text)
         if not hasattr(error, "error_dict"):
-            for text in error.messages:
-                self.add_error(None, text)
+            service_errors_to_form(self, error)
+            return []
+        messages = error.message_dict
+        stops = list(messages.pop("hard_stops", []))
+        service_errors_to_form(self, ValidationError(messages), self._field_for)
         return stops
 
     def _field_for(self, key: str) -> str | None:

@@ -374,6 +374,17 @@ def local_datetime(day: dt.date, at: dt.time, tz: ZoneInfo | str) -> dt.datetime
     return moment.astimezone(dt.UTC).astimezone(zone)
 
 
+def local_moment(moment: dt.datetime, tz: ZoneInfo | str) -> dt.datetime:
+    """`moment` on the wall clock of zone `tz` — a course's `time_zone`, which is authoritative
+    for every date and time of its doses (pages, e-mails, stock dates)."""
+    return moment.astimezone(ZoneInfo(tz) if isinstance(tz, str) else tz)
+
+
+def local_date(moment: dt.datetime, tz: ZoneInfo | str) -> dt.date:
+    """The calendar day of `moment` in zone `tz` (see `local_moment`)."""
+    return local_moment(moment, tz).date()
+
+
 def phases_resolved(
     phases: Sequence[PhasePlan], plan: Sequence[Sequence[dt.date]]
 ) -> list[PhasePlan]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -103,10 +103,6 @@ def presentations_for(protocol: Protocol) -> list[Presentation]:
         protocol.product.presentations.all(),
         key=lambda p: (p.container != "vial", p.strength, p.code),
     )
-
-
-def local_date(moment: dt.datetime, zone: str) -> dt.date:
-    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 def presentations_by_id() -> dict[int, Presentation]:
@@ -264,6 +260,12 @@ def doses_of_day(user, *, day: dt.date, ward_code: str = "") -> QuerySet[Dose]:
     return doses.exclude(status=DoseStatus.CANCELLED).order_by(
         "course__patient__ward__name", "scheduled_at", "course__patient__name", "sequence"
     )
+
+
+def on_time_window() -> dt.timedelta:
+    """How far from its scheduled time a dose is on time (DOSE_OVERDUE_HOURS): past it, the dose
+    is overdue and recording it needs a reason."""
+    return dt.timedelta(hours=settings.DOSE_OVERDUE_HOURS)
 
 
 def doses_overdue(user, *, before: dt.datetime, ward_code: str = "") -> QuerySet[Dose]:

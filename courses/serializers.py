@@ -3,8 +3,26 @@ from decimal import Decimal
 from django.utils import timezone
 from rest_framework import serializers
 
-from courses.models import DoseBasis, Protocol, ProtocolPhase
+from courses.models import (
+    WEIGHT_MAX_KG,
+    WEIGHT_MIN_KG,
+    Course,
+    CoursePhase,
+    Diluent,
+    Dose,
+    DoseBasis,
+    Patient,
+    PatientWeight,
+    Protocol,
+    ProtocolPhase,
+)
+from courses.preparation import amount_text, display_unit
 from courses.schedule import Pattern, ScheduleError
+from courses.selectors import dose_preparation, lot_stock, presentations_by_id
+from courses.services import PATIENT_FIELDS
+from courses.services.preparation import preparation_released
+from courses.units import Mass
+from inventory.models import Ward
 
 
 def validate_patterns(value):
@@ -156,22 +174,6 @@ class ProtocolSerializer(serializers.ModelSerializer):
 
 
 # --- Patients, courses, doses -------------------------------------------------------------------
-from courses.models import (  # noqa: E402
-    WEIGHT_MAX_KG,
-    WEIGHT_MIN_KG,
-    Course,
-    CoursePhase,
-    Diluent,
-    Dose,
-    Patient,
-    PatientWeight,
-)
-from courses.preparation import amount_text, display_unit  # noqa: E402
-from courses.selectors import dose_preparation, lot_stock, presentations_by_id  # noqa: E402
-from courses.services import PATIENT_FIELDS  # noqa: E402
-from courses.services.preparation import preparation_released  # noqa: E402
-from courses.units import Mass  # noqa: E402
-from inventory.models import Ward  # noqa: E402
 
 
 def _weight_field(**kwargs):

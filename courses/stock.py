@@ -1,33 +1,16 @@
-"""The one place courses talks to inventory's stock services (/tmp/interfaces.md).
+"""The one place courses talks to inventory's stock services, by `dose:<id>` reference.
 
-Inventory's `stock_dispense`, `stock_reserve` and `reservation_release` may be absent (the
-inventory app is built in parallel, and a deployment may run courses alone). Then a dose is still
-recorded, with the scanned lot id/number noted on it, but no stock moves: `dispensed` stays False
-so the pharmacy can reconcile later. When they are present, their refusals (insufficient stock, an
-expired or recalled lot) propagate as ValidationError and the dose is not recorded.
+Inventory's refusals (insufficient stock, an expired or recalled lot) propagate as
+ValidationError, and then the dose is not recorded.
 """
-
-from __future__ import annotations
 
 import datetime as dt
 
 from django.core.exceptions import ValidationError
 
-
-def _services():
-    try:
-        from inventory import services
-    except ImportError:
-        return None
-    return services
-
-
-def _function(name: str):
-    return getattr(_services(), name, None)
-
-
-def available() -> bool:
-    return _function("stock_dispense") is not None
+from inventory import selectors as stock_selectors
+from inventory import services as stock_services
+from inventory.models import Lot
 
 
 def dose_reference(dose_id: int) -> str:
@@ -43,10 +26,8 @@ def scanned_lot(
     number that disagree, so the vial in the nurse's hand is the one taken out of stock.
     """
     lot_number = (lot_number or "").strip()
-    if not lot_number or not available():
+    if not lot_number:
         return lot_id, lot_number
-    from inventory.models import Lot
-
     presentation_ids = [line["presentation_id"] for line in vials]
     lots = Lot.objects.filter(presentation_id__in=presentation_ids, lot_number=lot_number)
     if lot_id is not None:
@@ -64,15 +45,12 @@ def scanned_lot(
 
 def dispense(
     *, dose_id: int, vials: list[dict], on: dt.date, user, lot_id: int | None, recipient: str
-) -> bool:
-    """Take the dose's containers out of stock; False when inventory has no dispense service."""
-    stock_dispense = _function("stock_dispense")
-    if stock_dispense is None:
-        return False
+) -> None:
+    """Take the dose's containers out of stock."""
     # A scanned lot belongs to one presentation: it can only be named when the dose draws from one.
     single = len(vials) == 1
     for line in vials:
-        stock_dispense(
+        stock_services.stock_dispense(
             presentation_id=line["presentation_id"],
             quantity=line["count"],
             on=on,
@@ -81,49 +59,32 @@ def dispense(
             reference=dose_reference(dose_id),
             recipient=recipient,
         )
-    return True
 
 
 def reserve(*, dose_id: int, vials: list[dict], on: dt.date, user=None) -> bool:
-    stock_reserve = _function("stock_reserve")
-    if stock_reserve is None:
-        return False
+    """Hold the dose's containers; True when anything was held."""
     for line in vials:
-        stock_reserve(
+        stock_services.stock_reserve(
             presentation_id=line["presentation_id"],
             quantity=line["count"],
             on=on,
             reference=dose_reference(dose_id),
             user=user,
         )
-    return True
+    return bool(vials)
 
 
 def doses_reserved(dose_ids) -> set[int]:
-    """The doses that still hold vials, read from inventory's ledger (none without inventory)."""
-    if _function("stock_reserve") is None:
-        return set()
-    from django.db.models import Sum
-
-    from inventory.models import StockMovement
-
+    """The doses that still hold vials, read from inventory's ledger."""
     references = {dose_reference(dose_id): dose_id for dose_id in dose_ids}
-    held = (
-        StockMovement.objects.filter(reference__in=references)
-        .exclude(reserved_delta=0)
-        .values("reference")
-        .annotate(held=Sum("reserved_delta"))
-        .filter(held__gt=0)
-        .values_list("reference", flat=True)
-    )
-    return {references[reference] for reference in held}
+    held = stock_selectors.reservations_held(reference__in=references)
+    return {references[reference] for _, _, reference in held}
 
 
 def release(*, dose_ids, user=None, reason: str = "") -> int:
-    reservation_release = _function("reservation_release")
-    if reservation_release is None:
-        return 0
     return sum(
-        reservation_release(reference=dose_reference(dose_id), user=user, reason=reason)
+        stock_services.reservation_release(
+            reference=dose_reference(dose_id), user=user, reason=reason
+        )
         for dose_id in dose_ids
     )

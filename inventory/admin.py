@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from config.forms import service_errors_to_form
 from inventory import services
 from inventory.models import (
     Excursion,
@@ -88,12 +89,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_stock_permission(self, request) -> bool:
         """Stock actions: whoever may write ledger lines (pharmacists, via roles_ensure)."""
         return request.user.has_perm("inventory.add_stockmovement")
-
-
-def _errors_to_form(form, exc: ValidationError, field_map: dict) -> None:
-    for name, errors in exc.message_dict.items():
-        target = field_map.get(name, name)
-        form.add_error(target if target in form.fields else None, errors)
 
 
 def form_action(form_class, description: str, run):
@@ -218,7 +213,7 @@ class LotAdmin(ReadOnlyAdmin):
                     on=timezone.localdate(),
                 )
             except ValidationError as exc:
-                _errors_to_form(
+                service_errors_to_form(
                     form, exc, {"presentation_id": "presentation", "location_id": "location"}
                 )
             else:

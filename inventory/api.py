@@ -4,7 +4,8 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.roles import Role, has_role
+from config.api import validated
+from config.roles import RECIPIENT_READERS, RECORDERS, has_role
 from inventory import selectors, serializers, services
 from inventory.filters import ExcursionFilter, LotFilter, MovementFilter, ReadingFilter
 from inventory.models import Presentation, Product, Ward
@@ -39,15 +40,6 @@ class WardViewSet(viewsets.ModelViewSet):
 
 # --- Stock -----------------------------------------------------------------------------------------
 
-PHARMACY = {Role.PHARMACIST}
-AT_THE_BEDSIDE = {Role.PHARMACIST, Role.NURSE}
-
-
-def _input(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
 
 def _movements(movements, status=200) -> Response:
     return Response(serializers.MovementSerializer(movements, many=True).data, status=status)
@@ -65,10 +57,6 @@ class StorageLocationViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
 
-# Recipients are patient identifiers from every ward; nurses are scoped to their own wards.
-RECIPIENT_READERS = {Role.PHARMACIST, Role.PHYSICIAN, Role.VIEWER}
-
-
 class LotViewSet(viewsets.ReadOnlyModelViewSet):
     """Lots with their on-hand and reserved totals; stock changes go through the actions."""
 
@@ -82,13 +70,13 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def receive(self, request):
         """Receive vials into a location, from fields or a scanned GS1 code (`gs1`)."""
-        data = _input(serializers.ReceiveSerializer, request.data)
+        data = validated(serializers.ReceiveSerializer, request.data)
         movement = services.lot_receive(**data, user=request.user, on=timezone.localdate())
         return Response(serializers.MovementSerializer(movement).data, status=201)
 
     def _status_action(self, request, service):
         lot = self.get_object()
-        data = _input(serializers.ReasonSerializer, request.data)
+        data = validated(serializers.ReasonSerializer, request.data)
         return _movements(
             service(lot_id=lot.pk, user=request.user, on=timezone.localdate(), **data)
         )
@@ -123,7 +111,7 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
     def discard(self, request, pk=None):
         """Destroy the lot's stock, at `location_id` only or everywhere."""
         lot = self.get_object()
-        data = _input(serializers.LotDestroySerializer, request.data)
+        data = validated(serializers.LotDestroySerializer, request.data)
         return _movements(
             services.lot_destroy(lot_id=lot.pk, user=request.user, on=timezone.localdate(), **data)
         )
@@ -163,7 +151,7 @@ def _stock_action(name, input_class, service, doc: str, *, today: bool = True, u
     """A POST action: parse `input_class`, call the service (dated today unless the input says)."""
 
     def handler(self, request):
-        data = _input(input_class, request.data)
+        data = validated(input_class, request.data)
         if today:
             data["on"] = timezone.localdate()
         return _movements(service(**data, user=request.user), status=201)
@@ -183,9 +171,9 @@ class StockViewSet(viewsets.GenericViewSet):
     """
 
     action_roles = {
-        "dispense": AT_THE_BEDSIDE,
-        "return_": AT_THE_BEDSIDE,
-        "waste": AT_THE_BEDSIDE,
+        "dispense": RECORDERS,
+        "return_": RECORDERS,
+        "waste": RECORDERS,
     }
     serializer_class = serializers.MovementSerializer
     pagination_class = None
@@ -194,7 +182,7 @@ class StockViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=[serializers.StockQuerySerializer])
     def list(self, request):
         """On-hand, reserved and usable vials per presentation and location (usable on `on`)."""
-        query = _input(serializers.StockQuerySerializer, request.query_params)
+        query = validated(serializers.StockQuerySerializer, request.query_params)
         return Response(
             selectors.stock_summary(
                 on=query.get("on") or timezone.localdate(),
@@ -207,7 +195,7 @@ class StockViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def forecast(self, request):
         """Scheduled demand against usable stock, day by day: shortages, lots expiring unused."""
-        query = _input(serializers.ForecastQuerySerializer, request.query_params)
+        query = validated(serializers.ForecastQuerySerializer, request.query_params)
         return Response(
             selectors.stock_forecast(
                 start=query.get("start") or timezone.localdate(), days=query["days"]
@@ -257,7 +245,7 @@ class StockViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["post"], url_path="release-reservation")
     def release_reservation(self, request):
         """Give back every vial held under `reference`."""
-        data = _input(serializers.ReservationReleaseSerializer, request.data)
+        data = validated(serializers.ReservationReleaseSerializer, request.data)
         return Response({"released": services.reservation_release(**data, user=request.user)})
 
 
@@ -306,7 +294,7 @@ class ExcursionViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         excursion = self.get_object()
-        data = _input(serializers.ExcursionResolveSerializer, request.data)
+        data = validated(serializers.ExcursionResolveSerializer, request.data)
         excursion = services.excursion_resolve(
             excursion_id=excursion.pk,
             resolution=data["resolution"],

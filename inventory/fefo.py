@@ -15,11 +15,17 @@ class Candidate:
     usable: bool = True
 
 
+def is_expired(expiry_date: datetime.date, on: datetime.date) -> bool:
+    """Past its expiry day on `on`. The expiry day itself is still usable ("use before the end
+    of"); `inventory.selectors.unexpired_q` is the same rule in SQL."""
+    return expiry_date < on
+
+
 def is_usable(
     *, status: str, expiry_date: datetime.date, in_range: bool, on: datetime.date
 ) -> bool:
     """A lot may be given on `on` when available, not past its expiry day, and stored in range."""
-    return status == "available" and expiry_date >= on and in_range
+    return status == "available" and not is_expired(expiry_date, on) and in_range
 
 
 def fefo_take(

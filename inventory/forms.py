@@ -21,20 +21,6 @@ def _locations():
     return StorageLocation.objects.filter(active=True).order_by("name")
 
 
-def service_errors_to_form(form: forms.Form, exc: ValidationError, field_map=None) -> None:
-    """Show a service's refusal in place: on the field it names, else above the form.
-
-    Services name fields by their keyword (`location_id`); the forms by the thing (`location`).
-    """
-    field_map = field_map or {}
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for name, messages in errors.items():
-        target = field_map.get(name, name)
-        if target and target not in form.fields and target.endswith("_id"):
-            target = target[: -len("_id")]
-        form.add_error(target if target in form.fields else None, messages)
-
-
 class StockFilterForm(forms.Form):
     product = forms.ModelChoiceField(
         Product.objects.order_by("name"), required=False, empty_label="All products"

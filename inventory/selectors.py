@@ -21,7 +21,7 @@ from django.db.models import (
 )
 
 from inventory.demand import demand_lines
-from inventory.fefo import Candidate, fefo_take
+from inventory.fefo import Candidate, fefo_take, is_expired, is_usable
 from inventory.gs1 import gs1_parse
 from inventory.models import (
     Excursion,
@@ -34,6 +34,22 @@ from inventory.models import (
     StorageLocation,
     TemperatureReading,
 )
+
+
+def reservations_held(**filters) -> dict[tuple[int, int, str], int]:
+    """Vials still reserved, per (lot, location, reference), from the ledger.
+
+    The one reading of "what a reference still holds": the stock services release and re-reserve
+    from it, and courses asks it which doses hold their vials.
+    """
+    rows = (
+        StockMovement.objects.filter(**filters)
+        .exclude(reserved_delta=0)
+        .values("lot_id", "location_id", "reference")
+        .annotate(held=Sum("reserved_delta"))
+        .filter(held__gt=0)
+    )
+    return {(r["lot_id"], r["location_id"], r["reference"]): r["held"] for r in rows}
 
 
 def locations_list() -> QuerySet[StorageLocation]:
@@ -53,10 +69,10 @@ def lots_list() -> QuerySet[Lot]:
 
 def expiring_within_q(*, on: datetime.date, days: int) -> Q:
     """Available lots whose last usable day falls in [on, on + days] (lot_status_expiry_idx)."""
-    return Q(
-        status=LotStatus.AVAILABLE,
-        expiry_date__gte=on,
-        expiry_date__lte=on + datetime.timedelta(days=days),
+    return (
+        Q(status=LotStatus.AVAILABLE)
+        & unexpired_q(on)
+        & Q(expiry_date__lte=on + datetime.timedelta(days=days))
     )
 
 
@@ -82,18 +98,34 @@ def excursions_list() -> QuerySet[Excursion]:
     )
 
 
+def unexpired_q(on: datetime.date, prefix: str = "") -> Q:
+    """Lots not past their expiry day on `on` (fefo.is_expired in SQL: the day itself is usable)."""
+    return Q(**{f"{prefix}expiry_date__gte": on})
+
+
 def usable_q(on: datetime.date, prefix: str = "") -> Q:
     """Stock rows a nurse may give from on `on` (mirrors fefo.is_usable in SQL)."""
     product = f"{prefix}lot__presentation__product__"
     return (
         Q(**{f"{prefix}lot__status": LotStatus.AVAILABLE})
-        & Q(**{f"{prefix}lot__expiry_date__gte": on})
+        & unexpired_q(on, f"{prefix}lot__")
         & Q(**{f"{prefix}location__active": True})
         & Q(**{f"{prefix}location__max_c__lte": F(f"{product}storage_max_c")})
         & (
             Q(**{f"{product}storage_min_c__isnull": True})
             | Q(**{f"{prefix}location__min_c__gte": F(f"{product}storage_min_c")})
         )
+    )
+
+
+def level_usable(level: StockLevel, on: datetime.date) -> bool:
+    """`usable_q` for one level already loaded with its lot, product and location."""
+    location = level.location
+    return is_usable(
+        status=level.lot.status,
+        expiry_date=level.lot.expiry_date,
+        in_range=location.active and location.keeps(level.lot.presentation.product),
+        on=on,
     )
 
 
@@ -217,13 +249,15 @@ def stock_forecast(*, start: datetime.date, days: int) -> dict:
         shortages = []
         for offset in range(days):
             day = start + datetime.timedelta(days=offset)
-            usable_today = sum(n for lot_id, n in stock.items() if lots[lot_id].expiry_date >= day)
+            usable_today = sum(
+                n for lot_id, n in stock.items() if not is_expired(lots[lot_id].expiry_date, day)
+            )
             needed = demand[presentation_id].get(day, 0)
             plan, short = fefo_take(
                 [
                     Candidate(key=lot_id, expiry_date=lots[lot_id].expiry_date, available=n)
                     for lot_id, n in stock.items()
-                    if lots[lot_id].expiry_date >= day
+                    if not is_expired(lots[lot_id].expiry_date, day)
                 ],
                 needed,
             )

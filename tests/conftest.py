@@ -27,16 +27,37 @@ def postgres():
 
 @pytest.fixture
 def redis_url():
-    """A Redis URL on a database of its own for this test run, flushed before use."""
+    """The Redis the run was given (TEST_REDIS_URL, else REDIS_URL), as given: never another
+    database, never flushed. Tests that queue tasks use a queue of their own (`task_queue`)."""
     url = services.redis_url()
-    _need(bool(url), "Redis (REDIS_URL or 127.0.0.1:6379)")
-    import redis
+    _need(bool(url), "Redis (TEST_REDIS_URL, REDIS_URL or 127.0.0.1:6379)")
+    return url
 
-    # A database of its own (TEST_REDIS_DB, default 13) so parallel runs and the app don't collide.
-    db = os.environ.get("TEST_REDIS_DB", "13")
-    test_url = (url.rsplit("/", 1)[0] if url.count("/") >= 3 else url) + f"/{db}"
-    redis.Redis.from_url(test_url).flushdb()
-    return test_url
+
+@pytest.fixture
+def amqp_url():
+    """RabbitMQ (TEST_AMQP_URL, else the local guest account). Nothing is reconfigured on it:
+    tests only declare queues of their own (`task_queue`) and delete them afterwards."""
+    url = services.amqp_url()
+    _need(bool(url), "RabbitMQ (TEST_AMQP_URL or 127.0.0.1:5672)")
+    return url
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_url(request):
+    """Each broker the project supports in production; the test runs once on each."""
+    return request.getfixturevalue("redis_url" if request.param == "redis" else "amqp_url")
+
+
+@pytest.fixture
+def task_queue(broker_url):
+    """A queue name for this test alone (parallel runs on one broker never take each other's
+    tasks); the queue and its binding are deleted afterwards, and nothing else."""
+    import uuid
+
+    name = f"test-{os.getpid()}-{uuid.uuid4().hex[:10]}"
+    yield name
+    services.queue_delete(broker_url, name)
 
 
 @pytest.fixture

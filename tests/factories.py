@@ -1,8 +1,12 @@
+import datetime
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from config.roles import Role
+from inventory import models as inv
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -24,10 +28,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 # --- inventory -----------------------------------------------------------------------------------
-import datetime  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-from inventory import models as inv  # noqa: E402
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
@@ -66,8 +66,6 @@ class PresentationFactory(factory.django.DjangoModelFactory):
 
 
 # --- Courses (patients, weights) ---
-import datetime as _dt  # noqa: E402
-from decimal import Decimal as _Decimal  # noqa: E402
 
 
 class WardFactory(factory.django.DjangoModelFactory):
@@ -104,7 +102,7 @@ class LotFactory(factory.django.DjangoModelFactory):
 
 
 class PatientFactory(factory.django.DjangoModelFactory):
-    """An adult of 70 kg weighed today, unless told otherwise (`weight_kg=None`: unweighed)."""
+    """An adult of 70 kg weighed today, unless told otherwise (`weight_kg=False`: unweighed)."""
 
     class Meta:
         model = "courses.Patient"
@@ -112,7 +110,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
     mrn = factory.Sequence(lambda n: f"MRN{n:05d}")
     name = factory.Sequence(lambda n: f"Patient {n}")
-    birth_date = _dt.date(1980, 5, 17)
+    birth_date = datetime.date(1980, 5, 17)
     sex = "female"
     ward = factory.SubFactory(WardFactory)
 
@@ -128,5 +126,5 @@ class PatientFactory(factory.django.DjangoModelFactory):
         PatientWeight.objects.create(
             patient=self,
             measured_on=kwargs.get("on") or timezone.localdate(),
-            weight_kg=_Decimal(str(extracted or 70)),
+            weight_kg=Decimal(str(extracted or 70)),
         )

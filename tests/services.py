@@ -1,16 +1,19 @@
 """Which outside services the tests can reach, decided once per run.
 
-`DATABASE_URL` / `REDIS_URL` name them; otherwise the local ones are tried
-(postgres://postgres@127.0.0.1:5432/test, redis://127.0.0.1:6379/0). With `REQUIRE_SERVICES=1`
+`DATABASE_URL` / `TEST_REDIS_URL` (else `REDIS_URL`) / `TEST_AMQP_URL` name them; otherwise the
+local ones are tried (postgres://postgres@127.0.0.1:5432/test, redis://127.0.0.1:6379/0,
+amqp://guest:guest@127.0.0.1:5672//). With `REQUIRE_SERVICES=1`
 a missing service fails the tests that need it instead of skipping them.
 """
 
+import contextlib
 import os
 import socket
 from urllib.parse import urlparse
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
@@ -40,8 +43,14 @@ def database_url() -> str | None:
 
 
 def redis_url() -> str | None:
-    url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    """The Redis database the run was given, exactly as given (the tests never pick another)."""
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     return url if reachable(url, 6379) else None
+
+
+def amqp_url() -> str | None:
+    url = os.environ.get("TEST_AMQP_URL") or DEFAULT_AMQP_URL
+    return url if reachable(url, 5672) else None
 
 
 def celery_worker_command(name: str) -> list[str]:
@@ -53,3 +62,32 @@ def celery_worker_command(name: str) -> list[str]:
         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--hostname", f"{name}-{os.getpid()}@localhost",
     ]  # fmt: skip
+
+
+def queue_length(broker_url: str, queue: str) -> int:
+    """Messages waiting in `queue` (not those a worker holds unacknowledged), on either broker."""
+    if broker_url.startswith("redis"):
+        import redis
+
+        return redis.Redis.from_url(broker_url).llen(queue)
+    from kombu import Connection
+
+    with Connection(broker_url) as connection:
+        return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+
+
+def queue_delete(broker_url: str, queue: str) -> None:
+    """Remove a test's own queue (and, on Redis, its binding key): nothing another run uses."""
+    if broker_url.startswith("redis"):
+        import redis
+
+        redis.Redis.from_url(broker_url).delete(queue, f"_kombu.binding.{queue}")
+        return
+    from kombu import Connection
+
+    with Connection(broker_url) as connection:
+        channel = connection.default_channel
+        channel.queue_delete(queue=queue)
+        # Celery names the default exchange after the queue; absent if the test failed early.
+        with contextlib.suppress(Exception):
+            channel.exchange_delete(exchange=queue)

@@ -118,15 +118,19 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
 
 @pytest.mark.worker
 @pytest.mark.redis
-def test_task_runs_through_real_redis_and_a_worker_process(redis_url, tmp_path):
-    """Not eager mode: the task crosses Redis to a separate `celery worker` process and back."""
+@pytest.mark.rabbitmq
+def test_task_runs_through_a_real_broker_and_a_worker_process(broker_url, task_queue, tmp_path):
+    """Not eager mode: the task crosses the broker (Redis, RabbitMQ) to a separate `celery worker`
+    process and back."""
     from celery import Celery
 
+    backend = broker_url if broker_url.startswith("redis") else "rpc://"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_RESULT_BACKEND": redis_url,
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_RESULT_BACKEND": backend,
+        "CELERY_TASK_DEFAULT_QUEUE": task_queue,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
         "VAR_DIR": str(tmp_path),
     }
@@ -139,7 +143,8 @@ def test_task_runs_through_real_redis_and_a_worker_process(redis_url, tmp_path):
         text=True,
     )
     try:
-        client = Celery("probe", broker=redis_url, backend=redis_url)
+        client = Celery("probe", broker=broker_url, backend=backend, set_as_current=False)
+        client.conf.task_default_queue = task_queue
         result = client.send_task("config.healthcheck")
         assert result.get(timeout=60) == {"database": "sqlite", "ok": True}
         assert worker.poll() is None  # the worker, not this process, ran it
@@ -173,7 +178,12 @@ def test_embedded_set_up_runs_a_task_without_any_service(tmp_path):
     try:
         broker_dir = tmp_path / "celery" / "broker"
         broker_dir.mkdir(parents=True, exist_ok=True)
-        client = Celery("probe", broker="filesystem://", backend=env["CELERY_RESULT_BACKEND"])
+        client = Celery(
+            "probe",
+            broker="filesystem://",
+            backend=env["CELERY_RESULT_BACKEND"],
+            set_as_current=False,
+        )
         client.conf.broker_transport_options = {
             "data_folder_in": str(broker_dir),
             "data_folder_out": str(broker_dir),

@@ -7,7 +7,6 @@ reservations for due doses), course_status (hold, resume, cancel).
 
 from .administration import (  # noqa: F401
     CLOCK_SKEW,
-    ON_TIME_WINDOW,
     _dose_locked,
     dose_administer,
     dose_record_not_given,
@@ -32,7 +31,6 @@ from .prescribing import (  # noqa: F401
     DEFAULT_ADMINISTRATION_TIME,
     WEIGHT_STALE_DAYS,
     CourseDraft,
-    OverrideRefused,
     course_check,
     course_create,
 )

@@ -16,6 +16,7 @@ from courses.models import (
 )
 from courses.schedule import (
     Pattern,
+    local_date,
 )
 from courses.units import Mass
 
@@ -24,9 +25,6 @@ from .prescribing import _vial_plan
 
 # --- Administration ---------------------------------------------------------------------------
 
-# ISMP "Acceptable Administration Times for Scheduled Medications": daily, weekly and less
-# frequent doses within 2 hours of the scheduled time; further off, the record needs a reason.
-ON_TIME_WINDOW = dt.timedelta(hours=2)
 # A record may say a dose was given a few minutes ahead of the server clock, never later.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
@@ -86,9 +84,10 @@ def dose_administer(
     errors: dict = {}
     if given_at > now + CLOCK_SKEW:
         errors["given_at"] = "A dose cannot be recorded as given in the future."
-    if abs(given_at - dose.scheduled_at) > ON_TIME_WINDOW and not reason.strip():
+    window = selectors.on_time_window()
+    if abs(given_at - dose.scheduled_at) > window and not reason.strip():
         errors["reason"] = (
-            f"Given more than {int(ON_TIME_WINDOW.total_seconds() // 3600)} h from the scheduled "
+            f"Given more than {int(window.total_seconds() // 3600)} h from the scheduled "
             "time: say why."
         )
     amount = dose.amount if amount is None else Decimal(amount)
@@ -123,14 +122,15 @@ def dose_administer(
     # The lot scanned at the bedside: a number alone is resolved among the dose's presentations.
     lot_id, lot_number = stock.scanned_lot(vials=dose.vials, lot_id=lot_id, lot_number=lot_number)
     tz = dose.course.time_zone
-    dose.dispensed = stock.dispense(
+    stock.dispense(
         dose_id=dose.id,
         vials=dose.vials,
-        on=selectors.local_date(given_at, tz),
+        on=local_date(given_at, tz),
         user=user,
         lot_id=lot_id,
         recipient=_recipient(dose),
     )
+    dose.dispensed = True
     dose.status = DoseStatus.GIVEN
     dose.given_at = given_at
     dose.given_amount = amount
@@ -147,7 +147,7 @@ def dose_administer(
     # Given on another day than planned: the minimum gaps count from the day it went in, so the
     # rest moves. Anchored doses (surgery, chemotherapy days) keep their dates.
     if (
-        selectors.local_date(given_at, tz) != selectors.local_date(dose.scheduled_at, tz)
+        local_date(given_at, tz) != local_date(dose.scheduled_at, tz)
         and not Pattern.from_dict(dose.phase.pattern).anchored
     ):
         _replan_after(dose, now=now)
@@ -242,7 +242,7 @@ def _replan_after(dose: Dose, *, now: dt.datetime) -> None:
         .order_by("scheduled_at")
         .first()
     )
-    earliest = selectors.local_date(later.scheduled_at if later else now, course.time_zone)
+    earliest = local_date(later.scheduled_at if later else now, course.time_zone)
     _replan(course, earliest=earliest, after=dose.scheduled_at)
 
 

@@ -14,6 +14,7 @@ from courses.schedule import (
     PhasePlan,
     Slot,
     course_replan,
+    local_date,
     local_datetime,
 )
 
@@ -38,7 +39,7 @@ def _replan(course: Course, *, earliest: dt.date, after: dt.datetime | None = No
     for dose in doses:
         if dose.status == DoseStatus.SCHEDULED and after is not None and dose.scheduled_at < after:
             fixed.add(dose.id)
-            on = selectors.local_date(dose.scheduled_at, tz)
+            on = local_date(dose.scheduled_at, tz)
             recorded.append(Slot(phase=index[dose.phase_id], on=on, given=True, consumed=True))
             continue
         if dose.status not in RECORDED_STATUSES:
@@ -49,7 +50,7 @@ def _replan(course: Course, *, earliest: dt.date, after: dt.datetime | None = No
         recorded.append(
             Slot(
                 phase=index[dose.phase_id],
-                on=selectors.local_date(moment, tz),
+                on=local_date(moment, tz),
                 given=given,
                 consumed=given or not dose.replaced,
             )

@@ -39,10 +39,6 @@ DEFAULT_ADMINISTRATION_TIME = dt.time(10, 0)
 WEIGHT_STALE_DAYS = 30
 
 
-class OverrideRefused(ValidationError):
-    pass
-
-
 @dataclass
 class _PhaseDraft:
     protocol_phase: ProtocolPhase

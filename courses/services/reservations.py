@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from courses import selectors, stock
+from courses.schedule import local_date
 
 
 def doses_reserve(*, start: dt.date, end: dt.date, user=None) -> int:
@@ -13,10 +14,8 @@ def doses_reserve(*, start: dt.date, end: dt.date, user=None) -> int:
 
     Safe to run again: doses that already hold their vials are skipped, and inventory's
     reservations are idempotent per dose reference besides. Returns the number of doses reserved
-    for (0 when inventory has no reservation service).
+    for.
     """
-    if not stock.available():
-        return 0
     doses = list(selectors.doses_due(start=start, end=end))
     reserved = stock.doses_reserved([dose.id for dose in doses])
     count = 0
@@ -25,7 +24,7 @@ def doses_reserve(*, start: dt.date, end: dt.date, user=None) -> int:
             continue
         # One transaction per dose: a shortage of one leaves the others' holds in place.
         with transaction.atomic():
-            on = selectors.local_date(dose.scheduled_at, dose.course.time_zone)
+            on = local_date(dose.scheduled_at, dose.course.time_zone)
             try:
                 if stock.reserve(dose_id=dose.id, vials=dose.vials, on=on, user=user):
                     count += 1

@@ -12,15 +12,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from config.roles import Role, has_role
+from config.access import page
+from config.forms import service_errors_to_form
+from config.roles import PRESCRIBERS, Role, has_role
 from courses import exports, selectors, services
 from courses.forms import CourseActionForm, CourseFilterForm, PrescribeForm, phase_ranges
 from courses.models import Protocol
-from courses.roles import PRESCRIBERS
-from courses.schedule import Pattern, local_datetime
-from courses.views.access import can, page
+from courses.schedule import Pattern, local_date, local_datetime
 from courses.views.display import age_text, dose_rows, mass_text
-from courses.views.errors import add_errors
 from inventory.models import Product
 
 PAGE_SIZE = 25
@@ -49,16 +48,13 @@ def course_list(request):
         search=filters.get("q", ""),
     )
     page_obj = Paginator(courses, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "courses/course_list.html",
         {
             "form": form,
             "page_obj": page_obj,
-            "query": query.urlencode(),
-            "can_prescribe": can(user, PRESCRIBERS),
+            "can_prescribe": has_role(user, *PRESCRIBERS),
         },
     )
 
@@ -72,8 +68,8 @@ def _course_context(request, course, *, action_form=None, failed_action="") -> d
         doses,
         now=now,
         today=timezone.localdate(),
+        # No lot suggestion here: the course page spans weeks; Today and the label suggest lots.
         presentations=selectors.presentations_by_id(),
-        stock=selectors.lot_stock(on=timezone.localdate()),
     )
     phases = list(course.phases.all())
     for phase in phases:
@@ -87,7 +83,7 @@ def _course_context(request, course, *, action_form=None, failed_action="") -> d
         "given": sum(1 for d in doses if d.status == "given"),
         "planned": sum(1 for d in doses if d.status != "cancelled"),
         "calendar": _calendar(rows),
-        "can_manage": can(request.user, PRESCRIBERS),
+        "can_manage": has_role(request.user, *PRESCRIBERS),
         "action_form": action_form,
         "failed_action": failed_action,
         "today": timezone.localdate(),
@@ -100,7 +96,9 @@ def _calendar(rows) -> list[dict]:
     for row in rows:
         if row.status == "cancelled":
             continue
-        by_day.setdefault(timezone.localtime(row.dose.scheduled_at).date(), []).append(row)
+        by_day.setdefault(local_date(row.dose.scheduled_at, row.dose.course.time_zone), []).append(
+            row
+        )
     if not by_day:
         return []
     first, last = min(by_day), max(by_day)
@@ -152,7 +150,7 @@ def course_page(request, pk: int):
             try:
                 _run_action(course, form.cleaned_data, request.user)
             except ValidationError as error:
-                add_errors(form, error)
+                service_errors_to_form(form, error)
             else:
                 labels = {"hold": "held", "resume": "resumed", "cancel": "cancelled"}
                 messages.success(request, f"Course {course.pk} {labels[failed]}.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from courses import selectors
 from courses.models import Dose, DoseStatus
 from courses.preparation import amount_text, display_unit
-from courses.services import ON_TIME_WINDOW
+from courses.schedule import local_date
 from courses.units import Mass
 
 STATUS_LABELS = {
@@ -25,9 +25,9 @@ def dose_status(dose: Dose, *, now: dt.datetime, today: dt.date) -> str:
     planned."""
     if dose.status != DoseStatus.SCHEDULED:
         return dose.status
-    if now > dose.scheduled_at + ON_TIME_WINDOW:
+    if now > dose.scheduled_at + selectors.on_time_window():
         return "overdue"
-    if selectors.local_date(dose.scheduled_at, dose.course.time_zone) <= today:
+    if local_date(dose.scheduled_at, dose.course.time_zone) <= today:
         return "due"
     return "planned"
 

@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from config.access import page
+from config.roles import RECORDERS, has_role
 from courses import selectors, services, stock
-from courses.roles import RECORDERS
-from courses.views.access import can, page
 from courses.views.display import dose_rows
 
 FORMATS = ("label", "a4")
@@ -77,7 +77,7 @@ def dose_label(request, pk: int):
             "rows": _labels(request, [dose]),
             "format": _format(request),
             "single": True,
-            "can_record": can(request.user, RECORDERS),
+            "can_record": has_role(request.user, *RECORDERS),
             "title": f"Label: dose {dose.sequence}, MRN {dose.course.patient.mrn}",
         },
     )

@@ -3,10 +3,10 @@
 from django.http import Http404
 from django.shortcuts import render
 
-from config.roles import Role
+from config.access import page
+from config.roles import PHARMACY
 from courses import formulary, leaflet_refs
 from courses.models import Protocol
-from courses.views.access import page
 from inventory.models import Presentation
 
 
@@ -20,7 +20,7 @@ def leaflet_page(request, product: str):
     return render(request, "courses/leaflet.html", {"name": name, "paragraphs": paragraphs})
 
 
-@page(read={Role.PHARMACIST})
+@page(read=PHARMACY)
 def formulary_page(request):
     """Pharmacists' view: every protocol and presentation with the reading adopted and why."""
     protocols = Protocol.objects.select_related("product").prefetch_related("phases")

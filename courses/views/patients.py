@@ -8,11 +8,11 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 
+from config.access import page
+from config.forms import service_errors_to_form
+from config.roles import PRESCRIBERS, WEIGHERS, has_role
 from courses import selectors, services
 from courses.forms import PatientForm, WeightForm
-from courses.roles import PRESCRIBERS, WEIGHERS
-from courses.views.access import can, page
-from courses.views.errors import add_errors
 
 PAGE_SIZE = 25
 
@@ -30,7 +30,7 @@ def patient_list(request):
                 fields=data, weight_kg=weight_kg, measured_on=measured_on, user=user
             )
         except ValidationError as error:
-            add_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, f"{patient.name} (MRN {patient.mrn}) added.")
             return redirect("patient-page", pk=patient.pk)
@@ -45,7 +45,7 @@ def patient_list(request):
             "form": form,
             "search": search,
             "page_obj": Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page")),
-            "can_add": can(user, PRESCRIBERS),
+            "can_add": has_role(user, *PRESCRIBERS),
             "adding": request.method == "POST",
         },
     )
@@ -67,7 +67,7 @@ def patient_page(request, pk: int):
                 user=user,
             )
         except ValidationError as error:
-            add_errors(form, error)
+            service_errors_to_form(form, error)
         else:
             messages.success(request, f"Weight {weight.weight_kg} kg on {weight.measured_on}.")
             return redirect("patient-page", pk=patient.pk)
@@ -79,7 +79,7 @@ def patient_page(request, pk: int):
             "patient": patient,
             "form": form,
             "courses": courses,
-            "can_weigh": can(user, WEIGHERS),
-            "can_prescribe": can(user, PRESCRIBERS),
+            "can_weigh": has_role(user, *WEIGHERS),
+            "can_prescribe": has_role(user, *PRESCRIBERS),
         },
     )

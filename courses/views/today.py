@@ -5,33 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from itertools import groupby
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
+from config.access import page
+from config.roles import RECORDERS, has_role
 from courses import selectors, services
 from courses.forms import DoseRecordForm
 from courses.models import CourseStatus, DoseStatus
-from courses.roles import RECORDERS
-from courses.schedule import local_datetime
-from courses.views.access import can, page
+from courses.schedule import local_date, local_datetime, local_moment
 from courses.views.display import dose_rows
 from inventory import selectors as stock_selectors
 
 EXPIRY_DAYS = 30
-FORECAST_DAYS = 7
 # Where each service error is shown on a Today row; anything else goes above the row's buttons.
 _ERROR_SLOTS = {"lot_number": "lot", "lot_id": "lot", "reason": "reason", "given_at": "time"}
-
-
-def _page_url(name: str, fallback: str) -> str:
-    """Stock and cold-chain pages belong to the inventory app and may not be installed yet."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return fallback
 
 
 def _day_from(value: str | None, today: dt.date) -> dt.date:
@@ -46,7 +38,7 @@ def _record(dose, data: dict, user, now: dt.datetime):
     if action == DoseStatus.GIVEN:
         given_at = None
         if data.get("given_time"):
-            day = selectors.local_date(dose.scheduled_at, dose.course.time_zone)
+            day = local_date(dose.scheduled_at, dose.course.time_zone)
             given_at = local_datetime(day, data["given_time"], dose.course.time_zone)
         return services.dose_administer(
             dose=dose,
@@ -70,13 +62,13 @@ def _errors_by_slot(messages_by_field: dict) -> dict[str, list[str]]:
 
 def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list[dict]:
     overdue = selectors.doses_overdue(
-        user, before=now - services.ON_TIME_WINDOW, ward_code=ward_code
+        user, before=now - selectors.on_time_window(), ward_code=ward_code
     ).count()
     excursions = stock_selectors.excursions_list().filter(resolved_at__isnull=True).count()
     expiring = stock_selectors.lots_expiring_within(on=today, days=EXPIRY_DAYS).count()
-    forecast = stock_selectors.stock_forecast(start=today, days=FORECAST_DAYS)
+    forecast = stock_selectors.stock_forecast(start=today, days=settings.SHORTAGE_HORIZON_DAYS)
     short = sum(1 for line in forecast["presentations"] if line["shortages"])
-    stock_url = _page_url("stock", "/stock/")
+    stock_url = reverse("stock")
     return [
         {
             "label": "Overdue doses",
@@ -86,7 +78,7 @@ def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list
         {
             "label": "Open temperature excursions",
             "value": excursions,
-            "url": _page_url("cold-chain", "/cold-chain/"),
+            "url": reverse("cold-chain"),
         },
         {
             "label": f"Lots expiring within {EXPIRY_DAYS} days",
@@ -94,7 +86,7 @@ def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list
             "url": stock_url,
         },
         {
-            "label": f"Presentations short in the next {FORECAST_DAYS} days",
+            "label": f"Presentations short in the next {settings.SHORTAGE_HORIZON_DAYS} days",
             "value": short,
             "url": stock_url,
         },
@@ -133,7 +125,7 @@ def _groups(rows, *, day: dt.date, overdue_only: bool) -> list[dict]:
     fmt = "%a %d %b %H:00" if overdue_only else "%H:00"
 
     def hour(row):
-        return timezone.localtime(row.dose.scheduled_at).strftime(fmt)
+        return local_moment(row.dose.scheduled_at, row.dose.course.time_zone).strftime(fmt)
 
     groups = []
     for ward, ward_rows in groupby(rows, key=lambda r: r.dose.course.patient.ward):
@@ -157,7 +149,7 @@ def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
     today = timezone.localdate()
     if overdue_only:
         doses = selectors.doses_overdue(
-            user, before=now - services.ON_TIME_WINDOW, ward_code=ward_code
+            user, before=now - selectors.on_time_window(), ward_code=ward_code
         ).order_by("course__patient__ward__name", "scheduled_at", "course__patient__name")
     else:
         doses = selectors.doses_of_day(user, day=day, ward_code=ward_code)
@@ -167,7 +159,7 @@ def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
         doses, now=now, today=today, presentations=selectors.presentations_by_id(), stock=stock
     )
     _offer_lots(rows, stock=stock)
-    may_record = can(user, RECORDERS)
+    may_record = has_role(user, *RECORDERS)
     for row in rows:
         row.can_record = (
             may_record
@@ -218,7 +210,7 @@ def _scanned(request, *, ward_code: str):
         f"Label scanned: dose {dose.sequence} for {patient.name} (MRN {patient.mrn}). Check the "
         "patient's wristband, scan the vial, then record.",
     )
-    day = selectors.local_date(dose.scheduled_at, dose.course.time_zone)
+    day = local_date(dose.scheduled_at, dose.course.time_zone)
     query = f"date={day:%Y-%m-%d}&open={dose.pk}" + (f"&ward={ward_code}" if ward_code else "")
     return redirect(f"{reverse('today')}?{query}#dose-{dose.pk}")
 

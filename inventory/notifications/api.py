@@ -2,7 +2,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.roles import Role
+from config.roles import AUDITORS, PHARMACY
 from inventory.notifications.filters import NotificationFilter
 from inventory.notifications.selectors import notification_list
 from inventory.notifications.serializers import (
@@ -18,8 +18,8 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     Filters: kind, status (repeatable), created_from / created_to (dates, inclusive).
     """
 
-    read_roles = {Role.PHARMACIST, Role.VIEWER}
-    action_roles = {"resend": {Role.PHARMACIST}}
+    read_roles = AUDITORS
+    action_roles = {"resend": PHARMACY}
     filterset_class = NotificationFilter
     ordering_fields = ["created_at", "due_at", "sent_at"]
 

@@ -13,7 +13,6 @@ class NotificationKind(models.TextChoices):
     EXCURSION_ALERT = "excursion_alert", "Temperature excursion"
     EXCURSION_REMINDER = "excursion_reminder", "Unresolved excursion reminder"
     SHORTAGE_ALERT = "shortage_alert", "Stock shortage"
-    RECALL_ALERT = "recall_alert", "Lot recall"
 
 
 class NotificationStatus(models.TextChoices):

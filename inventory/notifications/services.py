@@ -158,7 +158,9 @@ def notifications_send_after_commit() -> None:
     """
     from inventory.notifications.tasks import send_due
 
-    transaction.on_commit(send_due.delay)
+    # robust: with the broker down the commit stands and the caller gets its answer; the rows
+    # wait in the outbox and beat's next `send_due` tick (or this wake-up, next time) sends them.
+    transaction.on_commit(send_due.delay, robust=True)
 
 
 # --- Sending ---------------------------------------------------------------------------------

@@ -5,31 +5,22 @@ re-send; nurses and physicians get 403 (and no menu entry, see config/context_pr
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from config.roles import Role, user_roles
+from config.access import page
+from config.roles import AUDITORS, PHARMACY, has_role
 from inventory.notifications.filters import NotificationFilter
 from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
 from inventory.notifications.selectors import notification_list
 from inventory.notifications.services import notification_resend
 
-READ_ROLES = frozenset({Role.PHARMACIST, Role.VIEWER})
-RESEND_ROLES = frozenset({Role.PHARMACIST})
 PAGE_SIZE = 50
 FILTER_NAMES = ("kind", "status", "created_from", "created_to")
-
-
-def _require(request, roles: frozenset) -> frozenset:
-    held = user_roles(request.user)
-    if not held & roles:
-        raise PermissionDenied("Your role does not allow this.")
-    return held
 
 
 def _chosen(query):
@@ -44,24 +35,20 @@ def _chosen(query):
     return data
 
 
-@login_required
 @require_GET
+@page(read=AUDITORS)
 def alerts(request):
-    roles = _require(request, READ_ROLES)
     filters = NotificationFilter(_chosen(request.GET), queryset=notification_list())
     rows = filters.qs if filters.is_valid() else notification_list().none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "notifications/alerts.html",
         {
             "filters": filters,
             "page": page,
-            "query": query.urlencode(),
             "failed_count": Notification.objects.filter(status=NotificationStatus.FAILED).count(),
-            "can_resend": bool(roles & RESEND_ROLES),
+            "can_resend": has_role(request.user, *PHARMACY),
             "kinds": NotificationKind.choices,
             "statuses": NotificationStatus.choices,
             "chosen": {name: request.GET.get(name, "") for name in FILTER_NAMES},
@@ -69,10 +56,9 @@ def alerts(request):
     )
 
 
-@login_required
 @require_POST
+@page(write=PHARMACY)
 def alert_resend(request, pk: int):
-    _require(request, RESEND_ROLES)
     notification = get_object_or_404(Notification.objects.defer("body_text", "body_html"), pk=pk)
     try:
         notification_resend(notification=notification, user=request.user)

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
 
-from inventory.fefo import is_usable
 from inventory.models import (
     Excursion,
     Lot,
@@ -92,19 +91,6 @@ def _move(
         recipient=recipient,
         reason=reason,
         user=user,
-    )
-
-
-def _in_range(level: StockLevel) -> bool:
-    return level.location.active and level.location.keeps(level.lot.presentation.product)
-
-
-def _usable(level: StockLevel, on: datetime.date) -> bool:
-    return is_usable(
-        status=level.lot.status,
-        expiry_date=level.lot.expiry_date,
-        in_range=_in_range(level),
-        on=on,
     )
 
 

@@ -5,6 +5,7 @@ import datetime
 from django.db import transaction
 from django.db.models import Q
 
+from inventory.fefo import is_expired
 from inventory.models import (
     Excursion,
     Lot,
@@ -14,9 +15,10 @@ from inventory.models import (
     StockMovement,
     StorageLocation,
 )
+from inventory.selectors import reservations_held, unexpired_q
 
 from .ledger import _get, _locked, _move, _refuse, _required
-from .reservations import _release_held, _reservations
+from .reservations import _release_held
 
 # --- Lot status ---------------------------------------------------------------------------------
 
@@ -70,7 +72,7 @@ def lot_quarantine(*, lot_id: int, user, on: datetime.date, reason: str) -> list
 def _release(lot: Lot, *, user, on, reason: str) -> list[StockMovement]:
     if lot.status != LotStatus.QUARANTINED:
         _refuse("status", f"Only a quarantined lot can be released; this one is {lot.status}.")
-    if lot.expiry_date < on:
+    if is_expired(lot.expiry_date, on):
         _refuse("status", f"Lot {lot.lot_number} expired on {lot.expiry_date}.")
     if _unresolved_excursions(lot).exists():
         _refuse("status", "The lot is held by an unresolved temperature excursion: resolve it.")
@@ -103,7 +105,7 @@ def _destroy(lot: Lot, *, user, on, reason: str, location_id=None) -> list[Stock
     if location_id is not None:
         filters &= Q(location_id=location_id)
     levels = _locked(StockLevel.objects.filter(filters))
-    held = _reservations(lot=lot, **({"location_id": location_id} if location_id else {}))
+    held = reservations_held(lot=lot, **({"location_id": location_id} if location_id else {}))
     _release_held(levels, held, on=on, user=user, reason=f"Lot destroyed: {reason}")
     movements = [
         _move(
@@ -141,7 +143,8 @@ def lots_expire(*, on: datetime.date, user=None) -> int:
     """Daily: mark lots past their expiry day as expired (stock stays listed, unusable)."""
     lots = list(
         Lot.objects.select_for_update()
-        .filter(status__in=[LotStatus.AVAILABLE, LotStatus.QUARANTINED], expiry_date__lt=on)
+        .filter(status__in=[LotStatus.AVAILABLE, LotStatus.QUARANTINED])
+        .exclude(unexpired_q(on))
         .order_by("pk")
     )
     for lot in lots:

@@ -5,6 +5,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from inventory.fefo import is_expired
 from inventory.gs1 import gs1_parse
 from inventory.models import (
     Lot,
@@ -103,7 +104,7 @@ def lot_receive(
         _refuse("manufacture_date", "The manufacture date is after the expiry date.")
     if manufacture_date and manufacture_date > on:
         _refuse("manufacture_date", "The manufacture date is in the future.")
-    if expiry_date < on:
+    if is_expired(expiry_date, on):
         _refuse("expiry_date", f"Lot {lot_number} expired on {expiry_date}; it cannot be received.")
     location = _get(StorageLocation, location_id, "location_id")
 

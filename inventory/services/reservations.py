@@ -3,10 +3,10 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
-from inventory.fefo import Candidate, fefo_take
+from inventory.fefo import Candidate, fefo_take, is_expired
 from inventory.models import (
     Lot,
     LotStatus,
@@ -16,22 +16,11 @@ from inventory.models import (
     StockMovement,
     StorageLocation,
 )
+from inventory.selectors import level_usable, reservations_held
 
-from .ledger import _get, _locked, _move, _positive, _refuse, _required, _usable
+from .ledger import _get, _locked, _move, _positive, _refuse, _required
 
 # --- Reservations and dispensing -------------------------------------------------------------------
-
-
-def _reservations(**filters) -> dict[tuple[int, int, str], int]:
-    """Vials still reserved, per (lot, location, reference), from the ledger."""
-    rows = (
-        StockMovement.objects.filter(**filters)
-        .exclude(reserved_delta=0)
-        .values("lot_id", "location_id", "reference")
-        .annotate(held=Sum("reserved_delta"))
-        .filter(held__gt=0)
-    )
-    return {(r["lot_id"], r["location_id"], r["reference"]): r["held"] for r in rows}
 
 
 def _presentation_levels(presentation_id, *, location_id=None, lot_id=None) -> list[StockLevel]:
@@ -57,7 +46,7 @@ def _check_lot_given(lot_id, presentation, on, location_id) -> Lot:
     lot = _get(Lot, lot_id, "lot_id", Lot.objects.filter(presentation=presentation))
     if lot.status != LotStatus.AVAILABLE:
         _refuse("lot_id", f"Lot {lot.lot_number} is {lot.get_status_display().lower()}.")
-    if lot.expiry_date < on:
+    if is_expired(lot.expiry_date, on):
         _refuse("lot_id", f"Lot {lot.lot_number} expired on {lot.expiry_date}.")
     levels = StockLevel.objects.filter(lot=lot, on_hand__gt=0).select_related("location")
     if location_id is not None:
@@ -92,10 +81,10 @@ def stock_dispense(
     if lot_id is not None:
         _check_lot_given(lot_id, presentation, on, location_id)
     levels = _presentation_levels(presentation_id, location_id=location_id, lot_id=lot_id)
-    usable = [level for level in levels if _usable(level, on)]
+    usable = [level for level in levels if level_usable(level, on)]
     held = {}
     if reference:
-        held = _reservations(reference=reference, lot__presentation_id=presentation_id)
+        held = reservations_held(reference=reference, lot__presentation_id=presentation_id)
     from_reserved, remaining = fefo_take(
         [
             Candidate(
@@ -167,7 +156,7 @@ def _release_reference(
     filters = {"reference": reference}
     if presentation_id is not None:
         filters["lot__presentation_id"] = presentation_id
-    keys = _reservations(**filters)
+    keys = reservations_held(**filters)
     if not keys:
         return 0
     level_filter = Q()
@@ -177,7 +166,7 @@ def _release_reference(
         level for level in _locked(StockLevel.objects.filter(level_filter)) if not keep(level)
     ]
     # Re-read after locking: a concurrent dispense may have consumed part of the hold meanwhile.
-    return _release_held(levels, _reservations(**filters), on=on, user=user, reason=reason)
+    return _release_held(levels, reservations_held(**filters), on=on, user=user, reason=reason)
 
 
 @transaction.atomic
@@ -200,7 +189,7 @@ def stock_reserve(
     location = _get(StorageLocation, location_id, "location_id") if location_id else None
     # Locking first makes a concurrent call with the same reference wait and then see our rows.
     levels = _presentation_levels(presentation_id, location_id=location_id)
-    usable = [level for level in levels if _usable(level, on)]
+    usable = [level for level in levels if level_usable(level, on)]
     # Holds on lots no longer usable for this dose (quarantined, recalled, expiring before `on`)
     # do not cover it: give them back and reserve elsewhere.
     usable_keys = {(level.lot_id, level.location_id) for level in usable}
@@ -212,7 +201,9 @@ def stock_reserve(
         reason=f"Lot no longer usable on {on}",
         keep=lambda level: (level.lot_id, level.location_id) in usable_keys,
     )
-    already = sum(_reservations(reference=reference, lot__presentation_id=presentation_id).values())
+    already = sum(
+        reservations_held(reference=reference, lot__presentation_id=presentation_id).values()
+    )
     if already >= quantity:
         return []
     # `usable` is still exact: the release above only touched levels that are not usable.

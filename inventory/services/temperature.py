@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory import alerts
+from inventory.fefo import is_expired
 from inventory.models import (
     PLAUSIBLE_MAX_C,
     PLAUSIBLE_MIN_C,
@@ -21,6 +22,7 @@ from inventory.models import (
     StorageLocation,
     TemperatureReading,
 )
+from inventory.selectors import stored_limits
 
 from .ledger import _get, _refuse, _required
 from .lots import _destroy, _release, _set_status, _unresolved_excursions
@@ -58,20 +60,6 @@ def _validate_readings(readings: list[dict]) -> dict[int, StorageLocation]:
     if errors:
         raise ValidationError(errors)
     return locations
-
-
-def _stored_limits(location: StorageLocation):
-    """The tightest storage range of the products stored here, or None when nothing is."""
-    products = {
-        level.lot.presentation.product
-        for level in StockLevel.objects.filter(location=location, on_hand__gt=0).select_related(
-            "lot__presentation__product"
-        )
-    }
-    if not products:
-        return None
-    minimums = [p.storage_min_c for p in products if p.storage_min_c is not None]
-    return (max(minimums) if minimums else None, min(p.storage_max_c for p in products))
 
 
 def _outside(value, low, high) -> bool:
@@ -133,9 +121,10 @@ def _track(location: StorageLocation, readings: list[dict], latest, user) -> Exc
                     excursion.ended_at = at
             touched = excursion
             continue
-        limits = _stored_limits(location)
-        if not fresh or limits is None or not _outside(value, *limits):
+        stored = stored_limits([location.pk]).get(location.pk)  # (min, max, product names)
+        if not fresh or stored is None or not _outside(value, *stored[:2]):
             continue
+        limits = stored[:2]
         if excursion is None:
             excursion = Excursion(location=location, started_at=at, min_c=value, max_c=value)
         excursion.ended_at = None
@@ -237,7 +226,7 @@ def excursion_resolve(
             _destroy(lot, user=user, on=on, reason=reason, location_id=excursion.location_id)
         if (
             lot.status == LotStatus.QUARANTINED
-            and lot.expiry_date >= on
+            and not is_expired(lot.expiry_date, on)
             and not _unresolved_excursions(lot).exists()
         ):
             _release(lot, user=user, on=on, reason=f"Excursion resolved: {reason}")

@@ -6,9 +6,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from config.access import page
+from config.forms import service_errors_to_form
+from config.roles import PHARMACY, has_role
 from inventory import charts, forms, selectors, services
 from inventory.models import Excursion, StorageLocation
-from inventory.views.access import PHARMACY, may, page
 
 
 def _range_label(low, high) -> str:
@@ -89,7 +91,7 @@ def _page(request, *, bound_pk=None, bound_form=None):
         chosen = next((loc for loc in locations if loc.out_of_range), locations[0])
     chart = _chart(chosen, limits.get(chosen.pk), start, end, now) if chosen else None
     pending, resolved = selectors.excursions_for_review()
-    can_resolve = may(request, PHARMACY)
+    can_resolve = has_role(request.user, *PHARMACY)
     for excursion in pending:
         excursion.resolve_form = None
         if can_resolve and excursion.ended_at is not None:
@@ -98,7 +100,6 @@ def _page(request, *, bound_pk=None, bound_form=None):
                 if excursion.pk == bound_pk
                 else forms.ExcursionResolveForm(prefix=f"x{excursion.pk}")
             )
-    query = request.GET.copy()
     return render(
         request,
         "inventory/cold_chain.html",
@@ -113,7 +114,6 @@ def _page(request, *, bound_pk=None, bound_form=None):
             "pending": pending,
             "resolved": resolved,
             "can_resolve": can_resolve,
-            "query": query.urlencode(),
         },
     )
 
@@ -123,7 +123,7 @@ def cold_chain(request):
     return _page(request)
 
 
-@page(post=PHARMACY)
+@page(write=PHARMACY)
 def excursion_resolve(request, pk: int):
     """Release or discard an excursion's lots; errors are shown on its row, input kept."""
     if request.method != "POST":
@@ -140,7 +140,7 @@ def excursion_resolve(request, pk: int):
                 on=timezone.localdate(),
             )
         except ValidationError as exc:
-            forms.service_errors_to_form(form, exc, {"excursion_id": None})
+            service_errors_to_form(form, exc, {"excursion_id": None})
         else:
             verb = "released" if form.cleaned_data["resolution"] == "release" else "discarded"
             messages.success(

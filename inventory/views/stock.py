@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from config.roles import Role, user_roles
+from config.access import page
+from config.forms import service_errors_to_form
+from config.roles import PHARMACY, RECIPIENT_READERS, RECORDERS, has_role, user_roles
 from inventory import forms, selectors, services
 from inventory.models import Excursion, Lot, LotStatus, MovementKind, Presentation
-from inventory.views.access import AT_THE_BEDSIDE, PHARMACY, may, page
 
 EXPIRING_DAYS = 30
 PAGE_SIZE = 50
@@ -38,8 +39,6 @@ def stock(request):
         .count(),
         "excursions": Excursion.objects.filter(resolved_at__isnull=True).count(),
     }
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "inventory/stock.html",
@@ -51,8 +50,7 @@ def stock(request):
             "expiring_days": EXPIRING_DAYS,
             "soon": on + datetime.timedelta(days=EXPIRING_DAYS),
             "today": on,
-            "query": query.urlencode(),
-            "can_receive": may(request, PHARMACY),
+            "can_receive": has_role(request.user, *PHARMACY),
         },
     )
 
@@ -88,7 +86,7 @@ def _received(request, movement) -> None:
     )
 
 
-@page(post=PHARMACY)
+@page(write=PHARMACY)
 def receive(request):
     on = timezone.localdate()
     bound = None
@@ -112,7 +110,7 @@ def receive(request):
                     **data, location_id=location.pk, user=request.user, on=on
                 )
             except ValidationError as exc:
-                forms.service_errors_to_form(bound, exc, {} if manual else SCAN_FIELDS)
+                service_errors_to_form(bound, exc, {} if manual else SCAN_FIELDS)
             else:
                 _received(request, movement)
                 return redirect("stock-receive-page")
@@ -130,7 +128,7 @@ def receive(request):
             "manual_form": manual_form,
             "preview": preview,
             "recent": recent,
-            "can_receive": may(request, PHARMACY),
+            "can_receive": has_role(request.user, *PHARMACY),
             "manual_open": bound is not None and bound.prefix == "manual",
         },
     )
@@ -204,7 +202,7 @@ LOT_ACTIONS = {
     "dispense": LotAction(
         "Dispense",
         "Vials dispensed",
-        AT_THE_BEDSIDE,
+        RECORDERS,
         forms.DispenseForm,
         _dispense,
         statuses=AVAILABLE,
@@ -212,14 +210,14 @@ LOT_ACTIONS = {
     "return": LotAction(
         "Return unused vials",
         "Vials returned to stock",
-        AT_THE_BEDSIDE,
+        RECORDERS,
         forms.ReturnForm,
         _at_location(services.stock_return, location="location_id"),
     ),
     "waste": LotAction(
         "Record waste",
         "Waste recorded",
-        AT_THE_BEDSIDE,
+        RECORDERS,
         forms.WasteForm,
         _at_location(services.stock_waste, location="location_id"),
         confirm="Record these vials as wasted?",
@@ -302,7 +300,7 @@ def _lot_forms(request, lot, bound_op=None, bound_form=None) -> dict:
     return result
 
 
-@page(post=AT_THE_BEDSIDE)
+@page(write=RECORDERS)
 def lot_detail(request, pk: int):
     try:
         lot = selectors.lot_detail(lot_id=pk)
@@ -314,7 +312,7 @@ def lot_detail(request, pk: int):
         action = LOT_ACTIONS.get(bound_op)
         if action is None:
             raise Http404("No such action.")
-        if not may(request, action.roles):
+        if not has_role(request.user, *action.roles):
             raise PermissionDenied("Your role does not allow this action.")
         kwargs = {} if action.form_class is forms.ReasonForm else {"lot": lot}
         bound_form = action.form_class(request.POST, prefix=bound_op, **kwargs)
@@ -322,7 +320,7 @@ def lot_detail(request, pk: int):
             try:
                 action.run(lot, bound_form.cleaned_data, request.user, timezone.localdate())
             except ValidationError as exc:
-                forms.service_errors_to_form(bound_form, exc, getattr(action.run, "field_map", {}))
+                service_errors_to_form(bound_form, exc, getattr(action.run, "field_map", {}))
             else:
                 messages.success(request, f"{action.done}: lot {lot.lot_number}.")
                 return redirect("stock-lot", pk=lot.pk)
@@ -330,9 +328,7 @@ def lot_detail(request, pk: int):
     ledger = Paginator(selectors.lot_ledger(lot_id=lot.pk), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    # Recipients are patients; nurses see only their own wards' patients, and a free-text
-    # recipient cannot be matched to a ward, so the list is for pharmacy, physicians and audit.
-    show_recipients = Role.NURSE not in user_roles(request.user) or may(request, PHARMACY)
+    show_recipients = has_role(request.user, *RECIPIENT_READERS)
     return render(
         request,
         "inventory/lot.html",

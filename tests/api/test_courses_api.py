@@ -14,7 +14,13 @@ pytestmark = pytest.mark.django_db
 def _error(response, status):
     assert response.status_code == status, response.content
     body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"status", "code", "message", "fields"}
+    assert set(body) == {"error"} and set(body["error"]) == {
+        "status",
+        "code",
+        "message",
+        "fields",
+        "request_id",
+    }
     return body["error"]
 
 

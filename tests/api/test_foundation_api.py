@@ -32,7 +32,7 @@ def _error(response, status):
     assert response.status_code == status, response.content
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"status", "code", "message", "fields"}
+    assert set(body["error"]) == {"status", "code", "message", "fields", "request_id"}
     assert body["error"]["status"] == status
     return body["error"]
 

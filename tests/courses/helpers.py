@@ -5,7 +5,7 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 
 from courses.models import Protocol
-from courses.selectors import local_date
+from courses.schedule import local_date
 from courses.services import course_create
 from tests.factories import PatientFactory
 

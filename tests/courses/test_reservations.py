@@ -5,7 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Sum
 
-from courses.selectors import local_date
+from courses.schedule import local_date
 from courses.tasks import doses_reserve_scan
 from inventory.models import StockLevel
 from tests.courses.helpers import seven_doses

@@ -106,15 +106,18 @@ def test_vials_for_several_and_exact_doses():
     assert mixed.waste.ng == 0
 
 
-def test_betaleukin_least_waste_then_fewest_within_one_extra_container():
+def test_betaleukin_least_waste_then_fewest_within_two_extra_containers():
     # 20 ng/kg × 70 kg = 1.4 µg: 1 µg + 0.5 µg (0.1 µg waste). Pure least waste would open
-    # 1 µg + 8 × 0.05 µg; plans open at most one container more than the fewest (2) needed.
+    # 1 µg + 8 × 0.05 µg; plans open at most two containers more than the fewest (2) needed.
     plan = vials_for(Mass(D(1400), "ng"), BETA)
     assert sorted((s.key, n) for s, n in plan.containers) == [(6, 1), (7, 1)]
     assert plan.waste == Mass(D("0.1"), "ug")
     # 0.1 µg: two 0.05 µg ampoules (no waste) rather than one 0.5 µg ampoule (0.4 µg waste).
     small = vials_for(Mass(D(100), "ng"), BETA)
     assert [(s.key, n) for s, n in small.containers] == [(5, 2)]
+    # 8 ng/kg × 70 kg = 0.56 µg: 0.5 µg + 2 × 0.05 µg (0.04 µg waste), not 1 µg (0.44 µg).
+    immune_max = vials_for(Mass(D(560), "ng"), BETA)
+    assert sorted((s.key, n) for s, n in immune_max.containers) == [(5, 2), (6, 1)]
     # 0.35 µg (5 ng/kg × 70 kg): one 0.5 µg ampoule; 7 × 0.05 µg is beyond the bound.
     immune = vials_for(Mass(D(350), "ng"), BETA)
     assert [(s.key, n) for s, n in immune.containers] == [(6, 1)]

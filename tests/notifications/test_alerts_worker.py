@@ -1,10 +1,10 @@
-"""A dose reminder end to end: beat's tasks through real Redis to a real `celery worker`, which
-scans, enqueues and sends to the aiosmtpd server in this process, once, however often they run."""
+"""A dose reminder end to end: beat's tasks through a real broker (Redis, then RabbitMQ) to a real
+`celery worker`, which scans, enqueues and sends to the aiosmtpd server in this process, once,
+however often they run."""
 
 import datetime as dt
 
 import pytest
-import redis
 from django.utils import timezone
 
 from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
@@ -12,6 +12,7 @@ from tests.courses.test_alerts import single_dose
 from tests.factories import PatientFactory
 from tests.notifications import test_worker
 from tests.notifications.test_worker import TASK, wait_for
+from tests.services import queue_length
 
 # The worker fixtures of the outbox's own exactly-once tests, shared by name.
 broker, shared_database, workers = (
@@ -22,7 +23,7 @@ broker, shared_database, workers = (
 
 SCAN = "courses.dose_reminders_scan"
 
-pytestmark = [pytest.mark.redis, pytest.mark.worker]
+pytestmark = [pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.worker]
 
 
 @pytest.fixture
@@ -36,14 +37,13 @@ def dose_due_soon(formulary, physician, ward, nurse):
     )
 
 
-def test_a_reminder_scanned_and_sent_twice_through_redis_reaches_smtp_once(
-    dose_due_soon, workers, broker, smtp, redis_url, nurse
+def test_a_reminder_scanned_and_sent_twice_through_the_broker_reaches_smtp_once(
+    dose_due_soon, workers, broker, smtp, broker_url, task_queue, nurse
 ):
     worker = workers("alerts")
     for _ in range(2):  # a second beat scheduler, a redelivered message
         broker.send_task(SCAN)
         broker.send_task(TASK)
-    queue = redis.Redis.from_url(redis_url)
 
     def done() -> bool:
         scans = worker.output().count(f"Task {SCAN}[")
@@ -54,7 +54,7 @@ def test_a_reminder_scanned_and_sent_twice_through_redis_reaches_smtp_once(
         return (
             scans >= 2
             and finished == 2
-            and queue.llen("celery") == 0
+            and queue_length(broker_url, task_queue) == 0
             and Notification.objects.filter(status=NotificationStatus.SENT).exists()
         )
 

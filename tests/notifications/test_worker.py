@@ -1,4 +1,5 @@
-"""Exactly-once through real Redis, real `celery worker` processes and a real SMTP server.
+"""Exactly-once through a real broker (Redis and RabbitMQ, each test runs on both), real
+`celery worker` processes and a real SMTP server.
 
 The workers run `config.settings` against this run's test database (committed rows only, hence
 transactional_db) and send to the aiosmtpd server in this process; the tests count what that
@@ -20,7 +21,7 @@ from django.db import connection, transaction
 from inventory.notifications.models import Notification, NotificationStatus
 from inventory.notifications.services import notifications_send_after_commit
 from tests.notifications.conftest import enqueue
-from tests.services import celery_worker_command
+from tests.services import celery_worker_command, queue_length
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "notifications.send_due"
@@ -84,14 +85,15 @@ class Worker:
 
 
 @pytest.fixture
-def workers(shared_database, redis_url, smtp, tmp_path):
+def workers(shared_database, broker_url, task_queue, smtp, tmp_path):
     """start(name, **env) runs a worker; every one started is stopped before the DB is flushed."""
     started: list[Worker] = []
     base_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": shared_database,
-        "CELERY_BROKER_URL": redis_url,
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_DEFAULT_QUEUE": task_queue,
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp.port),
         "EMAIL_TIMEOUT": "10",
@@ -109,8 +111,10 @@ def workers(shared_database, redis_url, smtp, tmp_path):
 
 
 @pytest.fixture
-def broker(redis_url):
-    client = Celery("probe", broker=redis_url)
+def broker(broker_url, task_queue):
+    """A Celery client publishing to the workers' queue, as beat does."""
+    client = Celery("probe", broker=broker_url, set_as_current=False)
+    client.conf.task_default_queue = task_queue
     yield client
     client.close()
 
@@ -119,7 +123,7 @@ def all_sent() -> bool:
     return not Notification.objects.exclude(status=NotificationStatus.SENT).exists()
 
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.rabbitmq]
 
 
 @pytest.mark.worker
@@ -133,7 +137,7 @@ def test_a_send_due_task_through_redis_delivers_one_email(workers, broker, smtp)
 
 @pytest.mark.worker
 def test_the_same_task_sent_four_times_to_two_workers_still_delivers_each_email_once(
-    workers, broker, smtp, redis_url
+    workers, broker, smtp, broker_url, task_queue
 ):
     notifications = [enqueue()[0] for _ in range(12)]
     smtp.delay_before = 0.05  # slow enough that the workers' runs overlap
@@ -143,10 +147,11 @@ def test_the_same_task_sent_four_times_to_two_workers_still_delivers_each_email_
     )
     for _ in range(4):  # a duplicated message, a second beat, a retried publish
         broker.send_task(TASK)
-    queue = redis.Redis.from_url(redis_url)
     wait_for(
         lambda: (
-            all_sent() and queue.llen("celery") == 0 and first.succeeded() + second.succeeded() == 4
+            all_sent()
+            and queue_length(broker_url, task_queue) == 0
+            and first.succeeded() + second.succeeded() == 4
         ),
         what="all four tasks to finish",
     )
@@ -204,6 +209,7 @@ def test_a_worker_killed_mid_batch_then_restarted_leaves_every_email_sent_once_b
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.redis
 def test_a_rolled_back_transaction_queues_nothing(redis_url):
     """The alert and its wake-up are queued in the caller's transaction: a rollback drops both.
 
@@ -211,6 +217,7 @@ def test_a_rolled_back_transaction_queues_nothing(redis_url):
     from config.celery import app
 
     queue = redis.Redis.from_url(redis_url)
+    waiting = queue.llen("celery")  # the database is shared, not flushed: count from here
     previous = app.conf.broker_url
     app.conf.broker_url = redis_url
     app._after_fork()  # drop the pools built for the previous broker (Celery's own reset hook)
@@ -220,14 +227,16 @@ def test_a_rolled_back_transaction_queues_nothing(redis_url):
             notifications_send_after_commit()
             raise RuntimeError("the temperature reading failed to save")
         assert not Notification.objects.exists()
-        assert queue.llen("celery") == 0
+        assert queue.llen("celery") == waiting
 
         with transaction.atomic():  # the control: the same thing committed queues one task
             enqueue(key="excursion:fridge-2:1")
             notifications_send_after_commit()
-            assert queue.llen("celery") == 0, "nothing is queued before the commit"
-        assert queue.llen("celery") == 1
+            assert queue.llen("celery") == waiting, "nothing is queued before the commit"
+        assert queue.llen("celery") == waiting + 1
+        # LPUSH: the newest message is at the head.
         assert json.loads(queue.lindex("celery", 0))["headers"]["task"] == TASK
+        queue.lrem("celery", 1, queue.lindex("celery", 0))  # take back only what this test put
     finally:
         app.conf.broker_url = previous
         app._after_fork()
