@@ -431,7 +431,7 @@ def _grow(n, pharmacist, today):
 
 @pytest.mark.parametrize(
     ("name", "budget"),
-    [("stock", 14), ("lot", 16), ("cold-chain", 16), ("stock-forecast-page", 10)],
+    [("stock", 14), ("lot", 17), ("cold-chain", 16), ("stock-forecast-page", 10)],
 )
 def test_query_counts_stay_flat(
     name, budget, as_pharmacist, pharmacist, today, django_assert_max_num_queries
