@@ -294,6 +294,64 @@ def stock_forecast(*, start: datetime.date, days: int) -> dict:
     return {"start": start, "end": end, "presentations": report}
 
 
+def presentations_short(*, start: datetime.date, days: int) -> list[int]:
+    """The presentations `stock_forecast` would report short in `days` days from `start`, from
+    queries sized by what is due rather than by the whole stock.
+
+    Only presentations with demand in the horizon are read. Lots still valid on the horizon's
+    last day are valid every day of it, and FEFO takes them after every lot expiring sooner, so
+    one sum per presentation stands for them; only lots expiring within the horizon are read
+    one by one (few). Same FEFO day by day as the forecast, so the same shortages.
+    """
+    end = start + datetime.timedelta(days=days - 1)
+    demand = defaultdict(lambda: defaultdict(int))
+    for line in demand_lines(start, end):
+        if start <= line.on <= end:
+            demand[line.presentation_id][line.on] += line.quantity
+    if not demand:
+        return []
+    usable = StockLevel.objects.filter(
+        usable_q(start), on_hand__gt=0, lot__presentation_id__in=list(demand)
+    )
+    # (expiry, lot) -> vials per presentation; lasting stock under the key (end, 0).
+    stock = defaultdict(lambda: defaultdict(int))
+    for row in (
+        usable.filter(lot__expiry_date__lt=end)
+        .values("lot__presentation_id", "lot_id", "lot__expiry_date")
+        .annotate(vials=Sum("on_hand"))
+    ):
+        key = (row["lot__expiry_date"], row["lot_id"])
+        stock[row["lot__presentation_id"]][key] += row["vials"]
+    for row in (
+        usable.filter(lot__expiry_date__gte=end)
+        .values("lot__presentation_id")
+        .annotate(vials=Sum("on_hand"))
+        .order_by()
+    ):
+        stock[row["lot__presentation_id"]][(end, 0)] += row["vials"]
+    short = []
+    for presentation_id, by_day in demand.items():
+        lots = sorted(stock[presentation_id].items())  # FEFO order, never re-sorted
+        vials = [n for _, n in lots]
+        first = 0  # lots before it are used up or expired
+        for offset in range(days):
+            day = start + datetime.timedelta(days=offset)
+            needed = by_day.get(day, 0)
+            index = first
+            while needed and index < len(lots):
+                if not is_expired(lots[index][0][0], day) and vials[index]:
+                    take = min(vials[index], needed)
+                    vials[index] -= take
+                    needed -= take
+                index += 1
+            while first < len(lots) and (not vials[first] or is_expired(lots[first][0][0], day)):
+                first += 1
+            if needed:
+                short.append(presentation_id)
+                break
+    return sorted(short)
+
+
 # --- Dashboard pages (stock, lots, cold chain) -----------------------------------------------
 
 

@@ -67,8 +67,9 @@ def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list
     ).count()
     excursions = stock_selectors.excursions_list().filter(resolved_at__isnull=True).count()
     expiring = stock_selectors.lots_expiring_within(on=today, days=EXPIRY_DAYS).count()
-    forecast = stock_selectors.stock_forecast(start=today, days=settings.SHORTAGE_HORIZON_DAYS)
-    short = sum(1 for line in forecast["presentations"] if line["shortages"])
+    short = len(
+        stock_selectors.presentations_short(start=today, days=settings.SHORTAGE_HORIZON_DAYS)
+    )
     stock_url = reverse("stock")
     return [
         {
@@ -95,14 +96,16 @@ def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list
 
 
 def _offer_lots(rows, *, on: dt.date) -> None:
-    """Each row's usable lots, first-expiry first; the first with enough vials is suggested."""
+    """Each row's usable lots on its ward, first-expiry first; the first with enough vials is
+    suggested."""
     single = {row.dose.vials[0]["presentation_id"] for row in rows if len(row.dose.vials) == 1}
-    lots = selectors.usable_lots(presentation_ids=single, on=on) if single else {}
+    wards = {row.dose.course.patient.ward_id for row in rows}
+    lots = selectors.usable_lots(presentation_ids=single, on=on, ward_ids=wards) if single else {}
     for row in rows:
         if len(row.dose.vials) != 1:
             continue
         line = row.dose.vials[0]
-        row.lots = lots.get(line["presentation_id"], [])
+        row.lots = lots.get((row.dose.course.patient.ward_id, line["presentation_id"]), [])
         enough = [lot for lot in row.lots if lot["on_hand"] >= line["count"]]
         row.suggested_lot = (enough or row.lots or [{"lot_number": ""}])[0]["lot_number"]
 
