@@ -80,6 +80,19 @@ def lots_expiring_within(*, on: datetime.date, days: int) -> QuerySet[Lot]:
     return Lot.objects.filter(expiring_within_q(on=on, days=days)).order_by("expiry_date", "id")
 
 
+def expiry_alert_lots(*, on: datetime.date, days: int) -> QuerySet:
+    """Lots with stock on hand expiring within `days`, as rows of only what the expiry alert
+    shows (id, lot_number, expiry_date, presentation_id, on_hand): whole product and
+    presentation rows made the scan sort on disk."""
+    return (
+        Lot.objects.filter(expiring_within_q(on=on, days=days))
+        .values("id", "lot_number", "expiry_date", "presentation_id")
+        .annotate(on_hand=Sum("levels__on_hand", default=0))
+        .filter(on_hand__gt=0)
+        .order_by("expiry_date", "id")
+    )
+
+
 def movements_list() -> QuerySet[StockMovement]:
     return StockMovement.objects.select_related(
         "lot__presentation", "location", "other_location", "user"
@@ -218,22 +231,26 @@ def ledger_mismatches() -> list[dict]:
     return mismatches
 
 
-def stock_forecast(*, start: datetime.date, days: int) -> dict:
+def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) -> dict:
     """Scheduled demand against usable stock for `days` days from `start` (inclusive).
 
     Simulates FEFO day by day over today's usable stock (status available, stored in range): a
     dose takes the earliest-expiring vials still valid on its date. A day that cannot be covered
     is a shortage; vials of a lot still unused when it expires within the horizon are listed as
     expiring before they can be used. Deliveries not yet received are not counted.
+    `presentation_ids`: only those presentations (each is simulated on its own).
     """
     end = start + datetime.timedelta(days=days - 1)
+    only = None if presentation_ids is None else set(presentation_ids)
     demand = defaultdict(lambda: defaultdict(int))
     for line in demand_lines(start, end):
-        if start <= line.on <= end:
+        if start <= line.on <= end and (only is None or line.presentation_id in only):
             demand[line.presentation_id][line.on] += line.quantity
     remaining = defaultdict(dict)  # presentation -> lot -> vials
     lots = {}
     levels = StockLevel.objects.filter(usable_q(start), on_hand__gt=0).select_related("lot")
+    if only is not None:
+        levels = levels.filter(lot__presentation_id__in=only)
     for level in levels:
         lot = level.lot
         lots[lot.pk] = lot
