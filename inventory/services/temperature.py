@@ -101,6 +101,8 @@ def _track(location: StorageLocation, readings: list[dict], latest, user) -> Exc
         .first()
     )
     touched = None
+    # Read once per location per batch: quarantining moves no stock, so it cannot change.
+    stored = ...
     for reading in sorted(readings, key=lambda r: r["taken_at"]):
         value, at = reading["temperature_c"], reading["taken_at"]
         fresh = latest is None or at > latest
@@ -121,7 +123,8 @@ def _track(location: StorageLocation, readings: list[dict], latest, user) -> Exc
                     excursion.ended_at = at
             touched = excursion
             continue
-        stored = stored_limits([location.pk]).get(location.pk)  # (min, max, product names)
+        if stored is ...:
+            stored = stored_limits([location.pk]).get(location.pk)  # (min, max, product names)
         if not fresh or stored is None or not _outside(value, *stored[:2]):
             continue
         limits = stored[:2]
