@@ -21,6 +21,8 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(PY)
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The embedded demo runs in debug; without DJANGO_DEBUG=1 the settings are production's.
+run: export DJANGO_DEBUG ?= 1
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_formulary
@@ -32,7 +34,8 @@ run: install
 	@PATH="$(abspath $(VENV))/bin:$$PATH" WEB_BIND="$(HOST)" exec $(VENV)/bin/honcho start -f Procfile
 
 # PostgreSQL and Redis are used when reachable (DATABASE_URL / REDIS_URL, or the local ones);
-# REQUIRE_SERVICES=1 makes their absence a failure. The database tests run again on SQLite.
+# REQUIRE_SERVICES=1 makes their absence a failure. The database tests run again on SQLite (not the
+# API contract tests: they check the HTTP contract, the same on either database, and take minutes).
 # The browser tests drive Debian's Chromium; install it where missing and possible (root + apt).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
@@ -41,7 +44,7 @@ browser:
 
 test: install-test browser
 	$(PY) -m pytest
-	TEST_DB=sqlite $(PY) -m pytest -q -m "not worker and not e2e and not redis and not rabbitmq and not ops"
+	TEST_DB=sqlite $(PY) -m pytest -q -m "not worker and not e2e and not redis and not rabbitmq and not ops and not contract"
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -3,7 +3,8 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, permissions
 from rest_framework.pagination import PageNumberPagination
 
@@ -123,7 +124,7 @@ def exception_handler(exc, context):
     # Imported here: rest_framework.views reads DEFAULT_PERMISSION_CLASSES, i.e. this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
-    from config.logging import database_unavailable, request_id
+    from config.logging import database_unavailable
 
     if database_unavailable(exc):
         exc = DatabaseUnavailable()
@@ -161,15 +162,34 @@ def exception_handler(exc, context):
         if isinstance(codes, str):
             code = codes
         fields = {}
-    response.data = {
-        "error": {
-            "status": response.status_code,
-            "code": code,
-            "message": message,
-            "fields": fields,
-            "request_id": request_id(),
-        }
-    }
+    response.data = error_body(
+        status=response.status_code, code=code, message=message, fields=fields
+    )
     if response.status_code == 503:
         response["Retry-After"] = "5"
     return response
+
+
+def error_body(*, status: int, code: str, message: str, fields: dict | None = None) -> dict:
+    """The one error shape (documented once, as the `Error` component in config/openapi.py)."""
+    from config.logging import request_id
+
+    return {
+        "error": {
+            "status": status,
+            "code": code,
+            "message": message,
+            "fields": fields or {},
+            "request_id": request_id(),
+        }
+    }
+
+
+@csrf_exempt  # it changes nothing; a POST to a wrong URL should learn that, not fail CSRF
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Every URL under /api/ that matches no endpoint, whatever the method: the error shape, not
+    Django's HTML page (an API client parses every answer as JSON)."""
+    message = "No such endpoint."
+    if not request.path.endswith("/"):
+        message += f" API URLs end with a slash: {request.path}/"
+    return JsonResponse(error_body(status=404, code="not_found", message=message), status=404)

@@ -11,6 +11,7 @@ NAV = [
     ("stock", "Stock", None),
     ("cold-chain", "Cold chain", None),
     ("alerts", "Alerts", AUDITORS),
+    ("audit", "Audit", AUDITORS),
     ("admin:index", "Admin", PHARMACY),
 ]
 

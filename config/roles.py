@@ -1,4 +1,8 @@
-"""The four roles of the product, held as Django groups of the same names."""
+"""The roles of the product, held as Django groups of the same names.
+
+Four are people's roles; the fifth, `sensor-gateway`, is for the machines that post temperature
+readings: it may do that and nothing else (no page, no read of the API).
+"""
 
 from django.db import models
 
@@ -8,9 +12,11 @@ class Role(models.TextChoices):
     PHYSICIAN = "physician", "Physician"
     NURSE = "nurse", "Nurse"
     VIEWER = "viewer", "Viewer / auditor"
+    SENSOR_GATEWAY = "sensor-gateway", "Sensor gateway (posts temperature readings only)"
 
 
-ALL_ROLES = frozenset(Role.values)
+# Every person's role: the default readers of the API and the pages. A gateway is not one.
+ALL_ROLES = frozenset(Role.values) - {Role.SENSOR_GATEWAY}
 
 
 def user_roles(user) -> frozenset[str]:
@@ -23,7 +29,7 @@ def user_roles(user) -> frozenset[str]:
             cached = ALL_ROLES
         else:
             cached = frozenset(
-                name for name in user.groups.values_list("name", flat=True) if name in ALL_ROLES
+                name for name in user.groups.values_list("name", flat=True) if name in Role.values
             )
         user._role_cache = cached
     return cached
@@ -42,6 +48,8 @@ RECORDERS = frozenset({Role.NURSE, Role.PHARMACIST})
 WEIGHERS = PRESCRIBERS | {Role.NURSE}
 # The notification log (and the audit trail): pharmacists and auditors.
 AUDITORS = frozenset({Role.PHARMACIST, Role.VIEWER})
+# Who posts temperature readings: pharmacists by hand, sensor gateways (their only permission).
+READING_POSTERS = frozenset({Role.PHARMACIST, Role.SENSOR_GATEWAY})
 # Who received a lot: patient identifiers of every ward, so not for nurses (scoped to their wards).
 RECIPIENT_READERS = frozenset({Role.PHARMACIST, Role.PHYSICIAN, Role.VIEWER})
 
@@ -53,7 +61,7 @@ _PHYSICIAN_WRITES = {"patient", "patientweight", "course"}
 
 
 def roles_ensure() -> None:
-    """Create the four role groups and give them their admin permissions (idempotent)."""
+    """Create the role groups and give them their admin permissions (idempotent)."""
     from django.contrib.auth.models import Group, Permission
 
     perms = list(
@@ -73,6 +81,7 @@ def roles_ensure() -> None:
         ],
         Role.NURSE: views,
         Role.VIEWER: views,
+        Role.SENSOR_GATEWAY: [],  # posts readings through the API; no admin at all
     }
     for role, role_perms in grants.items():
         group, _ = Group.objects.get_or_create(name=role.value)

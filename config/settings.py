@@ -1,13 +1,17 @@
 """Project settings, read from the environment.
 
-With no environment at all the project runs embedded: a SQLite file, a Celery broker on the
-filesystem and e-mail written to files, so `make run` needs no outside service. Production sets
-`DJANGO_SECRET_KEY`, `DJANGO_DEBUG=0`, `DJANGO_ALLOWED_HOSTS`, `DATABASE_URL`, `REDIS_URL` (or
-`CELERY_BROKER_URL`) and the SMTP variables; see the README.
+Safe by default: without `DJANGO_DEBUG=1` these are production settings, and they refuse to start
+without `DJANGO_SECRET_KEY` (a deployment that forgets a variable must not serve debug pages with
+patient data or sign sessions with a public key). `DJANGO_DEBUG=1` (what `make run` exports) gives
+the embedded set-up: a SQLite file, a Celery broker on the filesystem and e-mail written to files,
+so the demo needs no outside service. Production sets `DJANGO_SECRET_KEY`, `DJANGO_ALLOWED_HOSTS`,
+`DATABASE_URL`, `REDIS_URL` (or `CELERY_BROKER_URL`) and the SMTP variables; see the README.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -28,12 +32,14 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
 _DEV_SECRET = "insecure-development-key-only-for-the-embedded-demo-setup-0123456789"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", _DEV_SECRET if DEBUG else "")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set (or DJANGO_DEBUG=1 for the embedded demo only)"
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -47,10 +53,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "pgtrigger",
+    "pghistory",
+    "history",
     "inventory",
     "inventory.notifications",
     "courses",
@@ -65,8 +75,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "history.context.HistoryMiddleware",  # who/which request for the history (PostgreSQL)
+    "config.accounts.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into its answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,10 +106,16 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # DATABASE_URL=postgres://user@host:5432/name switches to PostgreSQL (needed for row locks under
 # many concurrent web/worker processes); the default is a SQLite file for the embedded set-up.
+# Persistent connections: Django keeps one connection per thread for CONN_MAX_AGE seconds. Under
+# gunicorn's sync workers (one thread per process) and Celery's prefork pool that is one
+# connection per process, so size max_connections ≥ web processes × threads + worker concurrency
+# + beat + headroom; the health check drops a connection the server closed instead of failing the
+# next request on it. The development server starts a thread per request, each holding its own
+# connection for CONN_MAX_AGE: in debug the default is 0 (close after each request).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0" if DEBUG else "60")),
         conn_health_checks=True,
     )
 }
@@ -123,6 +142,44 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# --- Accounts (config/accounts.py) -------------------------------------------------------------
+# Sign-in lockout (django-axes) on every password entry point: the API token, the login page and
+# the admin. LOGIN_FAILURE_LIMIT failures for one username, or from one client address, lock
+# that username or address for LOGIN_LOCKOUT_MINUTES (the right password is refused meanwhile).
+# The attempts live in the database that every web process shares and that the admin lists.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.accounts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.accounts.client_ip"
+AXES_VERBOSE = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure listed in the admin, "locked out" marked
+AXES_SENSITIVE_PARAMETERS = []  # the log names the username and address; a password never
+# API tokens (django-rest-knox, hashed at rest): expire after this long unused, and this long
+# after issue whatever the use. A sensor gateway posting every minute signs in again weekly.
+API_TOKEN_IDLE_MINUTES = int(os.environ.get("API_TOKEN_IDLE_MINUTES", "480"))
+API_TOKEN_MAX_HOURS = int(os.environ.get("API_TOKEN_MAX_HOURS", "168"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(minutes=API_TOKEN_IDLE_MINUTES),
+    "AUTO_REFRESH": True,  # each use moves the expiry to now + the idle limit …
+    "AUTO_REFRESH_MAX_TTL": timedelta(hours=API_TOKEN_MAX_HOURS),  # … never past this
+    "MIN_REFRESH_INTERVAL": 60,
+    "AUTH_HEADER_PREFIX": "Token",  # clients keep sending `Authorization: Token <key>`
+    "USER_SERIALIZER": None,
+}
+# Shared ward computers: a browser session unused this long is signed out.
+SESSION_IDLE_TIMEOUT_MINUTES = int(os.environ.get("SESSION_IDLE_TIMEOUT_MINUTES", "15"))
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -160,10 +217,22 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))  # one shift
 
+# --- History (django-pghistory; recorded by PostgreSQL triggers) --------------------------------
+# Event rows are append-only (a trigger refuses UPDATE/DELETE); `manage.py history_prune` is the
+# one path that deletes them, and only those older than HISTORY_RETENTION_DAYS.
+PGHISTORY_APPEND_ONLY = True
+# The triggers (capture and append-only) are installed by `migrate` itself, after the tables:
+# pgtrigger's migration operations would have to live in django.contrib.auth's migrations for the
+# user table and cannot target the membership (many-to-many) tables at all.
+PGTRIGGER_MIGRATIONS = False
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+HISTORY_RETENTION_DAYS = int(os.environ.get("HISTORY_RETENTION_DAYS", str(10 * 365)))
+
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.RolePermission"],
@@ -173,7 +242,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.ContractSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -189,6 +258,27 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids per resource (`lots`, `stock`, …), not one `v1` for everything.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The API reads JSON; form encodings would only be a second, untested way in.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "TAGS": [
+        {"name": "auth", "description": "API tokens."},
+        {"name": "products", "description": "Products from the leaflets."},
+        {"name": "presentations", "description": "Strengths, containers, packs and GTINs."},
+        {"name": "protocols", "description": "Regimens from the leaflets, phases nested."},
+        {"name": "wards", "description": "Wards and their mailboxes."},
+        {"name": "locations", "description": "Fridges, cold rooms and rooms."},
+        {"name": "lots", "description": "Lots, receiving, status changes and recipients."},
+        {"name": "movements", "description": "The stock ledger (read-only)."},
+        {"name": "stock", "description": "Stock counts, forecast and vial-moving actions."},
+        {"name": "readings", "description": "Temperature readings."},
+        {"name": "excursions", "description": "Temperature excursions and their review."},
+        {"name": "patients", "description": "Patients and their weights."},
+        {"name": "courses", "description": "Treatment courses: prescribing, status, exports."},
+        {"name": "doses", "description": "Doses and their recording."},
+        {"name": "notifications", "description": "The e-mail outbox."},
+    ],
     # One schema name per choice set (several models have a `kind` or a `status`).
     "ENUM_NAME_OVERRIDES": {
         "DoseUnitEnum": "courses.models.DoseUnit",
@@ -274,6 +364,7 @@ CELERY_BEAT_SCHEDULE: dict = {
             ("ward-digests", "courses.ward_digests_scan", 60),
             ("doses-overdue", "courses.doses_overdue_scan", 300),
             ("excursion-reminders", "inventory.excursion_reminders_scan", 300),
+            ("sensor-silence", "inventory.sensor_silence_scan", 300),
         ]
     },
     # After midnight's expiry marking, before the pharmacy opens.
@@ -333,6 +424,25 @@ EXPIRY_ALERT_DAYS = sorted(
 )
 EXCURSION_REMINDER_HOURS = int(os.environ.get("EXCURSION_REMINDER_HOURS", "4"))
 SHORTAGE_HORIZON_DAYS = int(os.environ.get("SHORTAGE_HORIZON_DAYS", "7"))
+# Cold chain: a reading dated more than this ahead of the server clock is refused (a sensor's
+# clock running fast must not stamp "latest" readings in the future); a location with a sensor
+# that sent no reading for SENSOR_SILENT_MINUTES raises a "sensor silent" alert.
+READING_CLOCK_SKEW_MINUTES = int(os.environ.get("READING_CLOCK_SKEW_MINUTES", "5"))
+SENSOR_SILENT_MINUTES = int(os.environ.get("SENSOR_SILENT_MINUTES", "60"))
+
+# --- Interoperability: links in e-mails, calendar UIDs, FHIR identifiers ---------------------
+# The address people reach the app at: absolute links in e-mails and calendar feeds, FHIR fullUrls.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Right-hand side of calendar UIDs: unique per deployment, so two hospitals' events never merge.
+ICAL_UID_DOMAIN = os.environ.get("ICAL_UID_DOMAIN", "") or (
+    urlsplit(SITE_URL).hostname or "localhost"
+)
+# The hospital's own namespace for MRNs (an OID urn or a URL it controls); MRNs are only unique
+# within one hospital, so every deployment must say whose numbers they are.
+FHIR_PATIENT_IDENTIFIER_SYSTEM = os.environ.get(
+    "FHIR_PATIENT_IDENTIFIER_SYSTEM", f"{SITE_URL}/identifiers/mrn"
+)
+EMAIL_FROM_NAME = os.environ.get("EMAIL_FROM_NAME", "Infusion pharmacy")
 
 # --- Logging -------------------------------------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line (request lines, task lines, everything else), each

@@ -1,23 +1,25 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
+from knox.views import LogoutView
+from rest_framework.routers import SimpleRouter
 
+from config.accounts import TokenView, TokenViewSet
+from config.api import api_not_found
 from config.health import views as health
 
 admin.site.site_header = "Infusion pharmacy administration"
 admin.site.site_title = "Infusion pharmacy"
 
 
-class TokenView(ObtainAuthToken):
-    """POST username + password, get the API token (`Authorization: Token <key>`)."""
-
-    permission_classes = ()
-
+tokens = SimpleRouter()
+tokens.register("auth/tokens", TokenViewSet, basename="token")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
+    *tokens.urls,
     path("", include("inventory.urls")),
     path("", include("inventory.notifications.urls")),
     path("", include("courses.urls")),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("", include("courses.page_urls")),
     path("", include("inventory.page_urls")),
     path("", include("inventory.notifications.page_urls")),
+    path("", include("history.urls")),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -40,4 +43,6 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=()),
         name="api-docs",
     ),
+    # Last: whatever under /api/ matched nothing above answers a JSON 404.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
 ]

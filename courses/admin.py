@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from courses import services
 from courses.models import (
+    RECORDED_STATUSES,
+    CalendarFeed,
     Course,
     CoursePhase,
     Dose,
@@ -14,38 +16,165 @@ from courses.models import (
     Protocol,
     ProtocolPhase,
 )
+from history.admin import RecordedHistoryAdmin
+
+
+class _AdminRefusal(Exception):
+    def __init__(self, error: ValidationError):
+        self.error = error
+
+
+def _refusal_messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [
+            f"{field}: {message}"
+            for field, texts in error.message_dict.items()
+            for message in texts
+        ]
+    return list(error.messages)
+
+
+class ThroughServicesAdmin(admin.ModelAdmin):
+    """Add/change forms whose saves call a service. The forms validate first (model validators
+    and constraints); when the service then refuses, the whole save is rolled back (the admin's
+    change view is one transaction) and its reasons are shown on the form's page."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _AdminRefusal as refusal:
+            for message in _refusal_messages(refusal.error):
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+
+# --- Protocols ------------------------------------------------------------------------------------
+
+_PHASE_FIELDS = [
+    f.name for f in ProtocolPhase._meta.fields if f.name not in {"id", "protocol", "order"}
+]
 
 
 class ProtocolPhaseInline(admin.StackedInline):
     model = ProtocolPhase
     extra = 0
+    fields = ["order", *_PHASE_FIELDS]
 
 
 @admin.register(Protocol)
-class ProtocolAdmin(admin.ModelAdmin):
+class ProtocolAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
+    """Saved by `protocol_save` with its phases (in the inline's order), like the API."""
+
     list_display = ["code", "product", "indication", "population", "route", "leaflet_section"]
     list_filter = ["product", "population", "route"]
     search_fields = ["code", "indication", "leaflet_quote"]
     list_select_related = ["product"]
     inlines = [ProtocolPhaseInline]
 
+    def save_model(self, request, obj, form, change):
+        pass  # saved with its phases in save_related, by the service
+
+    def save_related(self, request, form, formsets, change):
+        phases = None
+        for formset in formsets:
+            if formset.model is ProtocolPhase:
+                kept = [
+                    f.cleaned_data
+                    for f in formset.forms
+                    if f.cleaned_data
+                    and not f.cleaned_data.get("DELETE")
+                    and (f.instance.pk or f.has_changed())
+                ]
+                kept.sort(key=lambda data: data.get("order") or 0)
+                phases = [{name: data[name] for name in _PHASE_FIELDS} for data in kept]
+        fields = {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if name in {f.name for f in Protocol._meta.fields}
+        }
+        try:
+            saved = services.protocol_save(
+                protocol=form.instance if change else None, fields=fields, phases=phases
+            )
+        except ValidationError as error:
+            raise _AdminRefusal(error) from None
+        form.instance.pk = saved.pk
+        for formset in formsets:  # what the admin's change message reads
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
 
 # --- Patients, courses, doses -------------------------------------------------------------------
 
 
 class PatientWeightInline(admin.TabularInline):
+    """Recorded weighings, read-only: a weighing is corrected by recording the day's again."""
+
+    model = PatientWeight
+    extra = 0
+    can_delete = False
+    fields = ["measured_on", "weight_kg", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    verbose_name_plural = "weighings"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PatientWeightAddInline(admin.TabularInline):
+    """A new weighing, recorded by `patient_weight_record` (one a day, never in the future)."""
+
     model = PatientWeight
     extra = 1
+    can_delete = False
     fields = ["measured_on", "weight_kg"]
+    verbose_name = "new weighing"
+    verbose_name_plural = "record a weighing"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
+    """Saved by `patient_save`; weighings by `patient_weight_record`."""
+
     list_display = ["mrn", "name", "birth_date", "ward", "pregnant", "lactating"]
     list_filter = ["ward", "pregnant", "lactating", "protein_drug_allergy"]
     search_fields = ["mrn", "name"]
     list_select_related = ["ward"]
-    inlines = [PatientWeightInline]
+    fields = list(services.PATIENT_FIELDS)
+    inlines = [PatientWeightInline, PatientWeightAddInline]
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name] for name in self.fields if name in form.cleaned_data
+        }
+        try:
+            services.patient_save(patient=obj, fields=fields, user=request.user)
+        except ValidationError as error:
+            raise _AdminRefusal(error) from None
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PatientWeight:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for weighing in formset.forms:
+            data = weighing.cleaned_data
+            if not weighing.has_changed() or not data or weighing.instance.pk:
+                continue
+            try:
+                weight = services.patient_weight_record(
+                    patient=form.instance,
+                    weight_kg=data["weight_kg"],
+                    measured_on=data["measured_on"],
+                    user=request.user,
+                )
+            except ValidationError as error:
+                raise _AdminRefusal(error) from None
+            formset.new_objects.append(weight)
 
 
 class CoursePhaseInline(admin.TabularInline):
@@ -98,7 +227,7 @@ class CourseAddForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     """Prescribing goes through `course_create` (checks, planning): the add form collects the
     choices and the service decides; planned doses are read-only here."""
 
@@ -163,6 +292,29 @@ class CourseAdmin(admin.ModelAdmin):
                     self.message_user(request, f"{field}: {message}", messages.ERROR)
             return HttpResponseRedirect(request.path)
 
+    # Deleting: only a course with nothing recorded, through `course_delete` (which releases its
+    # stock holds); a course with a recorded dose is kept — cancel it instead. Its doses go with
+    # it, so the doses' own "never delete" permission does not stand in the way here.
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.doses.filter(status__in=RECORDED_STATUSES).exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(Dose._meta.verbose_name)
+        for course in objs:
+            if course.doses.filter(status__in=RECORDED_STATUSES).exists():
+                protected.append(f"{course}: has recorded doses (cancel it instead)")
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        services.course_delete(course=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for course in queryset:
+            services.course_delete(course=course, user=request.user)
+
     @admin.action(description="Cancel the selected courses")
     def cancel_courses(self, request, queryset):
         for course in queryset:
@@ -178,13 +330,8 @@ class CourseAdmin(admin.ModelAdmin):
                 )
 
 
-class _AdminRefusal(Exception):
-    def __init__(self, error: ValidationError):
-        self.error = error
-
-
 @admin.register(Dose)
-class DoseAdmin(admin.ModelAdmin):
+class DoseAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     list_display = ["course", "sequence", "scheduled_at", "status", "amount", "amount_unit"]
     list_filter = ["status", "course__patient__ward"]
     list_select_related = ["course"]
@@ -195,3 +342,29 @@ class DoseAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # doses are recorded through the API / services, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # never one by one: a dose goes only with its unrecorded course
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Calendar feeds are created by their users (API); here they can only be seen and revoked.
+    The token itself is never stored, only its hash."""
+
+    list_display = ["user", "label", "ward", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "label"]
+    readonly_fields = ["user", "label", "ward", "created_at", "last_used_at", "revoked_at"]
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected feeds")
+    def revoke(self, request, queryset):
+        for feed in queryset:
+            services.calendar_feed_revoke(feed=feed)
+        count = queryset.count()
+        self.message_user(request, f"{count} feed{'' if count == 1 else 's'} revoked.")

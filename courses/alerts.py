@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Max, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
@@ -30,8 +32,10 @@ from inventory.notifications.models import Notification, NotificationKind
 from inventory.notifications.selectors import role_recipients, ward_recipients
 from inventory.notifications.services import (
     NotificationDraft,
+    count_noun,
     notification_enqueue,
     notifications_enqueue_many,
+    site_link,
 )
 
 KEY_LOOKUP_CHUNK = 2000
@@ -63,6 +67,9 @@ def dose_summary(dose: Dose) -> dict:
     return {
         "time": local.strftime("%H:%M"),
         "date": local.date(),
+        # A subject that concerns a day names it: a reminder read the next morning is unambiguous.
+        "day": f"{local:%a} {local.day} {local:%b %Y}",
+        "url": site_link(reverse("course-page", args=[dose.course_id])) + f"#dose-{dose.pk}",
         "patient": patient_label(dose.course.patient),
         "ward": dose.course.patient.ward.name,
         "drug": dose.course.protocol.product.name,
@@ -170,7 +177,7 @@ def dose_reminders_enqueue(*, now: dt.datetime) -> int:
         due,
         kind=NotificationKind.DOSE_REMINDER,
         template="dose_reminder",
-        subject="Dose due at {time}: {drug} {dose} for {patient} ({ward})",
+        subject="Dose due {day} at {time}: {drug} {dose} for {patient} ({ward})",
         recipients=_nurses,
         due_at=_reminder_time,
     )
@@ -213,10 +220,10 @@ def doses_overdue_enqueue(*, now: dt.datetime) -> int:
 
 
 SUBJECTS = {
-    NotificationKind.DOSE_OVERDUE: "Overdue dose ({time}): {drug} {dose} for {patient} ({ward}) "
-    "not recorded",
-    NotificationKind.DOSE_MISSED_ESCALATION: "Missed dose ({time}): {drug} {dose} for {patient} "
-    "({ward}) still not recorded",
+    NotificationKind.DOSE_OVERDUE: "Overdue dose ({day}, {time}): {drug} {dose} for {patient} "
+    "({ward}) not recorded",
+    NotificationKind.DOSE_MISSED_ESCALATION: "Missed dose ({day}, {time}): {drug} {dose} for "
+    "{patient} ({ward}) still not recorded",
 }
 
 
@@ -255,9 +262,17 @@ def ward_digests_enqueue(*, now: dt.datetime) -> int:
             kind=NotificationKind.WARD_DIGEST,
             key=f"digest:{ward.code}:{today.isoformat()}",
             recipients=ward_recipients(ward, role=Role.NURSE, digest=True),
-            subject=f"{ward.name}: {len(summaries)} infusion(s) today, {today:%a %d %b %Y}",
+            subject=f"{ward.name}: {count_noun(len(summaries), 'infusion')} today, "
+            f"{today:%a} {today.day} {today:%b %Y}",
             template="ward_digest",
-            context={"ward": ward.name, "day": today, "doses": summaries},
+            context={
+                "ward": ward.name,
+                "day": today,
+                "doses": summaries,
+                "url": site_link(reverse("today"))
+                + "?"
+                + urlencode({"ward": ward.code, "date": today.isoformat()}),
+            },
             subject_type="ward",
             subject_id=ward.pk,
             due_at=digest_moment(ward, today),

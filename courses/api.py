@@ -1,15 +1,19 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import validated
+from config.api import Conflict, validated
+from config.dates import DateFilter
 from config.roles import PRESCRIBERS, RECORDERS, WEIGHERS
 from courses import exports, selectors, services
+from courses.api_fhir import FHIR_RENDERERS
 from courses.models import Course, Dose, DoseStatus, Protocol, ProtocolPhase
 from courses.serializers import (
     CourseCreateSerializer,
@@ -22,9 +26,10 @@ from courses.serializers import (
     PatientWeightSerializer,
     ProtocolSerializer,
 )
+from history.api import HistoryMixin
 
 
-class ProtocolViewSet(viewsets.ModelViewSet):
+class ProtocolViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Regimens from the leaflets, phases nested. Any role reads; pharmacists write."""
 
     queryset = (
@@ -39,8 +44,27 @@ class ProtocolViewSet(viewsets.ModelViewSet):
 
 # --- Patients, courses, doses -------------------------------------------------------------------
 
+# Exports answered as files, not JSON: their schema says so, so that clients read them as text.
+ICALENDAR = OpenApiResponse(OpenApiTypes.STR, description="An iCalendar file (RFC 5545).")
+FHIR_BUNDLE = OpenApiResponse(
+    {
+        "type": "object",
+        "description": "A FHIR R4 Bundle (https://hl7.org/fhir/R4/bundle.html).",
+        "properties": {
+            "resourceType": {"type": "string", "enum": ["Bundle"]},
+            "type": {"type": "string"},
+            "entry": {"type": "array", "items": {"type": "object", "additionalProperties": {}}},
+        },
+        "required": ["resourceType", "type"],
+        "additionalProperties": {},
+    },
+    description="A FHIR R4 Bundle with the course's MedicationRequest and "
+    "MedicationAdministration resources.",
+)
+
 
 class PatientViewSet(
+    HistoryMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -78,6 +102,12 @@ class PatientViewSet(
         )
         return self.get_queryset().get(pk=saved.pk)
 
+    @extend_schema(methods=["GET"], responses=PatientWeightSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=PatientWeightSerializer,
+        responses={201: PatientWeightSerializer},
+    )
     @action(detail=True, methods=["get", "post"], serializer_class=PatientWeightSerializer)
     def weights(self, request, pk=None):
         patient = self.get_object()
@@ -93,7 +123,9 @@ class PatientViewSet(
         return Response(PatientWeightSerializer(patient.weights.all(), many=True).data)
 
 
-class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CourseViewSet(
+    HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Courses with phases, doses, hard stops, overrides and warnings nested.
 
     POST prescribes (physicians, pharmacists; overriding a hard stop needs a physician and
@@ -116,6 +148,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def _detail(self, course: Course, code=status.HTTP_200_OK) -> Response:
         return Response(CourseSerializer(self.get_queryset().get(pk=course.pk)).data, status=code)
 
+    @extend_schema(request=CourseCreateSerializer, responses={201: CourseSerializer})
     def create(self, request):
         data = validated(CourseCreateSerializer, request.data)
         patient = data.pop("patient")
@@ -130,6 +163,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course, status.HTTP_201_CREATED)
 
+    @extend_schema(request=CourseStatusSerializer, responses=CourseSerializer)
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def hold(self, request, pk=None):
         data = validated(CourseStatusSerializer, request.data)
@@ -141,6 +175,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course)
 
+    @extend_schema(request=CourseStatusSerializer, responses=CourseSerializer)
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def resume(self, request, pk=None):
         data = validated(CourseStatusSerializer, request.data)
@@ -149,6 +184,7 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course)
 
+    @extend_schema(request=CourseStatusSerializer, responses=CourseSerializer)
     @action(detail=True, methods=["post"], serializer_class=CourseStatusSerializer)
     def cancel(self, request, pk=None):
         data = validated(CourseStatusSerializer, request.data)
@@ -157,20 +193,36 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._detail(course)
 
+    def destroy(self, request, pk=None):
+        """Delete a course prescribed in error; one with any recorded dose answers 409 (cancel
+        it instead)."""
+        try:
+            services.course_delete(course=self.get_object(), user=request.user)
+        except services.RecordedDosesKept as refusal:
+            raise Conflict(str(refusal)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={(200, "text/calendar"): ICALENDAR})
     @action(detail=True, methods=["get"])
     def ical(self, request, pk=None):
         body = exports.course_ical(self.get_object())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        responses={
+            (200, "application/json"): FHIR_BUNDLE,
+            (200, "application/fhir+json"): FHIR_BUNDLE,
+        }
+    )
+    @action(detail=True, methods=["get"], renderer_classes=FHIR_RENDERERS)
     def fhir(self, request, pk=None):
         return Response(exports.course_fhir(self.get_object()))
 
 
 class DoseFilter(django_filters.FilterSet):
-    date = django_filters.DateFilter(method="filter_date", label="Doses on this local date")
-    start = django_filters.DateFilter(method="filter_from", label="From this local date")
-    end = django_filters.DateFilter(method="filter_to", label="Up to this local date")
+    date = DateFilter(method="filter_date", label="Doses on this local date")
+    start = DateFilter(method="filter_from", label="From this local date")
+    end = DateFilter(method="filter_to", label="Up to this local date")
     ward = django_filters.CharFilter(field_name="course__patient__ward__code")
     status = django_filters.ChoiceFilter(choices=DoseStatus.choices)
     course = django_filters.NumberFilter(field_name="course_id")
@@ -199,7 +251,9 @@ class DoseFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
 
 
-class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DoseViewSet(
+    HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Doses (filters: date, from/to, ward, status, course, patient) and their recording:
     administer, hold, refuse, miss (nurses of the patient's ward, pharmacists)."""
 
@@ -219,6 +273,14 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def _detail(self, dose: Dose) -> Response:
         return Response(DoseListSerializer(self.get_queryset().get(pk=dose.pk)).data)
 
+    @extend_schema(responses={409: None})
+    def destroy(self, request, pk=None):
+        """Doses are never deleted one by one: record them held, refused or missed, or cancel
+        the course. Always 409 (after the visibility check: another ward's dose is 404)."""
+        self.get_object()
+        raise Conflict("A dose is never deleted; record it not given or cancel the course.")
+
+    @extend_schema(request=DoseAdministerSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseAdministerSerializer)
     def administer(self, request, pk=None):
         data = validated(DoseAdministerSerializer, request.data)
@@ -239,21 +301,27 @@ class DoseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return self._detail(dose)
 
+    @extend_schema(request=DoseNotGivenSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
     def hold(self, request, pk=None):
         return self._not_given(request, DoseStatus.HELD)
 
+    @extend_schema(request=DoseNotGivenSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
     def refuse(self, request, pk=None):
         return self._not_given(request, DoseStatus.REFUSED)
 
+    @extend_schema(request=DoseNotGivenSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseNotGivenSerializer)
     def miss(self, request, pk=None):
         return self._not_given(request, DoseStatus.MISSED)
 
+    @extend_schema(filters=True, responses={(200, "text/calendar"): ICALENDAR})
     @action(detail=False, methods=["get"])
     def ical(self, request):
-        doses = self.filter_queryset(self.get_queryset())[:2000]
         ward = request.query_params.get("ward", "")
+        if ward and not selectors.wards_visible(request.user).filter(code=ward).exists():
+            raise Http404
+        doses = self.filter_queryset(self.get_queryset())[:2000]
         body = exports.doses_ical(doses, name=f"Doses {ward}".strip())
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -7,6 +7,8 @@ class CoursesConfig(AppConfig):
 
     def ready(self):
         # Inventory's forecast and shortage logic read scheduled doses through this provider.
-        from courses import demand
+        from courses import demand, stock
 
         demand.register()
+        # `dose:<id>` stock references are used only by recording the dose (its ward checked).
+        stock.register()

@@ -61,6 +61,11 @@ def courses_demo_seed(*, prescriber, nurse, pharmacist=None) -> str:
             phases=[{"dose": "15", "cycles": 2}],
             infusion_minutes=150,
         )
+        # The story's course was prescribed when it started: doses are not recorded as given
+        # before the day their course was prescribed.
+        Course.objects.filter(pk=course.pk).update(
+            prescribed_at=timezone.now() - dt.timedelta(days=20)
+        )
         for dose in course.doses.order_by("scheduled_at")[:5]:
             # No lot scanned: stock picks first-expiry-first-out from the demo lots.
             services.dose_administer(dose=dose, user=nurse, now=dose.scheduled_at)

@@ -1,47 +1,81 @@
-"""A course (or a ward's doses) as iCalendar, and a course as FHIR R4 JSON."""
+"""A course (or a ward's doses, or a user's feed) as iCalendar, and a course as FHIR R4 JSON.
+
+Calendars subscribe to these feeds and keep a copy of each event, so every event says when it
+changed: UID is stable per dose and deployment (ICAL_UID_DOMAIN), SEQUENCE is the dose's
+revision, LAST-MODIFIED and DTSTAMP its last change; a dose that will not be given (held,
+refused, missed, cancelled, or on a course on hold) stays in the feed as STATUS:CANCELLED so the
+subscribed copy is cancelled rather than left behind.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from icalendar import Calendar, Event
 
-from courses.models import Course, Dose, DoseStatus
-from courses.schedule import WEEKDAY_NAMES, Pattern
+from courses import fhir, selectors
+from courses.models import Course, CourseStatus, Dose, DoseStatus
+from courses.schedule import local_date
 from courses.units import Mass
 
 PRODID = "-//Infusion pharmacy//courses//EN"
-UCUM = "http://unitsofmeasure.org"
-MRN_SYSTEM = "urn:infusion-pharmacy:mrn"
-_FHIR_STATUS = {
-    "active": "active",
-    "on_hold": "on-hold",
-    "completed": "completed",
-    "cancelled": "stopped",
-}
-_UCUM_CODE = {"mg": "mg", "ug": "ug", "ng": "ng"}
+# An injection (no drip, no infusion time) occupies the nurse this long in the calendar.
+INJECTION_MINUTES = 15
+NOT_GIVEN = (DoseStatus.HELD, DoseStatus.REFUSED, DoseStatus.MISSED, DoseStatus.CANCELLED)
 
 
-def _duration(dose: Dose) -> dt.timedelta:
-    return dt.timedelta(minutes=dose.infusion_minutes or 30)
+def dose_minutes(dose: Dose) -> int:
+    """How long the dose takes: the infusion time; else the drip's volume at its rate (a giving
+    set delivers fhir.DROPS_PER_ML drops per ml); else an injection's few minutes."""
+    minutes = dose.given_infusion_minutes or dose.infusion_minutes
+    if minutes:
+        return minutes
+    rate = dose.given_drip_rate_drops_per_min or dose.drip_rate_drops_per_min
+    preparation = selectors.dose_preparation(dose)
+    volume = preparation.get("dose_volume_ml") or preparation.get("diluent_volume_ml")
+    if rate and volume:
+        return max(1, round(Decimal(str(volume)) * fhir.DROPS_PER_ML / rate))
+    return INJECTION_MINUTES
+
+
+def _cancelled(dose: Dose) -> bool:
+    if dose.status in NOT_GIVEN:
+        return True
+    course = dose.course
+    return (
+        dose.status == DoseStatus.SCHEDULED
+        and course.status == CourseStatus.ON_HOLD
+        and course.held_since is not None
+        and local_date(dose.scheduled_at, course.time_zone) >= course.held_since
+    )
 
 
 def _event(dose: Dose, course: Course) -> Event:
     event = Event()
     amount = Mass(dose.amount, dose.amount_unit).best_unit()
-    event.add("uid", f"dose-{dose.id}@infusion-pharmacy")
-    event.add("dtstamp", dose.course.updated_at)
-    event.add("dtstart", dose.scheduled_at)
-    event.add("dtend", dose.scheduled_at + _duration(dose))
+    event.add("uid", f"dose-{dose.id}@{settings.ICAL_UID_DOMAIN}")
+    event.add("dtstamp", dose.updated_at)
+    event.add("last-modified", dose.updated_at)
+    event.add("sequence", dose.revision)
+    start = dose.given_at or dose.scheduled_at
+    event.add("dtstart", start)
+    event.add("dtend", start + dt.timedelta(minutes=dose_minutes(dose)))
     # Minimal identifiers: a calendar may be synced to phones; the MRN is what the ward needs.
     event.add(
         "summary",
         f"{course.protocol.product.name} {amount} – MRN {course.patient.mrn} (dose {dose.sequence})",
     )
     event.add("location", course.patient.ward.name)
-    event.add("status", "CANCELLED" if dose.status == DoseStatus.CANCELLED else "CONFIRMED")
-    event.add("description", f"{course.protocol.indication}. Status: {dose.get_status_display()}.")
+    event.add("status", "CANCELLED" if _cancelled(dose) else "CONFIRMED")
+    status = "On hold" if _cancelled(dose) and dose.status == "scheduled" else None
+    event.add(
+        "description",
+        f"{course.protocol.indication}. Status: {status or dose.get_status_display()}."
+        + (f" {dose.reason}" if dose.reason and dose.status in NOT_GIVEN else ""),
+    )
+    event.add("url", f"{settings.SITE_URL}/courses/{course.pk}/")
     return event
 
 
@@ -56,107 +90,13 @@ def doses_ical(doses, *, name: str) -> bytes:
 
 
 def course_ical(course: Course) -> bytes:
-    doses = [d for d in course.doses.all() if d.status != DoseStatus.CANCELLED]
+    # Cancelled doses stay (as CANCELLED): a subscribed calendar must drop its copy of them.
+    doses = list(course.doses.all())
     for dose in doses:
         dose.course = course
     return doses_ical(doses, name=f"Course {course.pk} – MRN {course.patient.mrn}")
 
 
-def _quantity(amount: Decimal, unit: str) -> dict:
-    return {
-        "value": float(amount.normalize()),
-        "unit": unit.replace("ug", "µg"),
-        "system": UCUM,
-        "code": _UCUM_CODE[unit],
-    }
-
-
-def _repeat(pattern: Pattern, doses: list[Dose], course: Course) -> dict:
-    repeat: dict = {
-        "count": len(doses),
-        "timeOfDay": [course.administration_time.strftime("%H:%M:%S")],
-    }
-    if doses:
-        repeat["boundsPeriod"] = {
-            "start": doses[0].scheduled_at.isoformat(),
-            "end": doses[-1].scheduled_at.isoformat(),
-        }
-    if pattern.kind in {"daily", "cycles"}:
-        repeat |= {"frequency": 1, "period": 1, "periodUnit": "d"}
-    elif pattern.kind == "every_n_days":
-        repeat |= {"frequency": 1, "period": pattern.n, "periodUnit": "d"}
-    elif pattern.kind == "per_week":
-        repeat |= {"frequency": pattern.k, "period": 1, "periodUnit": "wk"}
-        repeat["dayOfWeek"] = [WEEKDAY_NAMES[d].lower() for d in pattern.weekdays]
-    elif pattern.kind == "weekly":
-        repeat |= {"frequency": 1, "period": 1, "periodUnit": "wk"}
-    return repeat
-
-
 def course_fhir(course: Course) -> dict:
-    """A FHIR R4 Bundle: the MedicationRequest and one MedicationAdministration per record."""
-    protocol = course.protocol
-    doses = [d for d in course.doses.all() if d.status != DoseStatus.CANCELLED]
-    subject = {
-        "identifier": {"system": MRN_SYSTEM, "value": course.patient.mrn},
-        "display": course.patient.name,
-    }
-    medication = {"text": f"{protocol.product.name} ({protocol.product.active_substance})"}
-    instructions = []
-    for phase in course.phases.all():
-        pattern = Pattern.from_dict(phase.pattern)
-        phase_doses = [d for d in doses if d.phase_id == phase.id]
-        instructions.append(
-            {
-                "sequence": phase.order,
-                "text": f"{Mass(phase.dose_amount, phase.amount_unit).best_unit()} "
-                f"{pattern.describe()}, {len(phase_doses)} doses",
-                "timing": {
-                    "event": [d.scheduled_at.isoformat() for d in phase_doses],
-                    "repeat": _repeat(pattern, phase_doses, course),
-                },
-                "route": {"text": protocol.get_route_display()},
-                "doseAndRate": [{"doseQuantity": _quantity(phase.dose_amount, phase.amount_unit)}],
-            }
-        )
-    request_id = f"course-{course.pk}"
-    request = {
-        "resourceType": "MedicationRequest",
-        "id": request_id,
-        "status": _FHIR_STATUS[course.status],
-        "intent": "order",
-        "medicationCodeableConcept": medication,
-        "subject": subject,
-        "authoredOn": course.prescribed_at.isoformat(),
-        "requester": {"display": str(course.prescribed_by)},
-        "reasonCode": [{"text": protocol.indication}],
-        "note": [{"text": f"Override of label hard stops: {course.override_reason}"}]
-        if course.override_reason
-        else [],
-        "dosageInstruction": instructions,
-    }
-    entries = [{"resource": request}]
-    for dose in doses:
-        if dose.status in {DoseStatus.SCHEDULED, DoseStatus.CANCELLED}:
-            continue
-        given = dose.status == DoseStatus.GIVEN
-        administration = {
-            "resourceType": "MedicationAdministration",
-            "id": f"dose-{dose.pk}",
-            "status": "completed" if given else "not-done",
-            "medicationCodeableConcept": medication,
-            "subject": subject,
-            "request": {"reference": f"MedicationRequest/{request_id}"},
-            "effectiveDateTime": (dose.given_at or dose.scheduled_at).isoformat(),
-        }
-        if given:
-            administration["dosage"] = {
-                "dose": _quantity(dose.given_amount, dose.amount_unit),
-                "route": {"text": protocol.get_route_display()},
-            }
-            if dose.lot_number:
-                administration["note"] = [{"text": f"Lot {dose.lot_number}"}]
-        else:
-            administration["statusReason"] = [{"text": f"{dose.status}: {dose.reason}"}]
-        entries.append({"resource": administration})
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    """The course as a FHIR R4 Bundle (courses/fhir.py)."""
+    return fhir.course_bundle(course)

@@ -1,11 +1,25 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
+from history.tracking import track
 from inventory.models import MassUnit, Product, Ward
+
+
+def not_in_future(value) -> None:
+    """A birth or a weighing has happened: its date is today or earlier, in the hospital's zone.
+
+    A field validator, so model forms (the admin), `full_clean` in the services and the API's
+    model serializers all apply it; PostgreSQL also refuses a date more than a day ahead (a CHECK
+    cannot know the hospital's zone, so it allows the one day by which any zone leads UTC).
+    """
+    if value is not None and value > timezone.localdate():
+        raise ValidationError("Cannot be in the future.", code="future")
 
 
 class Population(models.TextChoices):
@@ -39,6 +53,7 @@ class DoseUnit(models.TextChoices):
     NG_PER_KG = "ng/kg", "ng/kg"
 
 
+@track()
 class Protocol(models.Model):
     """One regimen of one leaflet: an indication with its phases, limits and preparation."""
 
@@ -115,6 +130,7 @@ class Protocol(models.Model):
         return f"{self.product.name}: {self.indication} ({self.get_route_display()})"
 
 
+@track()
 class ProtocolPhase(models.Model):
     """A phase: its dose rule (with the allowed range), allowed patterns and injection count."""
 
@@ -156,6 +172,29 @@ class ProtocolPhase(models.Model):
                 name="phase_count_range_ordered",
             ),
             models.CheckConstraint(condition=Q(count_min__gte=1), name="phase_count_min_1"),
+            # The dose rule's basis decides what the phase needs: planning reads dose_min/max
+            # for fixed and per-kg doses and the bands for age-band doses, in these units.
+            models.CheckConstraint(
+                condition=Q(dose_basis=DoseBasis.AGE_BAND)
+                | Q(dose_min__isnull=False, dose_max__isnull=False),
+                name="phase_dose_bounds_for_basis",
+                violation_error_message="A fixed or per-kg dose rule needs dose_min and dose_max.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    dose_basis=DoseBasis.PER_KG,
+                    dose_unit__in=[DoseUnit.MG_PER_KG, DoseUnit.UG_PER_KG, DoseUnit.NG_PER_KG],
+                )
+                | Q(dose_basis__in=[DoseBasis.FIXED, DoseBasis.AGE_BAND], dose_unit=DoseUnit.MG),
+                name="phase_dose_unit_for_basis",
+                violation_error_message="A per-kg dose rule needs a per-kg unit; a fixed or "
+                "age-band dose is in mg.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(dose_basis=DoseBasis.AGE_BAND) | ~Q(age_bands=[]),
+                name="phase_age_band_has_bands",
+                violation_error_message="An age-band dose rule needs its bands.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -176,12 +215,13 @@ class Sex(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+@track()
 class Patient(models.Model):
     """A patient as far as the labels' checks and the ward's work need them."""
 
     mrn = models.CharField("MRN", max_length=32, unique=True)
     name = models.CharField(max_length=200)
-    birth_date = models.DateField()
+    birth_date = models.DateField(validators=[not_in_future])
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="patients")
     pregnant = models.BooleanField(default=False)
@@ -225,11 +265,12 @@ class Patient(models.Model):
         return f"{self.name} (MRN {self.mrn})"
 
 
+@track()
 class PatientWeight(models.Model):
     """A dated body weight; per-kg doses use the latest one on or before the course start."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="weights")
-    measured_on = models.DateField()
+    measured_on = models.DateField(validators=[not_in_future])
     weight_kg = models.DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -264,6 +305,7 @@ class CourseStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+@track()
 class Course(models.Model):
     """A prescribed course: a protocol for a patient, with its checks and every planned dose."""
 
@@ -321,6 +363,7 @@ class Course(models.Model):
         return f"Course {self.pk}: {self.protocol.code} for {self.patient.mrn}"
 
 
+@track()
 class CoursePhase(models.Model):
     """One phase as prescribed: the chosen pattern, count and dose within the protocol's range."""
 
@@ -366,6 +409,7 @@ RECORDED_STATUSES = (DoseStatus.GIVEN, DoseStatus.HELD, DoseStatus.REFUSED, Dose
 NOT_GIVEN_STATUSES = (DoseStatus.HELD, DoseStatus.REFUSED, DoseStatus.MISSED)
 
 
+@track()
 class Dose(models.Model):
     """One planned dose and, once recorded, what really happened. Recorded rows never change."""
 
@@ -404,6 +448,10 @@ class Dose(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
+    # Calendar clients keep a copy of each dose: SEQUENCE (revision) and LAST-MODIFIED tell them
+    # it changed. Services bump both on every write (bulk updates bypass auto_now).
+    revision = models.PositiveIntegerField(default=0, help_text="Changes since planning.")
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["scheduled_at", "sequence"]
@@ -428,3 +476,32 @@ class Dose(models.Model):
 
     def __str__(self) -> str:
         return f"Dose {self.sequence} of course {self.course_id}"
+
+
+class CalendarFeed(models.Model):
+    """A secret feed URL for one user's dose calendar. Calendar apps send no headers, so the URL
+    is the credential: only its SHA-256 is stored (the URL is shown once, at creation), and
+    revoking it ends every subscription made with it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    label = models.CharField(max_length=100, blank=True)
+    ward = models.ForeignKey(
+        Ward,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only this ward's doses (else every dose the user may see).",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.label or self.pk} of {self.user}"

@@ -262,3 +262,39 @@ def protocols_by_product() -> list[tuple[str, list[Protocol]]]:
     for protocol in Protocol.objects.select_related("product").prefetch_related("phases"):
         groups.setdefault(protocol.product.name, []).append(protocol)
     return list(groups.items())
+
+
+# --- Calendar feeds ---------------------------------------------------------------------------
+
+# A subscribed calendar shows this window around today: recent history and the coming weeks.
+FEED_DAYS_BACK = 14
+FEED_DAYS_AHEAD = 120
+FEED_MAX_EVENTS = 2000
+
+
+def calendar_feed_by_token(token_hash: str):
+    """The live feed with this token hash, with its user, or None (unknown or revoked)."""
+    from courses.models import CalendarFeed
+
+    return (
+        CalendarFeed.objects.select_related("user", "ward")
+        .filter(token_hash=token_hash, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+
+
+def calendar_feeds_of(user) -> QuerySet:
+    from courses.models import CalendarFeed
+
+    return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).select_related("ward")
+
+
+def feed_doses(user, *, ward_code: str = "", on: dt.date) -> QuerySet[Dose]:
+    """The doses a user's calendar feed carries: what the user may see, in the feed's window,
+    cancelled ones included (subscribed copies must learn they are off)."""
+    begin = day_window(on - dt.timedelta(days=FEED_DAYS_BACK))[0]
+    end = day_window(on + dt.timedelta(days=FEED_DAYS_AHEAD))[1]
+    doses = doses_visible(user).filter(scheduled_at__gte=begin, scheduled_at__lt=end)
+    if ward_code:
+        doses = doses.filter(course__patient__ward__code=ward_code)
+    return doses[:FEED_MAX_EVENTS]

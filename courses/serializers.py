@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from config.dates import BoundedApiDateTimeField
 from courses.models import (
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
@@ -235,7 +236,7 @@ class DoseSerializer(serializers.ModelSerializer):
     waste_label = serializers.SerializerMethodField()
     preparation = serializers.SerializerMethodField()
     phase = serializers.IntegerField(source="phase.order", read_only=True)
-    recorded_by = serializers.StringRelatedField()
+    recorded_by = serializers.StringRelatedField(allow_null=True)  # null until recorded
 
     class Meta:
         model = Dose
@@ -315,8 +316,8 @@ class CourseSerializer(serializers.ModelSerializer):
     product = serializers.CharField(source="protocol.product.name", read_only=True)
     phases = CoursePhaseSerializer(many=True, read_only=True)
     doses = DoseSerializer(many=True, read_only=True)
-    prescribed_by = serializers.StringRelatedField()
-    overridden_by = serializers.StringRelatedField()
+    prescribed_by = serializers.StringRelatedField(allow_null=True)
+    overridden_by = serializers.StringRelatedField(allow_null=True)  # null unless overridden
     status = _choice_text("active, on_hold, completed or cancelled")
 
     class Meta:
@@ -383,7 +384,7 @@ class CourseCreateSerializer(serializers.Serializer):
 
 
 class DoseAdministerSerializer(serializers.Serializer):
-    given_at = serializers.DateTimeField(required=False)
+    given_at = BoundedApiDateTimeField(required=False)
     amount = serializers.DecimalField(
         max_digits=16, decimal_places=6, min_value=Decimal("0.000001"), required=False
     )

@@ -10,11 +10,19 @@ from django.core.exceptions import ValidationError
 
 from inventory import selectors as stock_selectors
 from inventory import services as stock_services
-from inventory.models import Lot
+from inventory.models import Lot, MovementKind, StockMovement
+from inventory.references import reference_prefix_register
+
+DOSE_REFERENCE_PREFIX = "dose:"
 
 
 def dose_reference(dose_id: int) -> str:
-    return f"dose:{dose_id}"
+    return f"{DOSE_REFERENCE_PREFIX}{dose_id}"
+
+
+def register() -> None:
+    """Reserve `dose:` references for this module: the stock actions refuse them otherwise."""
+    reference_prefix_register(DOSE_REFERENCE_PREFIX, owner="the dose's own recording")
 
 
 def scanned_lot(
@@ -58,6 +66,7 @@ def dispense(
             lot_id=lot_id if single else None,
             reference=dose_reference(dose_id),
             recipient=recipient,
+            owner_path=True,  # the dose's own recording path (it checked the ward)
         )
 
 
@@ -70,6 +79,7 @@ def reserve(*, dose_id: int, vials: list[dict], on: dt.date, user=None) -> bool:
             on=on,
             reference=dose_reference(dose_id),
             user=user,
+            owner_path=True,
         )
     return bool(vials)
 
@@ -84,7 +94,27 @@ def doses_reserved(dose_ids) -> set[int]:
 def release(*, dose_ids, user=None, reason: str = "") -> int:
     return sum(
         stock_services.reservation_release(
-            reference=dose_reference(dose_id), user=user, reason=reason
+            reference=dose_reference(dose_id), user=user, reason=reason, owner_path=True
         )
         for dose_id in dose_ids
     )
+
+
+def dispensed_lots(*, dose_ids) -> dict[int, list[dict]]:
+    """The lots each dose was dispensed from, read from the ledger's `dose:<id>` movements, so a
+    first-expiry-first-out pick is known as well as a scanned lot. Returns {dose id: [{lot_number,
+    expiry_date}]} in dispensing order; doses never dispensed are absent."""
+    references = {dose_reference(dose_id): dose_id for dose_id in dose_ids}
+    found: dict[int, list[dict]] = {}
+    movements = (
+        StockMovement.objects.filter(reference__in=references, kind=MovementKind.DISPENSE)
+        .select_related("lot")
+        .order_by("created_at", "id")
+    )
+    for movement in movements:
+        lots = found.setdefault(references[movement.reference], [])
+        if all(lot["lot_number"] != movement.lot.lot_number for lot in lots):
+            lots.append(
+                {"lot_number": movement.lot.lot_number, "expiry_date": movement.lot.expiry_date}
+            )
+    return found

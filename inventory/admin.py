@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from config.forms import service_errors_to_form
+from history.admin import RecordedHistoryAdmin
 from inventory import services
 from inventory.models import (
     Excursion,
@@ -34,7 +35,7 @@ class PresentationInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     list_display = [
         "name",
         "active_substance",
@@ -49,7 +50,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Presentation)
-class PresentationAdmin(admin.ModelAdmin):
+class PresentationAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "code",
@@ -65,7 +66,7 @@ class PresentationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ward)
-class WardAdmin(admin.ModelAdmin):
+class WardAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     list_display = ["name", "code", "email", "reminder_lead_minutes", "digest_time"]
     search_fields = ["name", "code"]
     filter_horizontal = ["members"]
@@ -153,7 +154,7 @@ class ReceiveForm(forms.Form):
 
 
 @admin.register(StorageLocation)
-class StorageLocationAdmin(admin.ModelAdmin):
+class StorageLocationAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     list_display = ["name", "code", "kind", "ward", "range_label", "active"]
     list_filter = ["kind", "ward", "active"]
     search_fields = ["name", "code"]
@@ -172,7 +173,7 @@ class StockLevelInline(admin.TabularInline):
 
 
 @admin.register(Lot)
-class LotAdmin(ReadOnlyAdmin):
+class LotAdmin(RecordedHistoryAdmin, ReadOnlyAdmin):
     list_display = ["lot_number", "presentation", "expiry_date", "status", "gtin"]
     list_filter = ["status", "presentation__product", "presentation"]
     search_fields = ["lot_number", "gtin"]

@@ -11,13 +11,20 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
-from inventory.models import Excursion, Presentation
+from inventory.models import Excursion, Presentation, StorageLocation
 from inventory.notifications.models import AlertMarker, Notification, NotificationKind
 from inventory.notifications.selectors import role_recipients, ward_recipients
-from inventory.notifications.services import notification_enqueue, notifications_send_after_commit
+from inventory.notifications.services import (
+    count_noun,
+    notification_enqueue,
+    notifications_send_after_commit,
+    site_link,
+)
 from inventory.selectors import expiry_alert_lots, stock_forecast
 
 # --- Expiry ----------------------------------------------------------------------------------
@@ -87,6 +94,7 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
             "on_hand": lot["on_hand"],
             "unused": unused.get(lot["id"], 0),
             "no_use": unused.get(lot["id"], 0) >= lot["on_hand"],
+            "url": site_link(reverse("stock-lot", args=[lot["id"]])),
         }
         for lot, threshold, days_left in listed
     ]
@@ -95,9 +103,15 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
             kind=NotificationKind.EXPIRY_ALERT,
             key=f"expiry:{on.isoformat()}",
             recipients=role_recipients(Role.PHARMACIST),
-            subject=f"Expiry: {len(rows)} lot(s) within {max(r[1] for r in listed)} days, {on}",
+            subject=f"Expiry: {count_noun(len(rows), 'lot')} within "
+            f"{max(r[1] for r in listed)} days, {on:%a} {on.day} {on:%b %Y}",
             template="expiry_alert",
-            context={"on": on, "lots": rows, "wasted": [r for r in rows if r["unused"]]},
+            context={
+                "on": on,
+                "lots": rows,
+                "wasted": [r for r in rows if r["unused"]],
+                "url": site_link(reverse("stock")),
+            },
             subject_type="expiry",
             threshold=",".join(sorted({f"{t}d" for _, t, _ in listed})),
             for_date=on,
@@ -114,16 +128,27 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
 # --- Temperature excursions ------------------------------------------------------------------
 
 
-def _excursion_recipients(excursion: Excursion) -> list[str]:
-    # digest=False: an excursion cannot be opted out of.
+def _moment(moment: dt.datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
+
+
+def _location_recipients(location: StorageLocation) -> list[str]:
+    # digest=False: an excursion or a silent sensor cannot be opted out of.
     addresses = set(role_recipients(Role.PHARMACIST))
-    if excursion.location.ward_id:
-        addresses.update(ward_recipients(excursion.location.ward, role=None))
+    if location.ward_id:
+        addresses.update(ward_recipients(location.ward, role=None))
     return sorted(addresses)
+
+
+def _excursion_recipients(excursion: Excursion) -> list[str]:
+    return _location_recipients(excursion.location)
 
 
 def _excursion_context(excursion: Excursion) -> dict:
     return {
+        "url": site_link(reverse("cold-chain"))
+        + f"?location={excursion.location_id}#excursions-pending",
         "location": excursion.location.name,
         "started_at": timezone.localtime(excursion.started_at),
         "status": excursion.status,
@@ -137,7 +162,11 @@ def _excursion_context(excursion: Excursion) -> dict:
         "max_c": excursion.max_c,
         "minutes_out": excursion.minutes_out_of_range,
         "lots": [
-            {"lot_number": lot.lot_number, "presentation": str(lot.presentation)}
+            {
+                "lot_number": lot.lot_number,
+                "presentation": str(lot.presentation),
+                "url": site_link(reverse("stock-lot", args=[lot.pk])),
+            }
             for lot in excursion.lots.select_related("presentation__product").order_by("pk")
         ],
     }
@@ -156,8 +185,8 @@ def excursion_alert_enqueue(*, excursion: Excursion) -> bool:
         kind=NotificationKind.EXCURSION_ALERT,
         key=key,
         recipients=_excursion_recipients(excursion),
-        subject=f"Temperature excursion: {excursion.location.name} at {excursion.max_c} °C, "
-        "lots quarantined",
+        subject=f"Temperature excursion: {excursion.location.name} at {excursion.max_c} °C "
+        f"since {_moment(excursion.started_at)}, lots quarantined",
         template="excursion_alert",
         context=_excursion_context(excursion),
         subject_type="excursion",
@@ -188,13 +217,53 @@ def excursion_reminders_enqueue(*, now: dt.datetime) -> int:
             kind=NotificationKind.EXCURSION_REMINDER,
             key=key,
             recipients=_excursion_recipients(excursion),
-            subject=f"Unresolved excursion ({hours} h): {excursion.location.name}",
+            subject=f"Unresolved excursion ({hours} h): {excursion.location.name} since "
+            f"{_moment(excursion.started_at)}",
             template="excursion_reminder",
             context={**_excursion_context(excursion), "hours": hours},
             subject_type="excursion",
             subject_id=excursion.pk,
             threshold=f"{hours}h",
             due_at=excursion.started_at + slot * every,
+        )
+        created += new
+    return created
+
+
+def sensor_silence_alerts_enqueue(*, now: dt.datetime) -> int:
+    """Alert when an active location that has a sensor (it has sent readings) sent none for
+    SENSOR_SILENT_MINUTES: a dead sensor or gateway would otherwise look like a fridge in range.
+
+    Key per location and last reading time: one alert per silence, and a new one if readings
+    resume and stop again. Reading time, not arrival time, counts; readings from the future are
+    refused at ingest, so a wrong clock cannot keep a location looking alive.
+    """
+    silent_for = dt.timedelta(minutes=settings.SENSOR_SILENT_MINUTES)
+    created = 0
+    for location in (
+        StorageLocation.objects.filter(active=True)
+        .annotate(last_reading_at=Max("readings__taken_at"))
+        .filter(last_reading_at__lt=now - silent_for)
+        .select_related("ward")
+        .order_by("pk")
+    ):
+        last = location.last_reading_at
+        minutes = int((now - last).total_seconds() // 60)
+        _, new = notification_enqueue(
+            kind=NotificationKind.SENSOR_SILENT,
+            key=f"sensor_silent:location:{location.pk}:{last.isoformat()}",
+            recipients=_location_recipients(location),
+            subject=f"No temperature reading from {location.name} for {minutes} min",
+            template="sensor_silent",
+            context={
+                "location": location.name,
+                "last_reading_at": timezone.localtime(last),
+                "minutes": minutes,
+                "limit_minutes": settings.SENSOR_SILENT_MINUTES,
+            },
+            subject_type="location",
+            subject_id=location.pk,
+            due_at=now,
         )
         created += new
     return created
@@ -223,8 +292,8 @@ def shortage_alerts_enqueue(*, on: dt.date) -> int:
             kind=NotificationKind.SHORTAGE_ALERT,
             key=f"shortage:presentation:{presentation.pk}:{first.isoformat()}",
             recipients=recipients,
-            subject=f"Shortage from {first}: {presentation} "
-            f"({sum(s['short'] for s in row['shortages'])} short)",
+            subject=f"Shortage from {first:%a} {first.day} {first:%b %Y}: {presentation} "
+            f"({count_noun(sum(s['short'] for s in row['shortages']), 'container')} short)",
             template="shortage_alert",
             context={
                 "presentation": str(presentation),
@@ -233,6 +302,7 @@ def shortage_alerts_enqueue(*, on: dt.date) -> int:
                 "needed": row["needed"],
                 "usable": row["usable_at_start"],
                 "shortages": row["shortages"],
+                "url": site_link(reverse("stock-forecast-page")),
             },
             subject_type="presentation",
             subject_id=presentation.pk,

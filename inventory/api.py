@@ -1,18 +1,19 @@
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import validated
-from config.roles import RECIPIENT_READERS, RECORDERS, has_role
+from config.roles import READING_POSTERS, RECIPIENT_READERS, RECORDERS, has_role
+from history.api import HistoryMixin
 from inventory import selectors, serializers, services
 from inventory.filters import ExcursionFilter, LotFilter, MovementFilter, ReadingFilter
 from inventory.models import Presentation, Product, Ward
 from inventory.serializers import PresentationSerializer, ProductSerializer, WardSerializer
 
 
-class ProductViewSet(viewsets.ModelViewSet):
+class ProductViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Products from the leaflets. Any role reads; pharmacists write."""
 
     queryset = Product.objects.order_by("name")
@@ -21,7 +22,7 @@ class ProductViewSet(viewsets.ModelViewSet):
     ordering_fields = ["name", "code"]
 
 
-class PresentationViewSet(viewsets.ModelViewSet):
+class PresentationViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Presentations (strength, container, pack, GTIN). Any role reads; pharmacists write."""
 
     queryset = Presentation.objects.select_related("product").order_by("product__name", "strength")
@@ -30,7 +31,7 @@ class PresentationViewSet(viewsets.ModelViewSet):
     ordering_fields = ["strength", "code"]
 
 
-class WardViewSet(viewsets.ModelViewSet):
+class WardViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Wards. Any role reads; pharmacists write."""
 
     queryset = Ward.objects.order_by("name")
@@ -45,7 +46,7 @@ def _movements(movements, status=200) -> Response:
     return Response(serializers.MovementSerializer(movements, many=True).data, status=status)
 
 
-class StorageLocationViewSet(viewsets.ModelViewSet):
+class StorageLocationViewSet(HistoryMixin, viewsets.ModelViewSet):
     """Fridges, cold rooms, ward fridges and rooms with their temperature range.
 
     Not deletable (stock history points at them): set `active` to false instead.
@@ -57,7 +58,7 @@ class StorageLocationViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
 
-class LotViewSet(viewsets.ReadOnlyModelViewSet):
+class LotViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
     """Lots with their on-hand and reserved totals; stock changes go through the actions."""
 
     action_roles = {"recipients": RECIPIENT_READERS}
@@ -66,7 +67,9 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = LotFilter
     ordering_fields = ["expiry_date", "lot_number", "created_at"]
 
-    @extend_schema(request=serializers.ReceiveSerializer, responses=serializers.MovementSerializer)
+    @extend_schema(
+        request=serializers.ReceiveSerializer, responses={201: serializers.MovementSerializer}
+    )
     @action(detail=False, methods=["post"])
     def receive(self, request):
         """Receive vials into a location, from fields or a scanned GS1 code (`gs1`)."""
@@ -116,6 +119,7 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
             services.lot_destroy(lot_id=lot.pk, user=request.user, on=timezone.localdate(), **data)
         )
 
+    @extend_schema(responses=serializers.LotRecipientSerializer(many=True))
     @action(detail=True, methods=["get"])
     def recipients(self, request, pk=None):  # not for nurses: see RECIPIENT_READERS
         """Every dispense of this lot: reference, recipient, vials, date (for a recall)."""
@@ -130,7 +134,10 @@ class MovementViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.MovementSerializer
 
     def get_serializer_class(self):
-        if has_role(self.request.user, *RECIPIENT_READERS):
+        # The schema is the same for every caller: it documents `recipient` as optional.
+        if getattr(self, "swagger_fake_view", False) or has_role(
+            self.request.user, *RECIPIENT_READERS
+        ):
             return serializers.MovementSerializer
         return serializers.MovementWithoutRecipientSerializer
 
@@ -159,9 +166,9 @@ def _stock_action(name, input_class, service, doc: str, *, today: bool = True, u
     handler.__name__ = handler.__qualname__ = name
     handler.__doc__ = doc
     handler = action(detail=False, methods=["post"], url_path=url_path)(handler)
-    return extend_schema(request=input_class, responses=serializers.MovementSerializer(many=True))(
-        handler
-    )
+    return extend_schema(
+        request=input_class, responses={201: serializers.MovementSerializer(many=True)}
+    )(handler)
 
 
 class StockViewSet(viewsets.GenericViewSet):
@@ -179,7 +186,10 @@ class StockViewSet(viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
 
-    @extend_schema(parameters=[serializers.StockQuerySerializer])
+    @extend_schema(
+        parameters=[serializers.StockQuerySerializer],
+        responses=serializers.StockLevelSerializer(many=True),
+    )
     def list(self, request):
         """On-hand, reserved and usable vials per presentation and location (usable on `on`)."""
         query = validated(serializers.StockQuerySerializer, request.query_params)
@@ -191,7 +201,9 @@ class StockViewSet(viewsets.GenericViewSet):
             )
         )
 
-    @extend_schema(parameters=[serializers.ForecastQuerySerializer])
+    @extend_schema(
+        parameters=[serializers.ForecastQuerySerializer], responses=serializers.ForecastSerializer
+    )
     @action(detail=False, methods=["get"])
     def forecast(self, request):
         """Scheduled demand against usable stock, day by day: shortages, lots expiring unused."""
@@ -241,7 +253,10 @@ class StockViewSet(viewsets.GenericViewSet):
         "Correct a count (signed `quantity_delta`) with a reason.",
     )
 
-    @extend_schema(request=serializers.ReservationReleaseSerializer)
+    @extend_schema(
+        request=serializers.ReservationReleaseSerializer,
+        responses=serializers.ReservationReleasedSerializer,
+    )
     @action(detail=False, methods=["post"], url_path="release-reservation")
     def release_reservation(self, request):
         """Give back every vial held under `reference`."""
@@ -250,12 +265,26 @@ class StockViewSet(viewsets.GenericViewSet):
 
 
 class ReadingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Temperature readings. POST one reading or a list (a sensor gateway's batch); all or none."""
+    """Temperature readings. POST one reading or a list (a sensor gateway's batch); all or none.
+
+    Posting is for pharmacists and the `sensor-gateway` role, whose only permission it is."""
+
+    action_roles = {"create": READING_POSTERS}
 
     queryset = selectors.readings_list()
     serializer_class = serializers.ReadingSerializer
     filterset_class = ReadingFilter
 
+    @extend_schema(
+        # One reading, or a gateway's batch of them.
+        request=PolymorphicProxySerializer(
+            component_name="ReadingInput",
+            serializers=[serializers.ReadingSerializer, serializers.ReadingSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={201: serializers.ReadingsIngestedSerializer},
+    )
     def create(self, request, *args, **kwargs):
         many = isinstance(request.data, list)
         serializer = self.get_serializer(data=request.data, many=many)
@@ -290,7 +319,9 @@ class ExcursionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ExcursionSerializer
     filterset_class = ExcursionFilter
 
-    @extend_schema(request=serializers.ExcursionResolveSerializer)
+    @extend_schema(
+        request=serializers.ExcursionResolveSerializer, responses=serializers.ExcursionSerializer
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         excursion = self.get_object()

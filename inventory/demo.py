@@ -7,6 +7,7 @@ record is left alone, so running it again (even on a later day) changes nothing.
 import datetime
 from decimal import Decimal
 
+from biip.checksums import gs1_standard_check_digit
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +29,26 @@ LOCATIONS = [
 EXPIRY_SPREAD_DAYS = [(20, 180, 540), (75, 300, 650)]
 VIALS_PER_LOT = 20
 TO_WARD = 4
+# Demo GTINs: GS1 prefix 20–29 is "restricted circulation" (in-store numbers no manufacturer is
+# given), so 0 + 2099999 + item number + check digit can never be a real pack's GTIN.
+DEMO_GTIN_STEM = "02099999"
+
+
+def demo_gtin(item: int) -> str:
+    """The demo GTIN-14 of the `item`-th presentation, with its GS1 check digit."""
+    payload = f"{DEMO_GTIN_STEM}{item:05d}"
+    return payload + str(gs1_standard_check_digit(payload))
+
+
+def _demo_gtins() -> None:
+    """Give each presentation without a GTIN a demo one, so that receiving by scan works in the
+    embedded demo at once (a real formulary's GTINs come from the packs, not from here)."""
+    for item, presentation in enumerate(Presentation.objects.order_by("code"), start=1):
+        if not presentation.gtin:
+            gtin = demo_gtin(item)
+            if not Presentation.objects.filter(gtin=gtin).exists():
+                presentation.gtin = gtin
+                presentation.save(update_fields=["gtin", "updated_at"])
 
 
 def _locations() -> dict[str, StorageLocation]:
@@ -53,6 +74,7 @@ def _locations() -> dict[str, StorageLocation]:
 @transaction.atomic
 def inventory_demo_seed(*, user) -> None:
     today = timezone.localdate()
+    _demo_gtins()
     locations = _locations()
     wards = [locations["ward-3a-fridge"], locations["ward-5b-fridge"]]
     for index, presentation in enumerate(Presentation.objects.order_by("code")):

@@ -3,6 +3,7 @@
 import django_filters
 from django.utils import timezone
 
+from config.dates import DateFilter, IsoDateTimeFilter
 from inventory.models import (
     Excursion,
     Lot,
@@ -39,10 +40,10 @@ class LotFilter(django_filters.FilterSet):
 class MovementFilter(django_filters.FilterSet):
     presentation = django_filters.NumberFilter(field_name="lot__presentation_id")
     kind = django_filters.MultipleChoiceFilter(choices=MovementKind.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    effective_from = django_filters.DateFilter(field_name="effective_date", lookup_expr="gte")
-    effective_to = django_filters.DateFilter(field_name="effective_date", lookup_expr="lte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    effective_from = DateFilter(field_name="effective_date", lookup_expr="gte")
+    effective_to = DateFilter(field_name="effective_date", lookup_expr="lte")
 
     class Meta:
         model = StockMovement
@@ -50,8 +51,8 @@ class MovementFilter(django_filters.FilterSet):
 
 
 class ReadingFilter(django_filters.FilterSet):
-    taken_after = django_filters.IsoDateTimeFilter(field_name="taken_at", lookup_expr="gte")
-    taken_before = django_filters.IsoDateTimeFilter(field_name="taken_at", lookup_expr="lt")
+    taken_after = IsoDateTimeFilter(field_name="taken_at", lookup_expr="gte")
+    taken_before = IsoDateTimeFilter(field_name="taken_at", lookup_expr="lt")
 
     class Meta:
         model = TemperatureReading

@@ -1,10 +1,14 @@
 import datetime
 from decimal import Decimal
 
+import pghistory
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+
+from history.tracking import track
+from inventory.gs1 import validate_gtin
 
 
 class MassUnit(models.TextChoices):
@@ -20,9 +24,16 @@ class Container(models.TextChoices):
     AMPOULE = "ampoule", "Ampoule"
 
 
-gtin_validator = RegexValidator(r"^\d{14}$", "A GTIN here is 14 digits (GTIN-14, zero-padded).")
+# A GTIN with a wrong check digit can never match a scan: refuse it where it is typed.
+gtin_validator = validate_gtin
+# A presentation's code names its strength, which may have decimals ("betaleukin-0.05mg-ampoule"):
+# a slug plus dots, never spaces or slashes (codes appear in URLs' query strings and exports).
+presentation_code_validator = RegexValidator(
+    r"^[-a-zA-Z0-9_.]+$", "Letters, digits, dots, hyphens and underscores only."
+)
 
 
+@track()
 class Product(models.Model):
     """A medicinal product as its leaflet describes it (one leaflet, one product)."""
 
@@ -80,11 +91,12 @@ class Product(models.Model):
         return f"{self.storage_min_c}–{self.storage_max_c} °C"
 
 
+@track()
 class Presentation(models.Model):
     """A sellable form of a product: strength per container and pack size."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="presentations")
-    code = models.SlugField(max_length=60, unique=True)
+    code = models.CharField(max_length=60, unique=True, validators=[presentation_code_validator])
     strength = models.DecimalField(
         max_digits=10, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))]
     )
@@ -115,6 +127,7 @@ class Presentation(models.Model):
         return f"{self.product.name} {self.strength.normalize():f} {unit} {self.container}"
 
 
+@track()
 class Ward(models.Model):
     """A hospital ward: where patients lie, where ward fridges stand, whom reminders go to."""
 
@@ -133,12 +146,25 @@ class Ward(models.Model):
     digest_time = models.TimeField(
         default=datetime.time(7, 0), help_text="Local time of the ward's morning digest."
     )
+    mailbox_digests = models.BooleanField(
+        default=True, help_text="The ward mailbox receives the morning digest."
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+# Ward membership decides which patients a nurse sees: who was added or removed is history too.
+pghistory.track(
+    pghistory.InsertEvent("member.add"),
+    pghistory.DeleteEvent("member.remove"),
+    context_field=pghistory.ContextJSONField(),
+    app_label="inventory",
+    model_name="WardMemberEvent",
+)(Ward.members.through)
 
 
 # --- Stock: locations, lots, the ledger ------------------------------------------------------
@@ -165,6 +191,7 @@ class LocationKind(models.TextChoices):
     ROOM = "room", "Room"
 
 
+@track()
 class StorageLocation(models.Model):
     """A fridge, cold room or room, kept within its own temperature range."""
 
@@ -208,6 +235,7 @@ class LotStatus(models.TextChoices):
     DESTROYED = "destroyed", "Destroyed"
 
 
+@track()
 class Lot(models.Model):
     """One manufacturer's batch of one presentation. Stock of it lives in StockLevel rows."""
 

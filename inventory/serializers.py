@@ -2,6 +2,7 @@ import datetime
 
 from rest_framework import serializers
 
+from config.dates import BoundedApiDateTimeField
 from inventory.models import (
     Excursion,
     ExcursionResolution,
@@ -87,7 +88,9 @@ class WardSerializer(serializers.ModelSerializer):
 
 # --- Stock -----------------------------------------------------------------------------------------
 class StorageLocationSerializer(serializers.ModelSerializer):
-    ward_code = serializers.SlugRelatedField(source="ward", slug_field="code", read_only=True)
+    ward_code = serializers.SlugRelatedField(
+        source="ward", slug_field="code", read_only=True, allow_null=True
+    )  # null for the pharmacy's own fridges
     range = serializers.CharField(source="range_label", read_only=True)
 
     class Meta:
@@ -174,6 +177,9 @@ class MovementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+MovementSerializer.Meta.schema_optional_fields = ["recipient"]  # nurses never receive it
+
+
 class MovementWithoutRecipientSerializer(MovementSerializer):
     class Meta(MovementSerializer.Meta):
         fields = [name for name in MovementSerializer.Meta.fields if name != "recipient"]
@@ -182,6 +188,7 @@ class MovementWithoutRecipientSerializer(MovementSerializer):
 
 class ReadingSerializer(serializers.ModelSerializer):
     location = serializers.PrimaryKeyRelatedField(queryset=StorageLocation.objects.all())
+    taken_at = BoundedApiDateTimeField()
     temperature_c = serializers.DecimalField(max_digits=5, decimal_places=2)
 
     class Meta:
@@ -196,6 +203,12 @@ class ExcursionSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True)
     minutes_out_of_range = serializers.IntegerField(read_only=True)
     lots = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    resolution = serializers.ChoiceField(
+        choices=ExcursionResolution.choices,
+        read_only=True,
+        allow_blank=True,
+        help_text="Empty until a pharmacist resolves the excursion.",
+    )
 
     class Meta:
         model = Excursion
@@ -308,3 +321,73 @@ class StockQuerySerializer(serializers.Serializer):
     on = serializers.DateField(required=False, validators=[plausible_date])
     presentation = serializers.IntegerField(required=False)
     location = serializers.IntegerField(required=False)
+
+
+# Shapes of answers that are not model rows (documentation: the selectors build the dicts).
+
+
+class StockLevelSerializer(serializers.Serializer):
+    presentation = serializers.IntegerField()
+    presentation_code = serializers.CharField()
+    location = serializers.IntegerField()
+    location_code = serializers.CharField()
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    usable = serializers.IntegerField(help_text="Unreserved vials usable on the day asked for.")
+
+
+class ForecastDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    needed = serializers.IntegerField()
+    usable = serializers.IntegerField()
+    short = serializers.IntegerField()
+
+
+class ForecastShortageSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    needed = serializers.IntegerField()
+    short = serializers.IntegerField()
+
+
+class ForecastExpiringSerializer(serializers.Serializer):
+    lot = serializers.IntegerField()
+    lot_number = serializers.CharField()
+    expiry_date = serializers.DateField()
+    unused = serializers.IntegerField()
+
+
+class ForecastPresentationSerializer(serializers.Serializer):
+    presentation = serializers.IntegerField()
+    presentation_code = serializers.CharField()
+    needed = serializers.IntegerField()
+    usable_at_start = serializers.IntegerField()
+    days = ForecastDaySerializer(many=True, help_text="Days with demand or a shortage.")
+    shortages = ForecastShortageSerializer(many=True)
+    expiring_unused = ForecastExpiringSerializer(many=True)
+
+
+class ForecastSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    presentations = ForecastPresentationSerializer(many=True)
+
+
+class LotRecipientSerializer(serializers.Serializer):
+    movement = serializers.IntegerField()
+    reference = serializers.CharField()
+    recipient = serializers.CharField()
+    quantity = serializers.IntegerField()
+    returned = serializers.IntegerField()
+    dispensed_on = serializers.DateField()
+    dispensed_at = serializers.DateTimeField()
+    location_code = serializers.CharField()
+
+
+class ReadingsIngestedSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField(help_text="Readings already stored, skipped.")
+    excursions = ExcursionSerializer(many=True, help_text="Excursions opened or updated.")
+
+
+class ReservationReleasedSerializer(serializers.Serializer):
+    released = serializers.IntegerField(help_text="Vials no longer held.")

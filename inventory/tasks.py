@@ -26,3 +26,8 @@ def excursion_reminders_scan() -> int:
 @shared_task(name="inventory.shortage_alerts", ignore_result=True, soft_time_limit=240)
 def shortage_alerts() -> int:
     return wake_sender(alerts.shortage_alerts_enqueue(on=timezone.localdate()))
+
+
+@shared_task(name="inventory.sensor_silence_scan", ignore_result=True, soft_time_limit=240)
+def sensor_silence_scan() -> int:
+    return wake_sender(alerts.sensor_silence_alerts_enqueue(now=timezone.now()))

@@ -44,6 +44,7 @@ def _settings_under(env: dict, var_dir: str = "/nonexistent-var") -> dict:
             **clean,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "VAR_DIR": var_dir,
+            "DJANGO_DEBUG": "1",  # the embedded demo's settings, as `make run` exports
             **env,
         },
     )
@@ -77,6 +78,53 @@ def test_environment_switches_to_postgres_redis_smtp_and_time_zone():
         ]
         == "redis://b:6379/1"
     )
+
+
+def test_without_django_debug_the_settings_are_production_and_need_a_secret_key(tmp_path):
+    """Reported: with no DJANGO_DEBUG, DEBUG was on and SECRET_KEY fell back to the public key."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_SECRET_KEY"}}
+    env = {**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path)}
+    refused = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+    assert refused.returncode != 0 and "DJANGO_SECRET_KEY" in refused.stderr
+    started = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**env, "DJANGO_SECRET_KEY": "x9" * 30},
+    )
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["debug"] is False
+
+
+def test_persistent_connections_are_off_in_debug_and_health_checked_in_production(tmp_path):
+    probe = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(json.dumps([d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS']]))"
+    )
+    base = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": "postgres://app@db.example:5432/pharmacy",
+        "VAR_DIR": str(tmp_path),
+    }
+    runs = {
+        debug: json.loads(
+            subprocess.run(
+                [sys.executable, "-c", probe],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**base, "DJANGO_DEBUG": debug, "DJANGO_SECRET_KEY": "x9" * 30},
+            ).stdout
+        )
+        for debug in ("0", "1")
+    }
+    # The development server opens a thread (and a connection) per request: none kept in debug.
+    assert runs == {"0": [60, True], "1": [0, True]}
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -11,9 +11,17 @@ from .administration import (  # noqa: F401
     dose_administer,
     dose_record_not_given,
 )
+from .calendar_feeds import (  # noqa: F401
+    calendar_feed_create,
+    calendar_feed_revoke,
+    calendar_feed_used,
+    calendar_token_hash,
+)
 from .course_status import (  # noqa: F401
+    RecordedDosesKept,
     _course_locked,
     course_cancel,
+    course_delete,
     course_hold,
     course_resume,
 )

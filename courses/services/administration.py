@@ -19,9 +19,11 @@ from courses.schedule import (
     local_date,
 )
 from courses.units import Mass
+from history.context import records
 
 from .planning import _replan
 from .prescribing import _vial_plan
+from .revisions import doses_touched
 
 # --- Administration ---------------------------------------------------------------------------
 
@@ -51,6 +53,7 @@ def _recipient(dose: Dose) -> str:
     return f"MRN {dose.course.patient.mrn} · course {dose.course_id} dose {dose.sequence}"
 
 
+@records("dose.administer")
 @transaction.atomic
 def dose_administer(
     *,
@@ -80,6 +83,15 @@ def dose_administer(
     errors: dict = {}
     if given_at > now + CLOCK_SKEW:
         errors["given_at"] = "A dose cannot be recorded as given in the future."
+    elif local_date(given_at, dose.course.time_zone) < (
+        prescribed_on := local_date(dose.course.prescribed_at, dose.course.time_zone)
+    ):
+        # The day, not the minute: a dose given this morning may be entered with a course
+        # prescribed (typed in) this afternoon; one dated before that day was not given from it.
+        errors["given_at"] = (
+            f"A dose cannot be recorded as given before the day the course was prescribed "
+            f"({prescribed_on})."
+        )
     window = selectors.on_time_window()
     if abs(given_at - dose.scheduled_at) > window and not reason.strip():
         errors["reason"] = (
@@ -138,6 +150,7 @@ def dose_administer(
     dose.reason = reason.strip()
     dose.recorded_by = user
     dose.recorded_at = now
+    doses_touched([dose])
     dose.full_clean(validate_unique=False)
     dose.save()
     # Given on another day than planned: the minimum gaps count from the day it went in, so the
@@ -174,7 +187,10 @@ def _reduce_later(dose: Dose, percent: int | None, drip_rate: int | None, user) 
             later_dose.vials, later_dose.waste_amount = _vial_plan(amount, presentations)
         if drip_rate is not None:
             later_dose.drip_rate_drops_per_min = drip_rate
-    Dose.objects.bulk_update(later, ["amount", "vials", "waste_amount", "drip_rate_drops_per_min"])
+    Dose.objects.bulk_update(
+        later,
+        ["amount", "vials", "waste_amount", "drip_rate_drops_per_min", *doses_touched(later)],
+    )
     if drip_rate is not None:
         course.drip_rate_drops_per_min = drip_rate
     course.warnings = [
@@ -191,6 +207,7 @@ def _reduce_later(dose: Dose, percent: int | None, drip_rate: int | None, user) 
     course.save(update_fields=["warnings", "drip_rate_drops_per_min", "updated_at"])
 
 
+@records("dose.not_given")
 @transaction.atomic
 def dose_record_not_given(
     *,
@@ -220,6 +237,7 @@ def dose_record_not_given(
     dose.replaced = replace and not anchored
     dose.recorded_by = user
     dose.recorded_at = now
+    doses_touched([dose])
     dose.save()
     stock.release(dose_ids=[dose.id], user=user, reason=f"dose {status}")
     course = dose.course

@@ -1,6 +1,7 @@
 """Course status: hold, resume, cancel."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -8,13 +9,40 @@ from django.utils import timezone
 
 from courses import stock
 from courses.models import (
+    RECORDED_STATUSES,
     Course,
     CourseStatus,
     DoseStatus,
 )
+from history.context import records
 
 from .administration import _complete_if_done
 from .planning import _replan
+from .revisions import doses_touch
+
+
+def _held_doses(course: Course):
+    return course.doses.filter(
+        status=DoseStatus.SCHEDULED,
+        scheduled_at__gte=dt.datetime.combine(
+            course.held_since, dt.time(), tzinfo=ZoneInfo(course.time_zone)
+        ),
+    )
+
+
+# Holds and resumes are dated at most this far ahead: a course is planned around now, and a
+# date years away cannot be planned from (9999-12-31 overflowed the re-planning).
+HOLD_RESUME_HORIZON_DAYS = 366
+
+
+def _within_horizon(on: dt.date, today: dt.date) -> None:
+    if on > today + dt.timedelta(days=HOLD_RESUME_HORIZON_DAYS):
+        raise ValidationError(
+            {
+                "on": f"At most {HOLD_RESUME_HORIZON_DAYS} days ahead (until "
+                f"{today + dt.timedelta(days=HOLD_RESUME_HORIZON_DAYS)})."
+            }
+        )
 
 
 def _course_locked(course: Course) -> Course:
@@ -26,6 +54,7 @@ def _course_locked(course: Course) -> Course:
     )
 
 
+@records("course.hold")
 @transaction.atomic
 def course_hold(
     *, course: Course, user, on: dt.date, reason: str, today: dt.date | None = None
@@ -38,12 +67,16 @@ def course_hold(
         )
     if not reason.strip():
         raise ValidationError({"reason": "Say why the course is held."})
-    if on < (today or timezone.localdate()):
+    today = today or timezone.localdate()
+    if on < today:
         raise ValidationError({"on": "A hold starts today or later; record past doses instead."})
+    _within_horizon(on, today)
     course.status = CourseStatus.ON_HOLD
     course.held_since = on
     course.status_reason = reason.strip()
     course.save(update_fields=["status", "held_since", "status_reason", "updated_at"])
+    # Calendars show the doses from the hold on as cancelled: they change for subscribers.
+    doses_touch(_held_doses(course))
     stock.release(
         dose_ids=course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True),
         user=user,
@@ -52,6 +85,7 @@ def course_hold(
     return course
 
 
+@records("course.resume")
 @transaction.atomic
 def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = None) -> Course:
     """Resume from `on`: the remaining doses move, keeping the pattern's minimum gaps; none moves
@@ -61,6 +95,8 @@ def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = 
         raise ValidationError({"status": "Only a course on hold can be resumed."})
     if on < course.held_since:
         raise ValidationError({"on": "Resume on or after the day the hold began."})
+    _within_horizon(on, today or timezone.localdate())
+    doses_touch(_held_doses(course))
     course.status = CourseStatus.ACTIVE
     course.held_since = None
     course.save(update_fields=["status", "held_since", "updated_at"])
@@ -69,6 +105,7 @@ def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = 
     return course
 
 
+@records("course.cancel")
 @transaction.atomic
 def course_cancel(*, course: Course, user, reason: str) -> Course:
     """Stop a course: its scheduled doses are cancelled; what was recorded stays."""
@@ -78,8 +115,10 @@ def course_cancel(*, course: Course, user, reason: str) -> Course:
     if not reason.strip():
         raise ValidationError({"reason": "Say why the course is stopped."})
     scheduled = list(course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True))
-    course.doses.filter(id__in=scheduled).update(
-        status=DoseStatus.CANCELLED, reason="Course cancelled."
+    doses_touch(
+        course.doses.filter(id__in=scheduled),
+        status=DoseStatus.CANCELLED,
+        reason="Course cancelled.",
     )
     course.status = CourseStatus.CANCELLED
     course.held_since = None
@@ -87,3 +126,24 @@ def course_cancel(*, course: Course, user, reason: str) -> Course:
     course.save(update_fields=["status", "held_since", "status_reason", "updated_at"])
     stock.release(dose_ids=scheduled, user=user, reason="course cancelled")
     return course
+
+
+class RecordedDosesKept(Exception):
+    """A course with a recorded dose is never deleted: cancel it instead."""
+
+
+@records("course.delete")
+@transaction.atomic
+def course_delete(*, course: Course, user) -> None:
+    """Delete a course prescribed in error, before anything was recorded on it.
+
+    A course with any recorded dose is the patient's treatment record and the ledger points at
+    its doses: it is kept (`RecordedDosesKept`; cancel it instead). A database trigger refuses
+    the delete of a recorded dose too, so no other path can remove one either.
+    """
+    course = _course_locked(course)
+    if course.doses.filter(status__in=RECORDED_STATUSES).exists():
+        raise RecordedDosesKept("A course with recorded doses is never deleted; cancel it instead.")
+    scheduled = list(course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True))
+    stock.release(dose_ids=scheduled, user=user, reason="course deleted")
+    course.delete()

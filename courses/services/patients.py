@@ -13,6 +13,7 @@ from courses.models import (
     Patient,
     PatientWeight,
 )
+from history.context import records
 
 # --- Patients ---------------------------------------------------------------------------------
 
@@ -33,6 +34,9 @@ PATIENT_FIELDS = (
     "wbc_10e9_per_l",
 )
 
+# No patient alive was born before this; year 1 (a typo, a default) is refused, not stored.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
 
 def _full_clean(obj) -> None:
     """Model validation, with the constraint names turned into the field they are about."""
@@ -51,6 +55,7 @@ def _full_clean(obj) -> None:
         raise ValidationError(messages) from None
 
 
+@records("patient.save")
 @transaction.atomic
 def patient_save(
     *,
@@ -71,6 +76,10 @@ def patient_save(
         patient.pregnancy_trimester = None
     if patient.birth_date and patient.birth_date > (today or timezone.localdate()):
         raise ValidationError({"birth_date": "A birth date cannot be in the future."})
+    if patient.birth_date and patient.birth_date < EARLIEST_BIRTH_DATE:
+        raise ValidationError(
+            {"birth_date": f"A birth date is on or after {EARLIEST_BIRTH_DATE.isoformat()}."}
+        )
     _full_clean(patient)
     patient.save()
     if weight_kg is not None:
@@ -80,6 +89,7 @@ def patient_save(
     return patient
 
 
+@records("patient.weight")
 @transaction.atomic
 def patient_weight_record(
     *, patient: Patient, weight_kg: Decimal, measured_on: dt.date | None, user=None
@@ -88,6 +98,10 @@ def patient_weight_record(
     measured_on = measured_on or timezone.localdate()
     if measured_on > timezone.localdate():
         raise ValidationError({"measured_on": "A weight cannot be measured in the future."})
+    if measured_on < max(patient.birth_date or EARLIEST_BIRTH_DATE, EARLIEST_BIRTH_DATE):
+        raise ValidationError(
+            {"measured_on": "A weight cannot be measured before the patient was born."}
+        )
     candidate = PatientWeight(
         patient=patient, measured_on=measured_on, weight_kg=weight_kg, recorded_by=user
     )

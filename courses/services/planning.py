@@ -19,6 +19,7 @@ from courses.schedule import (
 )
 
 from .prescribing import _anchors_from_json, _dose_new
+from .revisions import doses_touched
 
 # --- Re-planning ------------------------------------------------------------------------------
 
@@ -69,8 +70,10 @@ def _replan(course: Course, *, earliest: dt.date, after: dt.datetime | None = No
             if d.phase_id == phase.id and d.status == DoseStatus.SCHEDULED and d.id not in fixed
         ]
         for row, day in zip(rows, days, strict=False):
-            row.scheduled_at = local_datetime(day, course.administration_time, tz)
-            moved.append(row)
+            moment = local_datetime(day, course.administration_time, tz)
+            if row.scheduled_at != moment:
+                row.scheduled_at = moment
+                moved.append(row)
         for row in rows[len(days) :]:
             row.status = DoseStatus.CANCELLED
             row.reason = "Dropped by re-planning."
@@ -78,7 +81,7 @@ def _replan(course: Course, *, earliest: dt.date, after: dt.datetime | None = No
         for day in days[len(rows) :]:
             created.append(_dose_new(course, phase, next_sequence, day, presentations))
             next_sequence += 1
-    Dose.objects.bulk_update(moved, ["scheduled_at"])
-    Dose.objects.bulk_update(cancelled, ["status", "reason"])
+    Dose.objects.bulk_update(moved, ["scheduled_at", *doses_touched(moved)])
+    Dose.objects.bulk_update(cancelled, ["status", "reason", *doses_touched(cancelled)])
     Dose.objects.bulk_create(created)
     stock.release(dose_ids=[d.id for d in moved + cancelled], reason="re-planned")

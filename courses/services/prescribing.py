@@ -31,6 +31,7 @@ from courses.schedule import (
     phases_resolved,
 )
 from courses.units import Mass
+from history.context import records
 
 # --- Prescribing ------------------------------------------------------------------------------
 
@@ -311,6 +312,7 @@ def course_check(
     )
 
 
+@records("course.prescribe", reason_arg="override_reason")
 @transaction.atomic
 def course_create(
     *,

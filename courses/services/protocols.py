@@ -12,6 +12,7 @@ from courses.models import (
     Protocol,
     ProtocolPhase,
 )
+from history.context import records
 from inventory.models import Presentation, Product
 
 
@@ -55,6 +56,7 @@ def _upsert(model, lookup: dict, values: dict, report: LoadReport, label: str):
     return obj
 
 
+@records("formulary.load")
 @transaction.atomic
 def formulary_load(*, products=None, presentations=None, protocols=None) -> LoadReport:
     """Load the leaflet formulary; idempotent (a second run changes nothing)."""
@@ -104,6 +106,7 @@ def formulary_load(*, products=None, presentations=None, protocols=None) -> Load
     return report
 
 
+@records("protocol.save")
 @transaction.atomic
 def protocol_save(
     *, protocol: Protocol | None, fields: dict, phases: list[dict] | None
@@ -159,6 +162,15 @@ _PHASE_CONSTRAINTS = {
     "phase_count_min_1": ("count_min", "A phase has at least 1 injection."),
     "phase_count_range_ordered": ("count_max", "Must not be below count_min."),
     "phase_dose_range_ordered": ("dose_max", "Must not be below dose_min."),
+    "needs dose_min and dose_max": (
+        "dose_min",
+        "A fixed or per-kg dose rule needs dose_min and dose_max.",
+    ),
+    "needs a per-kg unit": (
+        "dose_unit",
+        "A per-kg dose needs a per-kg unit; fixed or age-band: mg.",
+    ),
+    "needs its bands": ("age_bands", "An age-band dose rule needs its bands."),
 }
 
 

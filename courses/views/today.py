@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.access import page
+from config.dates import date_error
 from config.roles import RECORDERS, has_role
 from courses import selectors, services
 from courses.forms import DoseRecordForm
@@ -28,10 +29,12 @@ _ERROR_SLOTS = {"lot_number": "lot", "lot_id": "lot", "reason": "reason", "given
 
 
 def _day_from(value: str | None, today: dt.date) -> dt.date:
+    """The ?date= asked for; today when it is not a date or outside config.dates' bounds."""
     try:
-        return dt.date.fromisoformat(value) if value else today
+        day = dt.date.fromisoformat(value) if value else today
     except ValueError:
         return today
+    return today if date_error(day) else day
 
 
 def _record(dose, data: dict, user, now: dt.datetime):

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -31,6 +32,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return NotificationSerializer if self.action == "list" else NotificationDetailSerializer
 
+    @extend_schema(request=None, responses=NotificationDetailSerializer)
     @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
         """Queue a failed notification again (same key and Message-ID). 400 unless failed."""

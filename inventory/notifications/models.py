@@ -13,6 +13,7 @@ class NotificationKind(models.TextChoices):
     EXCURSION_ALERT = "excursion_alert", "Temperature excursion"
     EXCURSION_REMINDER = "excursion_reminder", "Unresolved excursion reminder"
     SHORTAGE_ALERT = "shortage_alert", "Stock shortage"
+    SENSOR_SILENT = "sensor_silent", "Temperature sensor silent"
 
 
 class NotificationStatus(models.TextChoices):

@@ -5,4 +5,5 @@ from inventory.notifications import views
 urlpatterns = [
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:pk>/resend/", views.alert_resend, name="alert-resend"),
+    path("alerts/unsubscribe/<str:token>/", views.digest_unsubscribe, name="digest-unsubscribe"),
 ]

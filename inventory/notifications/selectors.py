@@ -24,13 +24,13 @@ def role_recipients(role: str, *, digest: bool = False) -> list[str]:
 def ward_recipients(ward, *, role: str | None = Role.NURSE, digest: bool = False) -> list[str]:
     """The ward's mailbox plus its members holding `role` (None: every member), sorted.
 
-    The ward mailbox is a shared inbox, not a person, so it has no opt-out.
+    The ward mailbox is a shared inbox: it leaves digests (its unsubscribe link) but never alerts.
     """
     users = get_user_model().objects.filter(wards=ward)
     if role is not None:
         users = users.filter(groups__name=Role(role).value)
     addresses = _addresses(users, digest=digest)
-    if ward.email:
+    if ward.email and (ward.mailbox_digests or not digest):
         addresses.add(ward.email)
     return sorted(addresses)
 

@@ -15,14 +15,18 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from email.utils import formataddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
 from inventory.notifications.models import Notification, NotificationStatus
 
@@ -261,28 +265,120 @@ def _claim(*, now: datetime, batch_size: int, lease: timedelta, max_attempts: in
     rows = list(
         Notification.objects.filter(claim_token=token)
         .only(
-            "id", "key", "recipients", "subject", "body_text", "body_html", "message_id", "attempts"
+            "id",
+            "kind",
+            "key",
+            "recipients",
+            "subject",
+            "body_text",
+            "body_html",
+            "message_id",
+            "attempts",
         )
         .order_by("next_attempt_at", "id")
     )
     return token, rows
 
 
-def _email(row: Notification, connection) -> EmailMultiAlternatives:
+# Digests are a mailing list people may leave (RFC 2919 List-Id, RFC 2369 / 8058 unsubscribe);
+# alerts that need action are not, and carry no unsubscribe link.
+UNSUBSCRIBABLE_KINDS = {"ward_digest"}
+UNSUBSCRIBE_SALT = "notifications.digest-unsubscribe"
+
+
+def count_noun(count: int, singular: str, plural: str | None = None) -> str:
+    """ "1 lot", "3 lots": subjects are plain text, not templates with |pluralize."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
+def site_link(path: str) -> str:
+    """An absolute link into the app (SITE_URL): e-mails are read outside it."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def digest_unsubscribe_url(address: str) -> str:
+    from django.urls import reverse
+
+    token = signing.dumps(address.strip().lower(), salt=UNSUBSCRIBE_SALT, compress=True)
+    return site_link(reverse("digest-unsubscribe", args=[token]))
+
+
+def digest_unsubscribe_address(token: str) -> str | None:
+    """The address a signed unsubscribe token was made for, or None if it was tampered with."""
+    try:
+        return signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+
+
+@transaction.atomic
+def digest_unsubscribe(*, address: str) -> int:
+    """Stop digests to `address`: every active user with it opts out, and a ward mailbox with
+    it stops receiving its ward's digest. Returns how many users and wards changed."""
+    from django.contrib.auth import get_user_model
+
+    from inventory.models import Ward
+    from inventory.notifications.models import NotificationPreference
+
+    changed = 0
+    for user in get_user_model().objects.filter(email__iexact=address, is_active=True):
+        NotificationPreference.objects.update_or_create(
+            user=user, defaults={"receive_digests": False}
+        )
+        changed += 1
+    changed += Ward.objects.filter(email__iexact=address, mailbox_digests=True).update(
+        mailbox_digests=False
+    )
+    return changed
+
+
+def _sender() -> str:
+    return formataddr((settings.EMAIL_FROM_NAME, settings.DEFAULT_FROM_EMAIL))
+
+
+def _emails(row: Notification, connection) -> list[EmailMultiAlternatives]:
+    """The messages of one row: one to all its recipients, or for a digest one per recipient,
+    each with its own unsubscribe link (and a Message-ID per copy derived from key + address)."""
+    headers = {
+        "Message-ID": row.message_id,
+        "X-Notification-Key": row.key,
+        # RFC 3834: out-of-office robots must not answer a machine.
+        "Auto-Submitted": "auto-generated",
+    }
+    if row.kind not in UNSUBSCRIBABLE_KINDS:
+        return [_message(row, row.recipients, row.body_text, row.body_html, headers, connection)]
+    # RFC 2919: a list id under a domain the deployment controls (the site's).
+    domain = urlsplit(settings.SITE_URL).hostname or settings.NOTIFICATION_MESSAGE_ID_DOMAIN
+    messages = []
+    for address in row.recipients:
+        url = digest_unsubscribe_url(address)
+        own = {
+            **headers,
+            "Message-ID": notification_message_id(f"{row.key}:{address.lower()}"),
+            "List-Id": f"Ward digests <ward-digests.{domain}>",
+            "List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        text = f"{row.body_text.rstrip()}\n\nStop receiving these digests: {url}\n"
+        html = row.body_html.replace(
+            "</body>",
+            f'<p style="color: #666; font-size: 12px;"><a href="{escape(url)}">Stop receiving '
+            "these digests</a></p>\n</body>",
+        )
+        messages.append(_message(row, [address], text, html, own, connection))
+    return messages
+
+
+def _message(row, to, text, html, headers, connection) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=row.subject,
-        body=row.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=row.recipients,
+        body=text,
+        from_email=_sender(),
+        to=to,
         connection=connection,
-        headers={
-            "Message-ID": row.message_id,
-            "X-Notification-Key": row.key,
-            # RFC 3834: out-of-office robots must not answer a machine.
-            "Auto-Submitted": "auto-generated",
-        },
+        headers=headers,
     )
-    message.attach_alternative(row.body_html, "text/html")
+    message.attach_alternative(html, "text/html")
     return message
 
 
@@ -352,7 +448,7 @@ def _send_batch(rows, token, *, now, stats: SendStats, lease: timedelta, max_att
                 stats.released += _release(rows[index:], token, at=now)
                 return True  # the next claim takes them up under a fresh lease
             try:
-                connection.send_messages([_email(row, connection)])
+                connection.send_messages(_emails(row, connection))
             except Exception as exc:
                 outcome = _classify(exc)
                 _count(stats, _mark_error(row, token, outcome, now=now, max_attempts=max_attempts))

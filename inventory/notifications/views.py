@@ -10,10 +10,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.access import page
 from config.roles import AUDITORS, PHARMACY, has_role
+from inventory.notifications import services
 from inventory.notifications.filters import NotificationFilter
 from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
 from inventory.notifications.selectors import notification_list
@@ -72,3 +74,18 @@ def alert_resend(request, pk: int):
     ):
         back = reverse("alerts")
     return redirect(back)
+
+
+@csrf_exempt  # RFC 8058: the mail provider POSTs without a session; the signed token is the proof
+@require_http_methods(["GET", "POST"])
+def digest_unsubscribe(request, token: str):
+    """One-click digest opt-out from the e-mail, no sign-in. GET asks (link checkers and previews
+    fetch links: a GET must change nothing); POST — the button, or the mail client's RFC 8058
+    one-click request — opts the address out."""
+    address = services.digest_unsubscribe_address(token)
+    if address is None:
+        return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=404)
+    done = request.method == "POST"
+    if done:
+        services.digest_unsubscribe(address=address)
+    return render(request, "notifications/unsubscribe.html", {"address": address, "done": done})

@@ -1,12 +1,15 @@
 """The ledger core: every change of stock goes through `_move` on a locked level."""
 
 import datetime
+import hashlib
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from config.dates import date_error
 from inventory.models import (
     Excursion,
     Lot,
@@ -50,6 +53,22 @@ def _locked(queryset) -> list:
     )
 
 
+def _reference_lock(reference: str) -> None:
+    """Serialise, until the transaction ends, every caller working under one reference.
+
+    The levels a return touches may be at different locations, so their row locks do not
+    serialise two returns under one reference; this transaction-scoped advisory lock on the
+    reference's hash does, and the second caller then reads the first one's committed movements.
+    SQLite needs none: its writers already run one at a time (IMMEDIATE transactions).
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"stock-reference:{reference}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def _level_for_inbound(lot: Lot, location: StorageLocation) -> StockLevel:
     level, _ = StockLevel.objects.get_or_create(lot=lot, location=location)
     return _locked(StockLevel.objects.filter(pk=level.pk))[0]
@@ -70,6 +89,9 @@ def _move(
     other_location=None,
 ) -> StockMovement:
     """Write one ledger line and apply its deltas to the (locked) level in the same transaction."""
+    if not isinstance(on, datetime.date) or date_error(on):
+        # Every movement's date: a dose "given at 0001-01-01" must not be dispensed that day.
+        _refuse("on", f"{on} is not a plausible movement date.")
     if on_hand_delta or reserved_delta:
         StockLevel.objects.filter(pk=level.pk).update(
             on_hand=F("on_hand") + on_hand_delta,

@@ -5,6 +5,7 @@ import datetime
 from django.db import transaction
 from django.db.models import Q
 
+from history.context import records
 from inventory.fefo import is_expired
 from inventory.models import (
     Excursion,
@@ -52,6 +53,7 @@ def _unresolved_excursions(lot: Lot):
     ).distinct()
 
 
+@records("lot.quarantine")
 @transaction.atomic
 def lot_quarantine(*, lot_id: int, user, on: datetime.date, reason: str) -> list[StockMovement]:
     """Block an available lot everywhere until a pharmacist releases it."""
@@ -81,6 +83,7 @@ def _release(lot: Lot, *, user, on, reason: str) -> list[StockMovement]:
     )
 
 
+@records("lot.release")
 @transaction.atomic
 def lot_release(*, lot_id: int, user, on: datetime.date, reason: str) -> list[StockMovement]:
     """Return a quarantined lot to use (not when expired or held by an excursion)."""
@@ -88,6 +91,7 @@ def lot_release(*, lot_id: int, user, on: datetime.date, reason: str) -> list[St
     return _release(_lot_locked(lot_id), user=user, on=on, reason=reason)
 
 
+@records("lot.recall")
 @transaction.atomic
 def lot_recall(*, lot_id: int, user, on: datetime.date, reason: str) -> list[StockMovement]:
     """Recall a lot: unusable everywhere; `selectors.lot_recipients` lists who received it."""
@@ -126,6 +130,7 @@ def _destroy(lot: Lot, *, user, on, reason: str, location_id=None) -> list[Stock
     return movements
 
 
+@records("lot.destroy")
 @transaction.atomic
 def lot_destroy(
     *, lot_id: int, user, on: datetime.date, reason: str, location_id: int | None = None
@@ -138,6 +143,7 @@ def lot_destroy(
     return _destroy(lot, user=user, on=on, reason=reason, location_id=location_id)
 
 
+@records("lot.expire")
 @transaction.atomic
 def lots_expire(*, on: datetime.date, user=None) -> int:
     """Daily: mark lots past their expiry day as expired (stock stays listed, unusable)."""

@@ -13,6 +13,7 @@ from inventory.models import (
     StockMovement,
     StorageLocation,
 )
+from inventory.references import reference_check
 
 from .ledger import (
     _check_destination,
@@ -21,6 +22,7 @@ from .ledger import (
     _locked,
     _move,
     _positive,
+    _reference_lock,
     _refuse,
     _required,
 )
@@ -103,8 +105,12 @@ def stock_waste(
     on: datetime.date,
     reason: str,
     reference: str = "",
+    owner_path: bool = False,
 ) -> StockMovement:
-    """Vials lost (broken, contaminated, prepared and not given): out of stock, with a reason."""
+    """Vials lost (broken, contaminated, prepared and not given): out of stock, with a reason.
+
+    `owner_path`: see inventory.references (True only from the app owning the reference)."""
+    reference_check(reference, owner_path=owner_path)
     _positive(quantity)
     reason = _required(reason, "reason")
     level = _level_locked(lot_id, location_id)
@@ -162,14 +168,21 @@ def stock_return(
     on: datetime.date,
     reference: str = "",
     reason: str = "",
+    owner_path: bool = False,
 ) -> StockMovement:
-    """Unused vials back into stock; never more than were dispensed under the same reference."""
+    """Unused vials back into stock; never more than were dispensed under the same reference.
+
+    Returns under one reference are serialised on it (across locations), so parallel returns
+    can never give back more than left under it. `owner_path`: see inventory.references.
+    """
+    reference_check(reference, owner_path=owner_path)
     _positive(quantity)
     lot = _get(Lot, lot_id, "lot_id", Lot.objects.select_related("presentation__product"))
     if lot.status == LotStatus.DESTROYED:
         _refuse("lot_id", f"Lot {lot.lot_number} is destroyed.")
     location = _get(StorageLocation, location_id, "location_id")
     _check_destination(location, lot, "location_id")
+    _reference_lock(reference)
     level = _level_for_inbound(lot, location)
     # A return gives back vials that left under a dispense; without this cap (also for a blank
     # reference) a "return" could add stock that never existed.

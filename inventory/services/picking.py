@@ -8,10 +8,8 @@ meanwhile.
 
 import datetime
 import time
-import zlib
 from collections.abc import Callable
 
-from django.db import connection
 from django.db.models import F
 
 from inventory.models import StockLevel
@@ -22,20 +20,6 @@ CANDIDATES_PER_ROUND = 8
 # A skipped (locked) candidate is retried this many times, briefly, before refusing: its holder
 # is a short dispense that may leave vials behind.
 SKIPPED_RETRIES = 20
-
-
-def serialize_reference(reference: str) -> None:
-    """Make concurrent calls under one reference (a dose) run one after the other.
-
-    The whole-presentation lock used to do this as a side effect; without it, two reservations
-    under one reference could both see nothing held and both reserve. A transaction-scoped
-    advisory lock keyed by the reference does it without touching any stock row.
-    """
-    if not reference or connection.vendor != "postgresql":
-        return  # SQLite serialises writers by itself
-    key = zlib.crc32(reference.encode()) - 2**31  # a signed 32-bit key
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x5E4E, key])
 
 
 def _lock(pks, *, skip_locked: bool) -> list[StockLevel]:

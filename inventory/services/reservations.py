@@ -16,10 +16,11 @@ from inventory.models import (
     StockMovement,
     StorageLocation,
 )
+from inventory.references import reference_check
 from inventory.selectors import level_usable, reservations_held
 
-from .ledger import _get, _locked, _move, _positive, _refuse, _required
-from .picking import lock_fefo, serialize_reference
+from .ledger import _get, _locked, _move, _positive, _reference_lock, _refuse, _required
+from .picking import lock_fefo
 
 # --- Reservations and dispensing -------------------------------------------------------------------
 
@@ -73,8 +74,12 @@ def stock_dispense(
     reference: str = "",
     recipient: str = "",
     reason: str = "",
+    owner_path: bool = False,
 ) -> list[StockMovement]:
-    """Take vials out for a patient: reserved ones under `reference` first, then FEFO."""
+    """Take vials out for a patient: reserved ones under `reference` first, then FEFO.
+
+    `owner_path`: True only from the app owning the reference (inventory.references)."""
+    reference_check(reference, owner_path=owner_path)
     _positive(quantity)
     presentation = _get(
         Presentation,
@@ -85,7 +90,10 @@ def stock_dispense(
     location = _get(StorageLocation, location_id, "location_id") if location_id else None
     if lot_id is not None:
         _check_lot_given(lot_id, presentation, on, location_id)
-    serialize_reference(reference)
+    if reference:
+        # One dose's dispenses, reservations and returns run one after the other (it used to
+        # follow from locking every level of the presentation).
+        _reference_lock(reference)
     held = {}
     held_pks = []
     if reference:
@@ -197,17 +205,20 @@ def stock_reserve(
     reference: str,
     user=None,
     location_id: int | None = None,
+    owner_path: bool = False,
 ) -> list[StockMovement]:
     """Hold vials for a dose on `on`, FEFO among lots still usable that day.
 
     Idempotent per reference: what is already held under it counts, only a shortfall is added.
+    `owner_path`: True only from the app owning the reference (inventory.references).
     """
+    reference_check(reference, owner_path=owner_path)
     _positive(quantity)
     reference = _required(reference, "reference")
     presentation = _get(Presentation, presentation_id, "presentation_id")
     location = _get(StorageLocation, location_id, "location_id") if location_id else None
     # A concurrent call with the same reference waits here and then sees our rows.
-    serialize_reference(reference)
+    _reference_lock(reference)
     # Holds on lots no longer usable for this dose (quarantined, recalled, expiring before `on`)
     # do not cover it: give them back and reserve elsewhere.
     _release_reference(
@@ -284,7 +295,12 @@ def _release_held(levels: list[StockLevel], held: dict, *, on, user, reason: str
 
 
 @transaction.atomic
-def reservation_release(*, reference: str, user=None, reason: str = "") -> int:
-    """Give back every vial still held under `reference`; returns how many."""
+def reservation_release(
+    *, reference: str, user=None, reason: str = "", owner_path: bool = False
+) -> int:
+    """Give back every vial still held under `reference`; returns how many.
+
+    `owner_path`: True only from the app owning the reference (inventory.references)."""
     reference = _required(reference, "reference")
+    reference_check(reference, owner_path=owner_path)
     return _release_reference(reference, None, on=timezone.localdate(), user=user, reason=reason)

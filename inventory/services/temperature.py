@@ -4,8 +4,10 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from inventory import alerts
@@ -37,26 +39,60 @@ class IngestResult:
     excursions: list = field(default_factory=list)
 
 
-def _validate_readings(readings: list[dict]) -> dict[int, StorageLocation]:
+# A reading cannot be older than this: a sensor whose clock reset to its epoch says 1970 or 2000.
+EARLIEST_READING = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+def _validate_readings(readings: list[dict], *, now: datetime.datetime):
+    """Refuse the whole batch on any bad reading; returns the locations by id.
+
+    A reading from the future (beyond READING_CLOCK_SKEW_MINUTES) is refused rather than stored:
+    stored, it would be the location's "latest" for as long as its clock is ahead, and readings
+    compared against it could open nothing. Two different values for one sensor and time are
+    refused too: which one is true cannot be told, and averaging would invent a third.
+    """
     errors = {}
+    skew = datetime.timedelta(minutes=settings.READING_CLOCK_SKEW_MINUTES)
     location_ids = {r.get("location_id") for r in readings}
     locations = StorageLocation.objects.in_bulk([i for i in location_ids if isinstance(i, int)])
+    values: dict[tuple, tuple[int, object]] = {}
     for index, reading in enumerate(readings):
         prefix = f"{index}." if len(readings) > 1 else ""
         value = reading.get("temperature_c")
+        taken_at = reading.get("taken_at")
         if reading.get("location_id") not in locations:
             errors[f"{prefix}location_id"] = (
                 f"Unknown storage location id {reading.get('location_id')!r}."
             )
         if not reading.get("sensor_id"):
             errors[f"{prefix}sensor_id"] = "This field is required."
-        if not isinstance(reading.get("taken_at"), datetime.datetime):
-            errors[f"{prefix}taken_at"] = "A date and time is required."
+        if not isinstance(taken_at, datetime.datetime) or timezone.is_naive(taken_at):
+            errors[f"{prefix}taken_at"] = "A date and time with its time-zone offset is required."
+        elif taken_at > now + skew:
+            errors[f"{prefix}taken_at"] = (
+                f"{taken_at.isoformat()} is in the future (server time {now.isoformat()}, "
+                f"{settings.READING_CLOCK_SKEW_MINUTES} min of clock skew allowed): check the "
+                "sensor's clock."
+            )
+        elif taken_at < EARLIEST_READING:
+            errors[f"{prefix}taken_at"] = (
+                f"{taken_at.isoformat()} is before {EARLIEST_READING:%Y-%m-%d}: check the "
+                "sensor's clock."
+            )
         if value is None or not (PLAUSIBLE_MIN_C <= value <= PLAUSIBLE_MAX_C):
             errors[f"{prefix}temperature_c"] = (
                 f"{value} °C is not a plausible reading (accepted {PLAUSIBLE_MIN_C} to "
                 f"{PLAUSIBLE_MAX_C} °C): check the sensor."
             )
+        elif isinstance(taken_at, datetime.datetime):
+            key = (reading.get("location_id"), reading.get("sensor_id"), taken_at)
+            first = values.setdefault(key, (index, value))
+            if first[1] != value:
+                errors[f"{prefix}temperature_c"] = (
+                    f"Reading {first[0]} has {first[1]} °C for sensor {key[1]} at "
+                    f"{taken_at.isoformat()}, this one {value} °C: one sensor has one value "
+                    "at a time."
+                )
     if errors:
         raise ValidationError(errors)
     return locations
@@ -89,11 +125,47 @@ def _quarantine_for(excursion: Excursion, reading, user) -> None:
     excursion.lots.add(*lots)
 
 
-def _track(location: StorageLocation, readings: list[dict], latest, user) -> Excursion | None:
+def _latest_per_sensor(location: StorageLocation) -> dict[str, tuple]:
+    """sensor id → (time, °C) of its latest stored reading at this location."""
+    latest = dict(
+        TemperatureReading.objects.filter(location=location)
+        .values("sensor_id")
+        .annotate(at=Max("taken_at"))
+        .values_list("sensor_id", "at")
+    )
+    if not latest:
+        return {}
+    pairs = Q()
+    for sensor_id, at in latest.items():
+        pairs |= Q(sensor_id=sensor_id, taken_at=at)
+    return {
+        sensor_id: (at, value)
+        for sensor_id, at, value in TemperatureReading.objects.filter(
+            pairs, location=location
+        ).values_list("sensor_id", "taken_at", "temperature_c")
+    }
+
+
+def _all_back_in_range(sensors: dict[str, tuple], excursion: Excursion) -> bool:
+    """Every sensor that reported since the excursion began reads in range now."""
+    return not any(
+        _outside(value, excursion.limit_min_c, excursion.limit_max_c)
+        for at, value in sensors.values()
+        if at >= excursion.started_at
+    )
+
+
+def _track(
+    location: StorageLocation, readings: list[dict], sensors: dict, user
+) -> Excursion | None:
     """Open, extend, reopen or close the location's unresolved excursion from new readings.
 
-    Readings older than the latest one already known only widen the excursion's min/max:
-    out-of-order delivery must not end or restart an excursion in the past.
+    Per sensor and in reading time: a reading counts as current when it is later than its own
+    sensor's latest, so one sensor's clock (fast, or a reading dated years ahead) cannot make
+    another sensor's readings look old. Older readings only widen the excursion's min/max:
+    out-of-order delivery must not end or restart an excursion in the past. With several
+    sensors, the excursion ends only when every sensor reporting since it began is back in
+    range. `sensors` (sensor → (time, °C) of its latest reading) is updated as readings pass.
     """
     excursion = (
         Excursion.objects.select_for_update()
@@ -104,9 +176,11 @@ def _track(location: StorageLocation, readings: list[dict], latest, user) -> Exc
     # Read once per location per batch: quarantining moves no stock, so it cannot change.
     stored = ...
     for reading in sorted(readings, key=lambda r: r["taken_at"]):
-        value, at = reading["temperature_c"], reading["taken_at"]
-        fresh = latest is None or at > latest
-        latest = at if fresh else latest
+        value, at, sensor = reading["temperature_c"], reading["taken_at"], reading["sensor_id"]
+        previous = sensors.get(sensor)
+        fresh = previous is None or at > previous[0]
+        if fresh:
+            sensors[sensor] = (at, value)
         if excursion is not None and excursion.ended_at is None:
             out = _outside(value, excursion.limit_min_c, excursion.limit_max_c)
             if out:
@@ -114,13 +188,13 @@ def _track(location: StorageLocation, readings: list[dict], latest, user) -> Exc
                     min(excursion.min_c, value),
                     max(excursion.max_c, value),
                 )
-            if fresh:
+            if fresh and at > excursion.last_reading_at:
                 excursion.seconds_out_of_range += int(
                     (at - excursion.last_reading_at).total_seconds()
                 )
                 excursion.last_reading_at = at
-                if not out:
-                    excursion.ended_at = at
+            if fresh and not out and _all_back_in_range(sensors, excursion):
+                excursion.ended_at = max(at, excursion.last_reading_at)
             touched = excursion
             continue
         if stored is ...:
@@ -131,7 +205,7 @@ def _track(location: StorageLocation, readings: list[dict], latest, user) -> Exc
         if excursion is None:
             excursion = Excursion(location=location, started_at=at, min_c=value, max_c=value)
         excursion.ended_at = None
-        excursion.last_reading_at = at
+        excursion.last_reading_at = max(at, excursion.last_reading_at or at)
         excursion.limit_min_c, excursion.limit_max_c = limits
         excursion.min_c, excursion.max_c = min(excursion.min_c, value), max(excursion.max_c, value)
         excursion.save()
@@ -143,15 +217,19 @@ def _track(location: StorageLocation, readings: list[dict], latest, user) -> Exc
 
 
 @transaction.atomic
-def readings_ingest(*, readings: list[dict], user=None) -> IngestResult:
+def readings_ingest(
+    *, readings: list[dict], user=None, now: datetime.datetime | None = None
+) -> IngestResult:
     """Store temperature readings (all or none) and track excursions per location.
 
     Each reading: location_id, sensor_id, taken_at (aware datetime), temperature_c (Decimal).
-    A reading already stored (same location, sensor and time) is skipped, so a gateway may resend.
+    A reading already stored (same location, sensor and time, same value) is skipped, so a
+    gateway may resend; the same key with another value is refused. Readings dated after `now`
+    (default: the server's clock) plus the allowed clock skew are refused.
     """
     if not readings:
         _refuse("readings", "No readings given.")
-    locations = _validate_readings(readings)
+    locations = _validate_readings(readings, now=now or timezone.now())
     result = IngestResult()
     by_location = defaultdict(list)
     for reading in readings:
@@ -160,21 +238,28 @@ def readings_ingest(*, readings: list[dict], user=None) -> IngestResult:
     list(StorageLocation.objects.filter(pk__in=by_location).order_by("pk").select_for_update())
     for location_id, batch in sorted(by_location.items()):
         location = locations[location_id]
-        known = TemperatureReading.objects.filter(location=location)
-        latest = known.order_by("-taken_at").values_list("taken_at", flat=True).first()
-        seen = set(
-            known.filter(taken_at__in=[r["taken_at"] for r in batch]).values_list(
-                "sensor_id", "taken_at"
-            )
-        )
+        stored = {
+            (sensor_id, taken_at): value
+            for sensor_id, taken_at, value in TemperatureReading.objects.filter(
+                location=location, taken_at__in=[r["taken_at"] for r in batch]
+            ).values_list("sensor_id", "taken_at", "temperature_c")
+        }
         new = []
         for reading in batch:
             key = (reading["sensor_id"], reading["taken_at"])
-            if key in seen:
+            if key in stored:
+                if stored[key] != reading["temperature_c"]:
+                    _refuse(
+                        "temperature_c",
+                        f"Sensor {key[0]} at {key[1].isoformat()} is already stored with "
+                        f"{stored[key]} °C, not {reading['temperature_c']} °C.",
+                        code="conflict",
+                    )
                 result.duplicates += 1
                 continue
-            seen.add(key)
+            stored[key] = reading["temperature_c"]
             new.append(reading)
+        sensors = _latest_per_sensor(location)
         TemperatureReading.objects.bulk_create(
             TemperatureReading(
                 location=location,
@@ -185,7 +270,7 @@ def readings_ingest(*, readings: list[dict], user=None) -> IngestResult:
             for r in new
         )
         result.created += len(new)
-        excursion = _track(location, new, latest, user)
+        excursion = _track(location, new, sensors, user)
         if excursion is not None:
             result.excursions.append(excursion)
             # In this transaction: a rolled-back ingest leaves no alert and wakes no worker.

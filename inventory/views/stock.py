@@ -69,7 +69,14 @@ SCAN_FIELDS = {
 
 def _receive_forms(request, bound=None):
     initial = {"location": request.session.get("receive_location")}
-    scan = forms.ScanReceiveForm(initial=initial)
+    # Consecutive scans are usually packs of one delivery: keep the count and the delivery note.
+    scan = forms.ScanReceiveForm(
+        initial={
+            **initial,
+            "quantity": request.session.get("receive_quantity"),
+            "reference": request.session.get("receive_reference", ""),
+        }
+    )
     manual = forms.ManualReceiveForm(prefix="manual", initial=initial)
     if bound is not None:
         scan, manual = (bound, manual) if bound.prefix is None else (scan, bound)
@@ -79,6 +86,8 @@ def _receive_forms(request, bound=None):
 def _received(request, movement) -> None:
     lot = movement.lot
     request.session["receive_location"] = movement.location_id
+    request.session["receive_quantity"] = movement.quantity
+    request.session["receive_reference"] = movement.reference
     messages.success(
         request,
         f"Received {movement.quantity} × {lot.presentation} lot {lot.lot_number} "
@@ -114,6 +123,13 @@ def receive(request):
             else:
                 _received(request, movement)
                 return redirect("stock-receive-page")
+    last_scan = ""
+    if bound is not None and bound.prefix is None:
+        # The box is emptied for the next scan (a scanner appends to what is there); the code
+        # just read stays visible beside the error.
+        last_scan = bound.data.get("gs1", "")
+        bound.data = bound.data.copy()
+        bound.data["gs1"] = ""
     scan, manual_form = _receive_forms(request, bound)
     recent = (
         selectors.movements_list()
@@ -127,6 +143,7 @@ def receive(request):
             "scan_form": scan,
             "manual_form": manual_form,
             "preview": preview,
+            "last_scan": last_scan,
             "recent": recent,
             "can_receive": has_role(request.user, *PHARMACY),
             "manual_open": bound is not None and bound.prefix == "manual",

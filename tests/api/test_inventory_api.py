@@ -148,7 +148,7 @@ def test_viewers_do_not_dispense(request, client_name, stocked, cerulo):
 def test_nurse_dispenses_fefo_and_reads(nurse_client, stocked, cerulo):
     response = nurse_client.post(
         "/api/v1/stock/dispense/",
-        {"presentation_id": cerulo.pk, "quantity": 6, "reference": "dose:1", "recipient": "MRN 1"},
+        {"presentation_id": cerulo.pk, "quantity": 6, "reference": "rx:1", "recipient": "MRN 1"},
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -234,7 +234,7 @@ def test_quarantine_release_recall_and_recipients(pharmacist_client, nurse_clien
         {
             "presentation_id": cerulo.pk,
             "quantity": 1,
-            "reference": "dose:7",
+            "reference": "rx:7",
             "recipient": "MRN 0042",
         },
         format="json",
@@ -262,7 +262,7 @@ def test_quarantine_release_recall_and_recipients(pharmacist_client, nurse_clien
     )
     recipients = pharmacist_client.get(url + "recipients/").json()
     assert [(r["reference"], r["recipient"], r["quantity"]) for r in recipients] == [
-        ("dose:7", "MRN 0042", 1)
+        ("rx:7", "MRN 0042", 1)
     ]
     _error(
         pharmacist_client.post("/api/v1/lots/999999/quarantine/", {"reason": "x"}, format="json"),
@@ -281,12 +281,12 @@ def test_transfer_reserve_release_adjust_waste_return(
         format="json",
     )
     assert [m["on_hand_delta"] for m in ok.json()] == [-2, 2]
-    reserve = {"presentation_id": cerulo.pk, "quantity": 2, "on": str(today), "reference": "dose:1"}
+    reserve = {"presentation_id": cerulo.pk, "quantity": 2, "on": str(today), "reference": "rx:1"}
     assert (
         pharmacist_client.post("/api/v1/stock/reserve/", reserve, format="json").status_code == 201
     )
     released = pharmacist_client.post(
-        "/api/v1/stock/release-reservation/", {"reference": "dose:1"}, format="json"
+        "/api/v1/stock/release-reservation/", {"reference": "rx:1"}, format="json"
     )
     assert released.json() == {"released": 2}
     at_ward = {"lot_id": lot.pk, "location_id": ward.pk}

@@ -84,7 +84,7 @@ def test_a_reminder_is_due_exactly_at_the_wards_lead_time_not_a_second_before(do
     assert reminder.key == f"dose_reminder:dose:{dose.pk}:2026-06-10T08:00:00+00:00"
     assert reminder.due_at == T - 60 * MINUTE
     assert reminder.recipients == [nurse.email, "ward-3a@hospital.test"]
-    assert reminder.subject.startswith("Dose due at 10:00: Ceruloplasmin")  # local time, not UTC
+    assert reminder.subject.startswith("Dose due Wed 10 Jun 2026 at 10:00: Ceruloplasmin")  # local
 
 
 def test_running_the_scan_again_stores_nothing_new(dose_at):
@@ -165,7 +165,7 @@ def test_the_digest_goes_at_the_wards_local_time_on_a_dst_day(dose_at, ward3a, n
     digest = Notification.objects.get()
     assert (digest.kind, digest.key) == (NotificationKind.WARD_DIGEST, "digest:ward-3a:2026-03-29")
     assert digest.due_at == seven
-    assert "2 infusion(s) today" in digest.subject
+    assert "2 infusions today" in digest.subject
     assert "09:30" in digest.body_text and "23:30" in digest.body_text
     assert "00:30" not in digest.body_text
     assert "Sunday 29 March 2026" in digest.body_text

@@ -36,16 +36,30 @@ def test_pharmacist_receives_a_lot_by_scanning_and_sees_it_in_stock(page, sign_i
     assert "Received 5 ×" in page.inner_text(".msg.success")
     assert "E2E-LOT-1" in page.inner_text("#recent-receipts")
     _shot(page, "stock_receive_after_scan")
+    # Ready for the next pack: the box is empty and focused, the vial count and place stay.
+    assert page.input_value("#id_gs1") == ""
+    assert page.evaluate("document.activeElement.name") == "gs1"
+    assert page.input_value("#id_quantity") == "5"
+    assert page.input_value("#id_location") == str(fridge.pk)
 
-    # A second scan of an unknown GTIN: the error is in place, the scan is kept.
-    page.fill("#id_quantity", "2")
-    page.fill("#id_gs1", f"(01)07032069804971(17){expiry:%y%m%d}(10)E2E-LOT-2")
-    page.press("#id_gs1", "Enter")
+    # A scan of an unknown GTIN: the error is shown with the code read, the box is empty again.
+    unknown = f"(01)07032069804971(17){expiry:%y%m%d}(10)E2E-LOT-2"
+    page.keyboard.type(unknown)
+    page.keyboard.press("Enter")
     page.wait_for_selector(".field.has-error")
     assert "Unknown GTIN" in page.inner_text(".field.has-error")
-    assert page.input_value("#id_gs1").endswith("E2E-LOT-2")
+    assert page.input_value("#id_gs1") == ""
+    assert page.evaluate("document.activeElement.name") == "gs1"
+    assert unknown in page.inner_text("#last-scan")
     assert "unknown GTIN" in page.inner_text(".scan-preview")
     _shot(page, "stock_receive_unknown_gtin")
+
+    # The next pack straight away, as a scanner types a GS1-128 element string.
+    page.keyboard.type(f"01{GTIN}17{expiry:%y%m%d}10E2E-LOT-3")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".msg.success")
+    assert "Received 5 ×" in page.inner_text(".msg.success")
+    assert "E2E-LOT-3" in page.inner_text("#recent-receipts")
 
     with page.expect_navigation():  # read the new page, not the one being left
         page.click(".subnav >> text=Stock")

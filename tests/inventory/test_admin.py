@@ -114,7 +114,7 @@ def test_transfer_dispense_and_count_actions(pharmacy_admin, receive, cerulo, fr
     pharmacy_admin.post(
         url, {**common, "action": "transfer", "to_location": ward.pk, "quantity": 3}
     )
-    pharmacy_admin.post(url, {**common, "action": "dispense", "quantity": 2, "reference": "dose:1"})
+    pharmacy_admin.post(url, {**common, "action": "dispense", "quantity": 2, "reference": "rx:1"})
     pharmacy_admin.post(
         url, {**common, "action": "record_a_count", "counted": 4, "reason": "stock take"}
     )

@@ -115,10 +115,10 @@ def test_lots_that_expire_before_scheduled_use_are_called_out(
     lines = {lot["lot_number"]: lot["line"] for lot in notification_context_lots(alert)}
     text = alert.body_text
     assert "No scheduled dose uses it before it expires." in lines_after(text, "UNUSED")
-    assert "3 vial(s) will expire unused" in lines_after(text, "PARTLY")
+    assert "3 vials will expire unused" in lines_after(text, "PARTLY")
     assert "!" not in lines_after(text, "USEDUP")
     assert set(lines) == {"UNUSED", "USEDUP", "PARTLY"}
-    assert "2 lot(s) will expire before scheduled doses use them" in text
+    assert "2 lots will expire before scheduled doses use them" in text
 
 
 def lines_after(text: str, lot_number: str) -> str:
@@ -261,7 +261,7 @@ def test_a_shortage_inside_the_horizon_alerts_once_per_presentation_and_first_da
     alert = Notification.objects.get()
     assert alert.key == f"shortage:presentation:{cerulo.pk}:{(today + 6 * DAY).isoformat()}"
     assert alert.recipients == [pharmacist.email]
-    assert "1 short" in alert.subject
+    assert "(1 container short)" in alert.subject
     # The next day the first short day is still day 6 of the old run: nothing new.
     assert alerts.shortage_alerts_enqueue(on=today + DAY) == 0
     # A new course brings the shortage forward: a new first day, a new alert.

@@ -44,7 +44,7 @@ def test_concurrent_dispenses_never_oversell(
     lot = receive(cerulo, fridge, VIALS)
     results = _all_at_once(
         lambda n: services.stock_dispense(
-            presentation_id=cerulo.pk, quantity=1, on=today, user=pharmacist, reference=f"dose:{n}"
+            presentation_id=cerulo.pk, quantity=1, on=today, user=pharmacist, reference=f"rx:{n}"
         ),
         THREADS,
     )
@@ -66,7 +66,7 @@ def test_concurrent_reservations_under_one_reference_hold_once(
     lot = receive(cerulo, fridge, 10)
     results = _all_at_once(
         lambda n: services.stock_reserve(
-            presentation_id=cerulo.pk, quantity=2, on=today, reference="d:1"
+            presentation_id=cerulo.pk, quantity=2, on=today, reference="rx:1"
         ),
         16,
     )

@@ -117,7 +117,7 @@ def test_fefo_dispense_takes_earliest_expiry_first(receive, cerulo, fridge, phar
     late = receive(cerulo, fridge, 5, lot_number="LATE", expiry_days=300)
     early = receive(cerulo, fridge, 3, lot_number="EARLY", expiry_days=30)
     movements = services.stock_dispense(
-        presentation_id=cerulo.pk, quantity=4, on=today, user=pharmacist, reference="dose:1"
+        presentation_id=cerulo.pk, quantity=4, on=today, user=pharmacist, reference="rx:1"
     )
     assert [(m.lot, m.quantity) for m in movements] == [(early, 3), (late, 1)]
     assert _level(early, fridge).on_hand == 0
@@ -186,13 +186,13 @@ def test_reservation_never_takes_a_lot_expiring_before_the_dose(
     long = receive(cerulo, fridge, 2, lot_number="LONG", expiry_days=60)
     dose_day = today + datetime.timedelta(days=6)
     movements = services.stock_reserve(
-        presentation_id=cerulo.pk, quantity=2, on=dose_day, reference="dose:9"
+        presentation_id=cerulo.pk, quantity=2, on=dose_day, reference="rx:9"
     )
     assert {m.lot for m in movements} == {long}
     assert _level(long, fridge).reserved == 2
     with pytest.raises(ValidationError) as exc:
         services.stock_reserve(
-            presentation_id=cerulo.pk, quantity=1, on=dose_day, reference="dose:10"
+            presentation_id=cerulo.pk, quantity=1, on=dose_day, reference="rx:10"
         )
     assert exc.value.error_dict["quantity"][0].code == "insufficient_stock"
     # For a dose within SHORT's shelf life, SHORT is the first choice.
@@ -210,16 +210,14 @@ def test_reservation_is_idempotent_and_consumed_by_dispense(
 ):
     early = receive(cerulo, fridge, 3, lot_number="EARLY", expiry_days=30)
     late = receive(cerulo, fridge, 3, lot_number="LATE", expiry_days=90)
-    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:1")
+    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="rx:1")
     assert (
-        services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:1")
+        services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="rx:1")
         == []
     )
     assert _level(early, fridge).reserved == 2
     # Raising the need reserves only the difference.
-    more = services.stock_reserve(
-        presentation_id=cerulo.pk, quantity=3, on=today, reference="dose:1"
-    )
+    more = services.stock_reserve(presentation_id=cerulo.pk, quantity=3, on=today, reference="rx:1")
     assert sum(m.quantity for m in more) == 1
     # Someone else's dispense cannot take the held vials: EARLY has none free.
     other = services.stock_dispense(
@@ -231,13 +229,13 @@ def test_reservation_is_idempotent_and_consumed_by_dispense(
         quantity=3,
         on=today,
         user=pharmacist,
-        reference="dose:1",
+        reference="rx:1",
         recipient="MRN 0042 · course 7 dose 3",
     )
     assert sum(m.quantity for m in dispensed) == 3
     assert sum(-m.reserved_delta for m in dispensed) == 3
     assert _level(early, fridge).reserved == 0
-    assert services.reservation_release(reference="dose:1") == 0
+    assert services.reservation_release(reference="rx:1") == 0
 
 
 def test_dispensing_another_lot_gives_the_dose_reservation_back(
@@ -245,7 +243,7 @@ def test_dispensing_another_lot_gives_the_dose_reservation_back(
 ):
     early = receive(cerulo, fridge, 3, lot_number="EARLY", expiry_days=30)
     late = receive(cerulo, fridge, 3, lot_number="LATE", expiry_days=90)
-    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:9")
+    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="rx:9")
     assert _level(early, fridge).reserved == 2
     # The nurse scans the later lot at the bedside and gives one vial.
     services.stock_dispense(
@@ -254,7 +252,7 @@ def test_dispensing_another_lot_gives_the_dose_reservation_back(
         on=today,
         user=pharmacist,
         lot_id=late.pk,
-        reference="dose:9",
+        reference="rx:9",
     )
     assert _level(early, fridge).reserved == 0  # no vial stays held for a dose already given
     assert _level(late, fridge).on_hand == 2
@@ -266,10 +264,10 @@ def test_reserving_again_moves_a_hold_off_a_lot_that_became_unusable(
 ):
     early = receive(cerulo, fridge, 3, lot_number="EARLY", expiry_days=30)
     late = receive(cerulo, fridge, 3, lot_number="LATE", expiry_days=90)
-    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:7")
+    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="rx:7")
     services.lot_quarantine(lot_id=early.pk, user=pharmacist, on=today, reason="Damaged pack")
     moved = services.stock_reserve(
-        presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:7"
+        presentation_id=cerulo.pk, quantity=2, on=today, reference="rx:7"
     )
     assert [(m.lot, m.quantity) for m in moved] == [(late, 2)]
     assert _level(early, fridge).reserved == 0 and _level(late, fridge).reserved == 2
@@ -277,10 +275,10 @@ def test_reserving_again_moves_a_hold_off_a_lot_that_became_unusable(
 
 def test_reservation_release(receive, cerulo, fridge, today):
     lot = receive(cerulo, fridge, 4)
-    services.stock_reserve(presentation_id=cerulo.pk, quantity=3, on=today, reference="dose:5")
-    assert services.reservation_release(reference="dose:5", reason="dose cancelled") == 3
+    services.stock_reserve(presentation_id=cerulo.pk, quantity=3, on=today, reference="rx:5")
+    assert services.reservation_release(reference="rx:5", reason="dose cancelled") == 3
     assert _level(lot, fridge).reserved == 0
-    assert services.reservation_release(reference="dose:5") == 0
+    assert services.reservation_release(reference="rx:5") == 0
     with pytest.raises(ValidationError):
         services.reservation_release(reference="  ")
 
@@ -307,15 +305,15 @@ def test_transfer_waste_adjust_return(receive, cerulo, fridge, pharmacist, today
         presentation_id=cerulo.pk,
         quantity=2,
         location_id=ward_fridge.pk,
-        reference="dose:3",
+        reference="rx:3",
         **common,
     )
     services.stock_return(
-        lot_id=lot.pk, location_id=ward_fridge.pk, quantity=1, reference="dose:3", **common
+        lot_id=lot.pk, location_id=ward_fridge.pk, quantity=1, reference="rx:3", **common
     )
     with pytest.raises(ValidationError) as exc:
         services.stock_return(
-            lot_id=lot.pk, location_id=ward_fridge.pk, quantity=2, reference="dose:3", **common
+            lot_id=lot.pk, location_id=ward_fridge.pk, quantity=2, reference="rx:3", **common
         )
     assert "Only 1" in _fields(exc)["quantity"][0]
     assert (_level(lot, fridge).on_hand, _level(lot, ward_fridge).on_hand) == (4, 2)
@@ -326,7 +324,7 @@ def test_stock_cannot_go_below_zero_or_below_reservations(
     receive, cerulo, fridge, pharmacist, today
 ):
     lot = receive(cerulo, fridge, 3)
-    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:1")
+    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="rx:1")
     common = {"lot_id": lot.pk, "location_id": fridge.pk, "user": pharmacist, "on": today}
     with pytest.raises(ValidationError) as exc:
         services.stock_waste(quantity=2, reason="dropped", **common)
@@ -415,7 +413,7 @@ def test_quarantine_release_recall_destroy(receive, cerulo, fridge, pharmacist, 
         services.lot_release(reason="", **common)
     assert "reason" in _fields(exc)
     services.lot_release(reason="box checked", **common)
-    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:1")
+    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="rx:1")
     services.lot_recall(reason="manufacturer recall 2026-04", **common)
     lot.refresh_from_db()
     assert lot.status == LotStatus.RECALLED
@@ -437,7 +435,7 @@ def test_recall_lists_recipients(receive, cerulo, fridge, pharmacist, today):
             quantity=1,
             on=today,
             user=pharmacist,
-            reference=f"dose:{dose}",
+            reference=f"rx:{dose}",
             recipient=f"MRN {mrn} · course 7 dose {dose}",
         )
     services.stock_return(
@@ -446,13 +444,13 @@ def test_recall_lists_recipients(receive, cerulo, fridge, pharmacist, today):
         quantity=1,
         user=pharmacist,
         on=today,
-        reference="dose:2",
+        reference="rx:2",
     )
     services.lot_recall(lot_id=lot.pk, user=pharmacist, on=today, reason="recall")
     recipients = selectors.lot_recipients(lot_id=lot.pk)
     assert [(r["reference"], r["recipient"], r["returned"]) for r in recipients] == [
-        ("dose:1", "MRN 0042 · course 7 dose 1", 0),
-        ("dose:2", "MRN 0043 · course 7 dose 2", 1),
+        ("rx:1", "MRN 0042 · course 7 dose 1", 0),
+        ("rx:2", "MRN 0043 · course 7 dose 2", 1),
     ]
 
 
@@ -477,7 +475,7 @@ def test_stock_summary_counts_usable(
     receive(cerulo, fridge, 5, lot_number="A")
     quarantined = receive(cerulo, fridge, 4, lot_number="B")
     services.lot_quarantine(lot_id=quarantined.pk, user=pharmacist, on=today, reason="QA")
-    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="dose:1")
+    services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference="rx:1")
     with django_assert_max_num_queries(1):
         rows = selectors.stock_summary(on=today)
     assert [(r["on_hand"], r["reserved"], r["usable"]) for r in rows] == [(9, 2, 3)]
@@ -489,17 +487,15 @@ def test_ledger_sums_equal_levels_after_a_mixed_day(receive, cerulo, fridge, pha
     receive(cerulo, fridge, 10, lot_number="B", expiry_days=20)
     common = {"user": pharmacist, "on": today}
     for n in range(1, 6):
-        services.stock_reserve(
-            presentation_id=cerulo.pk, quantity=2, on=today, reference=f"dose:{n}"
-        )
+        services.stock_reserve(presentation_id=cerulo.pk, quantity=2, on=today, reference=f"rx:{n}")
     services.stock_transfer(
         lot_id=a.pk, from_location_id=fridge.pk, to_location_id=ward.pk, quantity=5, **common
     )
     for n in (1, 2, 3):
         services.stock_dispense(
-            presentation_id=cerulo.pk, quantity=2, reference=f"dose:{n}", **common
+            presentation_id=cerulo.pk, quantity=2, reference=f"rx:{n}", **common
         )
-    services.reservation_release(reference="dose:4")
+    services.reservation_release(reference="rx:4")
     services.stock_dispense(presentation_id=cerulo.pk, quantity=3, location_id=ward.pk, **common)
     services.stock_waste(lot_id=a.pk, location_id=ward.pk, quantity=1, reason="dropped", **common)
     services.stock_adjust(

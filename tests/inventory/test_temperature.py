@@ -155,7 +155,7 @@ def test_resolve_by_discard_destroys_only_the_stock_there(
     )
     only_here = receive(cerulo, fridge, 1, lot_number="ONLY-HERE")
     services.stock_reserve(
-        presentation_id=cerulo.pk, quantity=1, on=today, reference="dose:1", location_id=fridge.pk
+        presentation_id=cerulo.pk, quantity=1, on=today, reference="rx:1", location_id=fridge.pk
     )
     _ingest(fridge, (0, "14"), (90, "5"))
     excursion = Excursion.objects.get()
@@ -177,7 +177,7 @@ def test_resolve_by_discard_destroys_only_the_stock_there(
     assert StockLevel.objects.get(lot=lot, location=ward).on_hand == 2
     assert lot.status == LotStatus.AVAILABLE  # the ward's vials never left their range
     assert only_here.status == LotStatus.DESTROYED
-    assert services.reservation_release(reference="dose:1") == 0
+    assert services.reservation_release(reference="rx:1") == 0
     assert selectors.ledger_mismatches() == []
 
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from config.roles import Role
+from config.roles import ALL_ROLES, Role
 from inventory import services
 from inventory.demand import DemandLine
 from inventory.models import Excursion, Lot, LotStatus, MovementKind, StockLevel, StockMovement
@@ -82,7 +82,7 @@ def _out_of_range(location, *, minutes=(0, 10, 20), values=("5", "11.5", "6")):
 # --- Reading ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("role", sorted(ALL_ROLES))
 def test_every_role_reads_every_page(role, roles, lot, fridge):
     client = _client(role)
     _out_of_range(fridge)
@@ -112,7 +112,7 @@ def test_stock_page_counts_and_filters(as_pharmacist, receive, cerulo, fridge, w
     ward_fridge = StorageLocationFactory(code="ward-fridge", name="Ward fridge", ward=ward)
     receive(cerulo, ward_fridge, 4, lot_number="LATER")
     services.stock_reserve(
-        presentation_id=cerulo.pk, quantity=3, on=today, reference="dose:1", location_id=fridge.pk
+        presentation_id=cerulo.pk, quantity=3, on=today, reference="rx:1", location_id=fridge.pk
     )
     rows = as_pharmacist.get(reverse("stock")).context["rows"]
     by_location = {row["location"].code: row for row in rows}
@@ -172,7 +172,7 @@ def test_nurse_dispenses_from_a_lot(as_nurse, lot, fridge):
         location=fridge.pk,
         quantity=2,
         recipient="MRN 42",
-        reference="dose:7",
+        reference="rx:7",
     )
     assert response.status_code == 302
     movement = StockMovement.objects.get(kind=MovementKind.DISPENSE)
@@ -266,6 +266,7 @@ def test_receive_by_scan(as_pharmacist, gtin_presentation, fridge, today):
     page = as_pharmacist.get(reverse("stock-receive-page"))
     assert "Received 5 × " in page.content.decode()
     assert page.context["scan_form"].initial["location"] == fridge.pk  # remembered
+    assert page.context["scan_form"].initial["quantity"] == 5  # consecutive packs of a delivery
 
 
 @pytest.mark.parametrize(
@@ -274,10 +275,10 @@ def test_receive_by_scan(as_pharmacist, gtin_presentation, fridge, today):
         ("(01)07032069804971(17)301231(10)X1", "Unknown GTIN"),
         (f"(01){GTIN}(17)200131(10)OLD", "expired on 2020-01-31"),
         (f"(01){GTIN}(17)301231(10)KNOWN", "on record with expiry"),
-        ("not a code", "Not a GS1"),
+        ("not a code", "not a GS1 pack code"),
     ],
 )
-def test_scan_errors_are_shown_in_place_with_the_scan_kept(
+def test_scan_errors_are_shown_in_place_and_the_box_is_ready_for_the_next_scan(
     as_pharmacist, gtin_presentation, fridge, receive, code, message
 ):
     receive(gtin_presentation, fridge, 1, lot_number="KNOWN")
@@ -285,8 +286,11 @@ def test_scan_errors_are_shown_in_place_with_the_scan_kept(
     assert response.status_code == 200
     errors = response.context["scan_form"].errors["gs1"]
     assert message in " ".join(errors)
-    assert response.context["scan_form"]["gs1"].value() == code
-    if message != "Not a GS1":
+    # Empty for the next scan (a scanner appends to what is in the box); the code read is shown.
+    assert response.context["scan_form"]["gs1"].value() == ""
+    assert response.context["last_scan"] == code and code in response.content.decode()
+    assert response.context["scan_form"]["quantity"].value() == "5"
+    if message != "not a GS1 pack code":
         assert response.context["preview"]["pack"].lot_number in response.content.decode()
     assert Lot.objects.count() == 1
 
@@ -325,7 +329,7 @@ def test_forecast_highlights_shortages_and_lots_expiring_unused(
             presentation_id=cerulo.pk,
             on=today + datetime.timedelta(days=n),
             quantity=2,
-            reference=f"dose:{n}",
+            reference=f"rx:{n}",
         )
         for n in (1, 4)
     )
@@ -415,7 +419,7 @@ def _grow(n, pharmacist, today):
                     location_id=location.pk,
                     quantity=1,
                     recipient=f"MRN {i}{j}",
-                    reference=f"dose:{i}-{j}",
+                    reference=f"rx:{i}-{j}",
                     user=pharmacist,
                     on=today,
                 )

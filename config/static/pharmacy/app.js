@@ -9,9 +9,23 @@
     }
   });
   // Barcode scanners type like keyboards and end with Enter: keep focus in the scan box.
+  // The box is empty after each scan (the server sends it back empty) and keeps the focus, also
+  // when the page comes back from the browser's cache or a click lands elsewhere on the page.
   var scan = document.querySelector("[data-scan-autofocus]");
   if (scan) {
-    scan.focus();
+    var refocus = function () {
+      scan.value = "";
+      scan.focus();
+    };
+    refocus();
+    window.addEventListener("pageshow", refocus);
+    document.addEventListener("click", function (event) {
+      var tag = event.target.tagName;
+      if (tag !== "INPUT" && tag !== "SELECT" && tag !== "TEXTAREA" && tag !== "BUTTON" &&
+          tag !== "A" && tag !== "SUMMARY") {
+        scan.focus();
+      }
+    });
   }
 })();
 

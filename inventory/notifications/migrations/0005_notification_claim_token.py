@@ -7,13 +7,13 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courses', '0002_patients_courses_doses'),
+        ('notifications', '0004_sensor_silent_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dose',
-            index=models.Index(fields=['scheduled_at'], name='dose_scheduled_at_idx'),
+            model_name='notification',
+            index=models.Index(condition=models.Q(('claim_token__isnull', False)), fields=['claim_token'], name='notification_claim_token'),
         ),
     ]

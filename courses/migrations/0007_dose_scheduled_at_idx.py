@@ -7,13 +7,13 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_drop_unused_recall_kind'),
+        ('courses', '0006_history_dose_revision'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('claim_token__isnull', False)), fields=['claim_token'], name='notification_claim_token'),
+            model_name='dose',
+            index=models.Index(fields=['scheduled_at'], name='dose_scheduled_at_idx'),
         ),
     ]
