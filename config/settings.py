@@ -471,3 +471,8 @@ LOGGING = {
     # Our request lines replace Django's own (which repeat 4xx/5xx without the request id).
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Clinical checks (courses.checks) ------------------------------------------------------------
+# A white-cell count counts for a course only if taken at most this many days before its start
+# (design.md); an older or undated count is unknown.
+WBC_VALID_DAYS = int(os.environ.get("WBC_VALID_DAYS", "3"))

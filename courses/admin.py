@@ -146,6 +146,7 @@ class PatientAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
     search_fields = ["mrn", "name"]
     list_select_related = ["ward"]
     fields = list(services.PATIENT_FIELDS)
+    filter_horizontal = ["drug_allergies"]
     inlines = [PatientWeightInline, PatientWeightAddInline]
 
     def save_model(self, request, obj, form, change):

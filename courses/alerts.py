@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from config.roles import Role
 from courses import selectors
-from courses.models import CourseStatus, Dose, DoseStatus, Patient
+from courses.models import Dose, DoseStatus, Patient
 from courses.schedule import local_moment
 from courses.units import Mass
 from inventory.models import Ward
@@ -49,7 +49,7 @@ def patient_label(patient: Patient) -> str:
 
 def _scheduled() -> QuerySet[Dose]:
     return Dose.objects.filter(
-        status=DoseStatus.SCHEDULED, course__status=CourseStatus.ACTIVE
+        selectors.course_lets_dose_proceed(), status=DoseStatus.SCHEDULED
     ).select_related("course__protocol__product", "course__patient__ward")
 
 

@@ -290,9 +290,10 @@ class DoseViewSet(
         return self._detail(dose)
 
     def _not_given(self, request, status_value: str) -> Response:
+        dose = self.get_object()  # another ward's dose is 404 before its input is judged
         data = validated(DoseNotGivenSerializer, request.data)
         dose = services.dose_record_not_given(
-            dose=self.get_object(),
+            dose=dose,
             status=status_value,
             user=request.user,
             now=timezone.now(),

@@ -63,40 +63,131 @@ ADULT_PROTOCOL_FOR_CHILD = {
     "ceruloplasmin": (
         "This is an adult protocol; children receive the age-band doses of the children's "
         "protocols",
-        "Dosing and administration — In the treatment of children",
+        "Dosing and administration — In the treatment of children (line 80)",
     ),
 }
+
+# Where each leaflet says it: the section (and line) every finding cites. The leaflets are kept
+# verbatim in courses/leaflets/; tests check that each cited line says what the finding says.
+SECTIONS = {
+    "biocerulin": {
+        "hypersensitivity": "contraindications (line 22)",
+        "children": "Children (line 19)",
+        "pregnancy": "Use during pregnancy or lactation (line 32)",
+        "lactation": "Use during pregnancy or lactation (line 32)",
+        "special": "special instructions (line 30)",
+        "incompatibility": "Incompatibility (line 39)",
+        "side_effects": "Side effects (line 26)",
+    },
+    "ceruloplasmin": {
+        "hypersensitivity": "contraindications (line 58)",
+        "children": "Dosing and administration — In the treatment of children (line 80)",
+        "pregnancy": "Use of the ceruloplasmin during pregnancy (line 55)",
+        "lactation": "Use of the ceruloplasmin during pregnancy (line 55)",
+        "side_effects": "Side effects of the ceruloplasmin (line 64)",
+    },
+    "betaleukin": {
+        "hypersensitivity": "contraindications (line 40: 'hypersensitivity to the drug')",
+        "septic_shock": "contraindications (line 41)",
+        "severe_fever": "contraindications (line 42)",
+        "pregnancy": "Pregnancy and lactation (line 46)",
+        "side_effects": "Side effect (lines 36–38, 49)",
+        "indications": "indications (line 19: 'leukocyte count … at least 3h109 / l')",
+    },
+}
+
+
+def _where(protocol, topic: str) -> str:
+    section = SECTIONS.get(protocol.product.code, {}).get(topic, topic)
+    return f"{_leaflet(protocol)}: {section}"
 
 
 def _leaflet(protocol) -> str:
     return protocol.leaflet_file
 
 
-def _patient_stops(*, patient, protocol, age_months: int) -> list[Finding]:
+def _hypersensitivity_stops(*, patient, protocol, allergies) -> list[Finding]:
+    """Each leaflet's own hypersensitivity condition (issue 11): the ceruloplasmins name drugs of
+    protein origin as a class (000 line 22, 001 line 58), Betaleukin "the drug" (002 line 40)."""
     product = protocol.product
     name = product.name
+    codes = product.contraindications or []
+    allergic_to_product = any(a.pk == product.pk for a in allergies)
+    protein_allergies = [a.name for a in allergies if a.protein_origin]
     stops: list[Finding] = []
-    if product.protein_origin and patient.protein_drug_allergy:
+    if "hypersensitivity_protein_drugs" in codes and (
+        patient.protein_drug_allergy or protein_allergies
+    ):
+        recorded = ", ".join(
+            (["drugs of protein origin"] if patient.protein_drug_allergy else [])
+            + protein_allergies
+        )
         stops.append(
             Finding(
                 "hypersensitivity",
-                f"{name} is contraindicated in hypersensitivity to drugs of protein origin.",
-                f"{_leaflet(protocol)}: contraindications",
+                f"{name} is contraindicated in hypersensitivity to drugs of protein origin "
+                f"(recorded: {recorded}).",
+                _where(protocol, "hypersensitivity"),
             )
         )
-    if protocol.min_age_months is not None and age_months < protocol.min_age_months:
-        section = "children"
-        if protocol.min_age_months < formulary.ADULT_MONTHS:
-            message = f"{name} is not used under {protocol.min_age_months} months of age"
-        elif product.code in ADULT_PROTOCOL_FOR_CHILD:
-            message, section = ADULT_PROTOCOL_FOR_CHILD[product.code]
-        else:
-            message = f"{name} must not be prescribed to children"
+    elif allergic_to_product:
+        # Betaleukin's own condition; and for any product, a recorded allergy to it stops.
         stops.append(
             Finding(
-                "age", f"{message} (age {age_months} months).", f"{_leaflet(protocol)}: {section}"
+                "hypersensitivity",
+                f"{name} is contraindicated in hypersensitivity to the drug (recorded allergy to "
+                f"{name}).",
+                _where(protocol, "hypersensitivity")
+                if "hypersensitivity_to_drug" in codes
+                else "patient record: drug allergies",
             )
         )
+    return stops
+
+
+def _age_stops(*, protocol, age_months: int) -> list[Finding]:
+    product = protocol.product
+    name = product.name
+    stops: list[Finding] = []
+    limit = formulary.PRODUCT_MIN_AGE.get(product.code)
+    if limit and age_months < limit["months"]:
+        # Named on every protocol of the product, adult ones included (issue 11).
+        stops.append(
+            Finding(
+                "age",
+                f"{limit['message']} (age {age_months} months).",
+                f"{limit['leaflet_file']}: {limit['section']}",
+            )
+        )
+    covered = limit is not None and age_months < limit["months"]
+    if protocol.min_age_months is not None and age_months < protocol.min_age_months:
+        if protocol.min_age_months < formulary.ADULT_MONTHS:
+            if not (covered and protocol.min_age_months <= limit["months"]):
+                stops.append(
+                    Finding(
+                        "age",
+                        f"This protocol starts at {protocol.min_age_months} months "
+                        f"(age {age_months} months).",
+                        f"{_leaflet(protocol)}: {protocol.leaflet_section}",
+                    )
+                )
+        elif product.code in ADULT_PROTOCOL_FOR_CHILD:
+            message, section = ADULT_PROTOCOL_FOR_CHILD[product.code]
+            stops.append(
+                Finding(
+                    "age",
+                    f"{message} (age {age_months} months).",
+                    f"{_leaflet(protocol)}: {section}",
+                )
+            )
+        else:
+            stops.append(
+                Finding(
+                    "age",
+                    f"{name} must not be prescribed to children (age {age_months} months).",
+                    _where(protocol, "children"),
+                )
+            )
     if protocol.max_age_months is not None and age_months >= protocol.max_age_months:
         stops.append(
             Finding(
@@ -106,6 +197,29 @@ def _patient_stops(*, patient, protocol, age_months: int) -> list[Finding]:
                 f"{_leaflet(protocol)}: {protocol.leaflet_section}",
             )
         )
+    return stops
+
+
+def wbc_valid(patient, *, start_date, valid_days: int) -> bool:
+    """A count is known for a course only if dated within `valid_days` before its start."""
+    measured_on = patient.wbc_measured_on
+    return (
+        patient.wbc_10e9_per_l is not None
+        and measured_on is not None
+        and measured_on <= start_date
+        and (start_date - measured_on).days <= valid_days
+    )
+
+
+def _patient_stops(
+    *, patient, protocol, age_months: int, allergies, start_date, wbc_valid_days: int
+) -> list[Finding]:
+    product = protocol.product
+    name = product.name
+    stops: list[Finding] = [
+        *_hypersensitivity_stops(patient=patient, protocol=protocol, allergies=allergies),
+        *_age_stops(protocol=protocol, age_months=age_months),
+    ]
     if (
         patient.pregnant
         and patient.pregnancy_trimester not in protocol.pregnancy_trimesters_allowed
@@ -120,7 +234,7 @@ def _patient_stops(*, patient, protocol, age_months: int) -> list[Finding]:
                     if protocol.pregnancy_trimesters_allowed
                     else "."
                 ),
-                f"{_leaflet(protocol)}: pregnancy",
+                _where(protocol, "pregnancy"),
             )
         )
     if protocol.requires_pregnancy and not patient.pregnant:
@@ -136,7 +250,7 @@ def _patient_stops(*, patient, protocol, age_months: int) -> list[Finding]:
             Finding(
                 "lactation",
                 f"{name} is not to be given during lactation.",
-                f"{_leaflet(protocol)}: lactation",
+                _where(protocol, "lactation"),
             )
         )
     conditions = {
@@ -144,14 +258,16 @@ def _patient_stops(*, patient, protocol, age_months: int) -> list[Finding]:
         "severe_fever": ("severe fever", patient.severe_fever),
     }
     for code in product.contraindications:
-        label, present = conditions.get(code, (code, False))
+        if code not in conditions:
+            continue  # hypersensitivity codes are checked above
+        label, present = conditions[code]
         if present:
             stops.append(
-                Finding(code, f"{name} is contraindicated in {label}.", f"{_leaflet(protocol)}")
+                Finding(code, f"{name} is contraindicated in {label}.", _where(protocol, code))
             )
     if (
         protocol.min_wbc_10e9_per_l is not None
-        and patient.wbc_10e9_per_l is not None
+        and wbc_valid(patient, start_date=start_date, valid_days=wbc_valid_days)
         and patient.wbc_10e9_per_l < protocol.min_wbc_10e9_per_l
     ):
         stops.append(
@@ -159,8 +275,9 @@ def _patient_stops(*, patient, protocol, age_months: int) -> list[Finding]:
                 "wbc",
                 f"The indication needs a white-cell count of at least "
                 f"{protocol.min_wbc_10e9_per_l.normalize():f}×10⁹/L; the patient's is "
-                f"{patient.wbc_10e9_per_l.normalize():f}×10⁹/L.",
-                f"{_leaflet(protocol)}: indications",
+                f"{patient.wbc_10e9_per_l.normalize():f}×10⁹/L "
+                f"(taken {patient.wbc_measured_on}).",
+                _where(protocol, "indications"),
             )
         )
     return stops
@@ -296,9 +413,19 @@ def hard_stops(
     diluent: str,
     infusion_minutes: int | None,
     drip_rate: int | None,
+    allergies=(),
+    start_date,
+    wbc_valid_days: int,
 ) -> list[Finding]:
     return [
-        *_patient_stops(patient=patient, protocol=protocol, age_months=age_months),
+        *_patient_stops(
+            patient=patient,
+            protocol=protocol,
+            age_months=age_months,
+            allergies=allergies,
+            start_date=start_date,
+            wbc_valid_days=wbc_valid_days,
+        ),
         *_range_stops(protocol, phases, total),
         *_preparation_stops(
             protocol, diluent=diluent, infusion_minutes=infusion_minutes, drip_rate=drip_rate
@@ -306,7 +433,9 @@ def hard_stops(
     ]
 
 
-def warnings(*, patient, protocol, diluent: str) -> list[Finding]:
+def warnings(
+    *, patient, protocol, diluent: str, allergies=(), start_date, wbc_valid_days: int
+) -> list[Finding]:
     product = protocol.product
     found: list[Finding] = []
     if product.sodium_mg_per_dose is not None and patient.sodium_controlled_diet:
@@ -315,7 +444,7 @@ def warnings(*, patient, protocol, diluent: str) -> list[Finding]:
                 "sodium_diet",
                 f"{product.name} contains {product.sodium_mg_per_dose.normalize():f} mg sodium "
                 "per dose: take care on a sodium-controlled diet.",
-                f"{_leaflet(protocol)}: special instructions",
+                _where(protocol, "special"),
             )
         )
     if product.code == "biocerulin" and patient.high_dose_corticosteroids:
@@ -325,7 +454,7 @@ def warnings(*, patient, protocol, diluent: str) -> list[Finding]:
                 "High-dose corticosteroids (risk of steroid diabetes): dissolve in 0.9% sodium "
                 "chloride, not 5% glucose."
                 + (" The chosen diluent is 5% glucose." if diluent == "glucose_5" else ""),
-                f"{BIOCERULIN}: special instructions",
+                _where(protocol, "special"),
             )
         )
     if product.code == "biocerulin":
@@ -333,7 +462,7 @@ def warnings(*, patient, protocol, diluent: str) -> list[Finding]:
             Finding(
                 "no_mixing",
                 "Do not mix with other drugs in the infusion.",
-                f"{BIOCERULIN}: incompatibility",
+                _where(protocol, "incompatibility"),
             )
         )
     if product.code in REDUCE_ON_REACTION:
@@ -342,7 +471,7 @@ def warnings(*, patient, protocol, diluent: str) -> list[Finding]:
                 "infusion_rate_reactions",
                 "Hot flushes, nausea, chills, fever or urticaria: reduce the dose and the rate, or "
                 "stop. Reactions are mostly linked to a fast infusion: keep the slow drip.",
-                f"{REDUCE_ON_REACTION[product.code]}: side effects",
+                _where(protocol, "side_effects"),
             )
         )
     if product.code == "betaleukin":
@@ -352,16 +481,45 @@ def warnings(*, patient, protocol, diluent: str) -> list[Finding]:
                 "Fever, headache and raised temperature for 2–3 h after the injection are expected "
                 "and are not a reason to stop; severe reactions: paracetamol, metamizole, "
                 "diphenhydramine, or corticosteroids.",
-                f"{BETALEUKIN}: side effect",
+                _where(protocol, "side_effects"),
             )
         )
-    if protocol.min_wbc_10e9_per_l is not None and patient.wbc_10e9_per_l is None:
+    codes = product.contraindications or []
+    other_protein = [a.name for a in allergies if a.protein_origin and a.pk != product.pk]
+    if "hypersensitivity_protein_drugs" not in codes and (
+        patient.protein_drug_allergy or other_protein
+    ):
+        # Betaleukin's leaflet names only "hypersensitivity to the drug" (line 40): an allergy to
+        # protein drugs as a class, or to another protein drug, is for the prescriber to weigh.
+        recorded = ", ".join(
+            (["drugs of protein origin"] if patient.protein_drug_allergy else []) + other_protein
+        )
+        found.append(
+            Finding(
+                "protein_hypersensitivity",
+                f"Recorded hypersensitivity to {recorded}; {product.name}'s leaflet contraindicates "
+                "only hypersensitivity to the drug itself — judge whether it extends to it.",
+                _where(protocol, "hypersensitivity"),
+            )
+        )
+    if protocol.min_wbc_10e9_per_l is not None and not wbc_valid(
+        patient, start_date=start_date, valid_days=wbc_valid_days
+    ):
+        if patient.wbc_10e9_per_l is None:
+            state = "none is recorded"
+        elif patient.wbc_measured_on is None:
+            state = "the recorded count has no date, so it counts as unknown"
+        else:
+            state = (
+                f"the count of {patient.wbc_measured_on} is not within {wbc_valid_days} days "
+                f"before the start ({start_date}), so it counts as unknown"
+            )
         found.append(
             Finding(
                 "wbc_unknown",
                 f"The indication needs a white-cell count of at least "
-                f"{protocol.min_wbc_10e9_per_l.normalize():f}×10⁹/L; none is recorded.",
-                f"{_leaflet(protocol)}: indications",
+                f"{protocol.min_wbc_10e9_per_l.normalize():f}×10⁹/L; {state}.",
+                _where(protocol, "indications"),
             )
         )
     return found

@@ -33,6 +33,9 @@ RECORD_ACTIONS = [
 ]
 
 
+REPLACE_CHOICES = [("yes", "Re-add it at the end"), ("no", "Drop it")]
+
+
 class DoseRecordForm(forms.Form):
     """One click on a Today row: given (with the scanned lot) or held/refused/missed (a reason)."""
 
@@ -41,6 +44,12 @@ class DoseRecordForm(forms.Form):
     lot_number = forms.CharField(required=False, max_length=40, strip=True)
     given_time = forms.TimeField(required=False, widget=TIME_INPUT)
     reason = forms.CharField(required=False, max_length=2000, strip=True)
+    # Held / refused / missed: re-add the dose at the end or drop it. Nothing is preselected;
+    # the service refuses a not-given record without the answer (issue 11).
+    replace = forms.ChoiceField(required=False, choices=REPLACE_CHOICES)
+
+    def replace_answer(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("replace") or "")
 
 
 # --- Course actions ------------------------------------------------------------------------------
@@ -217,9 +226,13 @@ class PrescribeForm(forms.Form):
         patterns = [Pattern.from_dict(spec) for spec in phase.patterns]
         names = {}
         if len(patterns) > 1:
+            # The label leaves the choice to the prescriber: nothing is preselected.
             self.fields[prefix + "pattern"] = forms.ChoiceField(
                 label="Schedule",
-                choices=[(str(i), p.describe()) for i, p in enumerate(patterns)],
+                choices=[
+                    ("", "Choose a schedule…"),
+                    *((str(i), p.describe()) for i, p in enumerate(patterns)),
+                ],
             )
             names["pattern"] = prefix + "pattern"
         if any(p.kind == "per_week" for p in patterns):
@@ -233,8 +246,9 @@ class PrescribeForm(forms.Form):
             )
             names["weekdays"] = prefix + "weekdays"
         if any(p.kind == "cycles" for p in patterns):
+            # How many cycles is prescribed, never 1 by default.
             self.fields[prefix + "cycles"] = forms.IntegerField(
-                label="Cycles", min_value=1, max_value=50, initial=phase.cycles_min or 1
+                label="Cycles", min_value=1, max_value=50
             )
             names["cycles"] = prefix + "cycles"
         if any(not p.anchored and p.kind != "cycles" for p in patterns):
@@ -348,7 +362,11 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = list(PATIENT_FIELDS)
-        widgets = {"birth_date": DATE_INPUT}
+        widgets = {
+            "birth_date": DATE_INPUT,
+            "wbc_measured_on": DATE_INPUT,
+            "drug_allergies": forms.CheckboxSelectMultiple,
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

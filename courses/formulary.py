@@ -8,7 +8,10 @@ Conventions:
 - doses are Decimal strings; `dose_unit` is mg (fixed or age band), mg/kg or ng/kg;
 - a phase's `patterns` are the schedule choices the label allows; the prescriber picks one;
 - `count_min`/`count_max` are the injections in the phase (None = set by an anchor period);
-- ages are completed months; `max_age_months` is exclusive (adults = 216 months, 18 years).
+- ages are completed months; `max_age_months` is exclusive (adults = 216 months, 18 years);
+  an age limit is set only where the leaflet states one (`PRODUCT_MIN_AGE` for a product's own);
+- `leaflet_notes` is leaflet information shown with the protocol and its courses (co-therapy,
+  driving, List B), each citing its leaflet line.
 """
 
 BIOCERULIN_FILE = "000_8232d45ecd8856fc.txt"
@@ -16,6 +19,66 @@ CERULOPLASMIN_FILE = "001_a9dd8020501fd367.txt"
 BETALEUKIN_FILE = "002_9eae8ef8f93c6d59.txt"
 
 ADULT_MONTHS = 216
+
+# A product's own lower age limit, named as the leaflet names it on every protocol of the product
+# (courses/checks.py), whatever the protocol's population: Ceruloplasmin leaflet line 58, "they
+# are not used in infants for up to 6 months".
+PRODUCT_MIN_AGE = {
+    "ceruloplasmin": {
+        "months": 6,
+        "message": "Ceruloplasmin is not used in infants up to 6 months of age",
+        "leaflet_file": CERULOPLASMIN_FILE,
+        "section": "contraindications (line 58: 'not used in infants for up to 6 months')",
+    },
+}
+
+
+def _note(code: str, text: str, leaflet_file: str, section: str, line: int) -> dict:
+    """Leaflet information the checks do not act on but prescriber and ward must see."""
+    return {
+        "code": code,
+        "text": text,
+        "leaflet_file": leaflet_file,
+        "section": section,
+        "line": line,
+    }
+
+
+# Biocerulin line 34: "The ability to influence the reaction rate when driving vehicles …".
+DRIVING_NOTE = _note(
+    "driving",
+    "Adverse reactions may slow the reaction rate: caution when driving vehicles or working "
+    "with machinery.",
+    BIOCERULIN_FILE,
+    "Ability to influence the reaction rate when driving",
+    34,
+)
+# Betaleukin line 60: "List B. The drug must be stored and transported …".
+LIST_B_NOTE = _note(
+    "list_b",
+    "List B (potent substance): store, account for and hand out as a List B drug.",
+    BETALEUKIN_FILE,
+    "Conditions and terms of (storage)",
+    60,
+)
+# Ceruloplasmin line 53: "Together with used iron drugs (taking into account the level of
+# ferritin and iron inside the serum) additionally apply Ceruloplasmin …".
+IRON_NOTE = _note(
+    "iron_cotherapy",
+    "Given together with iron preparations, dosed on serum ferritin and iron; Ceruloplasmin is "
+    "added to the iron treatment, not given instead of it.",
+    CERULOPLASMIN_FILE,
+    "Use of the ceruloplasmin during pregnancy",
+    53,
+)
+# Ceruloplasmin line 88: "… every day when performing antibacterial treatment".
+ANTIBACTERIAL_NOTE = _note(
+    "antibacterial_cotherapy",
+    "Given on the days of antibacterial treatment: the course accompanies the antibiotics.",
+    CERULOPLASMIN_FILE,
+    "Dosing and administration — In the treatment of children (purulent-surgical pathology)",
+    88,
+)
 
 DAILY = {"kind": "daily"}
 EVERY_OTHER_DAY = {"kind": "every_n_days", "n": 2}
@@ -35,7 +98,8 @@ PRODUCTS = [
         "shelf_life_months": 24,
         "sodium_mg_per_dose": "46.0",
         "protein_origin": True,
-        "contraindications": [],
+        # Line 22: "contraindicated in case of hypersensitivity to drugs of protein origin".
+        "contraindications": ["hypersensitivity_protein_drugs"],
         "warnings": [
             "Contains 46 mg sodium per dose: take care in patients on a sodium-controlled diet.",
             "With high-dose corticosteroids (risk of steroid diabetes) dissolve in 0.9% sodium "
@@ -60,7 +124,9 @@ PRODUCTS = [
         "shelf_life_months": 24,
         "sodium_mg_per_dose": None,
         "protein_origin": True,
-        "contraindications": [],
+        # Line 58: "contraindicated to use in case of human intolerance of drugs that are
+        # protein-like" (the under-6-months limit is PRODUCT_MIN_AGE below).
+        "contraindications": ["hypersensitivity_protein_drugs"],
         "warnings": [
             "Nausea, facial flushing, urticaria, chills, transient fever early in use: lower the "
             "dose and the rate of administration, or stop.",
@@ -80,7 +146,9 @@ PRODUCTS = [
         "shelf_life_months": 24,
         "sodium_mg_per_dose": None,
         "protein_origin": True,
-        "contraindications": ["septic_shock", "severe_fever"],
+        # Lines 40–42: "hypersensitivity to the drug; septic shock; severe fever" — the drug
+        # itself, not protein drugs as a class (an allergy recorded against Betaleukin).
+        "contraindications": ["hypersensitivity_to_drug", "septic_shock", "severe_fever"],
         "warnings": [
             "Fever, headache and raised temperature for 2–3 h after injection are expected and "
             "are not a reason to stop; for severe reactions give paracetamol, metamizole sodium, "
@@ -204,6 +272,7 @@ _BIOCERULIN = {
     "course_total_unit": "",
     "anchors": [],
     "reading_note": "",
+    "leaflet_notes": [DRIVING_NOTE],
 }
 _CERULOPLASMIN = {
     **_BIOCERULIN,
@@ -214,6 +283,7 @@ _CERULOPLASMIN = {
     "chloride or 5% glucose; inject intravenously at 30 drops per minute.",
     # "Use … during pregnancy": 2nd and 3rd trimesters allowed; 1st trimester and lactation not.
     "pregnancy_trimesters_allowed": [2, 3],
+    "leaflet_notes": [],
 }
 _CERULOPLASMIN_CHILD = {
     **_CERULOPLASMIN,
@@ -234,6 +304,7 @@ _BETALEUKIN = {
     # The heading is "Pregnancy and lactation" but only pregnancy is contraindicated.
     "lactation_allowed": True,
     "drip_rate_drops_per_min": None,
+    "leaflet_notes": [LIST_B_NOTE],
 }
 _BETALEUKIN_IV = {
     **_BETALEUKIN,
@@ -485,6 +556,11 @@ PROTOCOLS = [
         "sort_order": 70,
         "population": "pregnancy",
         "requires_pregnancy": True,
+        # The pregnancy paragraph (lines 53–55) sets no age: a pregnant adolescent is not barred
+        # by an "adult" limit the leaflet does not state (issue 11). Under 6 months still applies
+        # through PRODUCT_MIN_AGE.
+        "min_age_months": None,
+        "leaflet_notes": [IRON_NOTE],
         "indication": "Anaemia in the 2nd and 3rd trimesters of pregnancy (with iron)",
         "leaflet_section": "Use of the ceruloplasmin during pregnancy",
         "leaflet_quote": "The drug is prescribed for the combined treatment of anemia in the 2nd "
@@ -516,6 +592,7 @@ PROTOCOLS = [
         "leaflet_quote": "During therapy or prevention of anemia in children with pathologies of "
         "purulent-surgical type, the solution should be administered in the period of 7-10 days "
         "every day when performing antibacterial treatment.",
+        "leaflet_notes": [ANTIBACTERIAL_NOTE],
         "phases": [],
     },
     {

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from courses.schedule import local_date
 from history.tracking import track
 from inventory.models import MassUnit, Product, Ward
 
@@ -99,6 +100,12 @@ class Protocol(models.Model):
         default=list,
         blank=True,
         help_text="Anchor dates the prescriber must give (surgery, radiotherapy, chemotherapy).",
+    )
+    leaflet_notes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Leaflet information shown with the protocol and its courses: [{"code", "text", '
+        '"leaflet_file", "section", "line"}, …] (co-therapy, driving, List B).',
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
@@ -236,8 +243,21 @@ class Patient(models.Model):
     severe_fever = models.BooleanField(default=False)
     high_dose_corticosteroids = models.BooleanField(default=False)
     sodium_controlled_diet = models.BooleanField(default=False)
+    drug_allergies = models.ManyToManyField(
+        Product,
+        blank=True,
+        related_name="+",
+        help_text="Products the patient is hypersensitive to; each leaflet says which matter "
+        "(Betaleukin: the drug itself; the ceruloplasmins: any drug of protein origin).",
+    )
     wbc_10e9_per_l = models.DecimalField(
         "WBC (×10⁹/L)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    wbc_measured_on = models.DateField(
+        "WBC taken on",
+        null=True,
+        blank=True,
+        help_text="Date of the white-cell count; an undated or old count counts as unknown.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -263,6 +283,14 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (MRN {self.mrn})"
+
+    def clean(self):
+        # A count without its date cannot be judged fresh (WBC_VALID_DAYS); one home for the
+        # rule, reached by the services' full_clean and the admin's form alike.
+        if self.wbc_10e9_per_l is not None and self.wbc_measured_on is None:
+            raise ValidationError({"wbc_measured_on": "Give the date the count was taken."})
+        if self.wbc_measured_on is not None and self.wbc_measured_on > timezone.localdate():
+            raise ValidationError({"wbc_measured_on": "A count cannot be taken in the future."})
 
 
 @track()
@@ -505,3 +533,13 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed {self.label or self.pk} of {self.user}"
+
+    @property
+    def held_by_course(self) -> bool:
+        """Its course is on hold from a date on or before this dose's (local) date; a dose before
+        the hold date is still due (design.md: "a hold from a date leaves every dose before that
+        date where it is")."""
+        course = self.course
+        if course.status != CourseStatus.ON_HOLD or course.held_since is None:
+            return False
+        return local_date(self.scheduled_at, course.time_zone) >= course.held_since

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from config.roles import Role, user_roles
@@ -45,7 +45,8 @@ def patients_visible(user, *, write: bool = False) -> QuerySet[Patient]:
     """`write`: the patients the user may record on (a weight), not only read."""
     return _scope(
         Patient.objects.select_related("ward").prefetch_related(
-            Prefetch("weights", queryset=PatientWeight.objects.order_by("-measured_on"))
+            Prefetch("weights", queryset=PatientWeight.objects.order_by("-measured_on")),
+            "drug_allergies",
         ),
         user,
         "ward",
@@ -126,13 +127,21 @@ def dose_preparation(dose: Dose) -> dict:
     return preparation
 
 
+def course_lets_dose_proceed() -> Q:
+    """A dose whose course is active, or on hold only from a later date: a hold from a date
+    leaves the doses before it due (design.md). `__date` is the hospital's zone, the courses'."""
+    return Q(course__status=CourseStatus.ACTIVE) | Q(
+        course__status=CourseStatus.ON_HOLD, scheduled_at__date__lt=F("course__held_since")
+    )
+
+
 def doses_due(*, start: dt.date, end: dt.date) -> QuerySet[Dose]:
     """Scheduled doses of active courses on days `start`…`end` (inclusive) in the hospital zone."""
     begin, finish = day_window(start)[0], day_window(end)[1]
     return (
         Dose.objects.filter(
+            course_lets_dose_proceed(),
             status=DoseStatus.SCHEDULED,
-            course__status=CourseStatus.ACTIVE,
             scheduled_at__gte=begin,
             scheduled_at__lt=finish,
         )
@@ -179,8 +188,8 @@ def on_time_window() -> dt.timedelta:
 def doses_overdue(user, *, before: dt.datetime, ward_code: str = "") -> QuerySet[Dose]:
     """Doses of active courses still scheduled at a time before `before` (now − tolerance)."""
     doses = doses_visible(user).filter(
+        course_lets_dose_proceed(),
         status=DoseStatus.SCHEDULED,
-        course__status=CourseStatus.ACTIVE,
         scheduled_at__lt=before,
     )
     if ward_code:

@@ -20,7 +20,7 @@ from courses.schedule import Pattern, ScheduleError
 from courses.selectors import dose_preparation
 from courses.services import PATIENT_FIELDS
 from courses.units import Mass
-from inventory.models import Ward
+from inventory.models import Product, Ward
 
 
 def validate_patterns(value):
@@ -147,11 +147,22 @@ class ProtocolSerializer(serializers.ModelSerializer):
             "course_total_max",
             "course_total_unit",
             "anchors",
+            "leaflet_notes",
             "sort_order",
             "phases",
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
+
+    def validate_leaflet_notes(self, value):
+        if not isinstance(value, list) or not all(
+            isinstance(note, dict) and note.get("text") and note.get("leaflet_file")
+            for note in value
+        ):
+            raise serializers.ValidationError(
+                'A list of {"code", "text", "leaflet_file", "section", "line"} objects.'
+            )
+        return value
 
     def validate_phases(self, value):
         if not value:
@@ -192,6 +203,14 @@ class PatientWeightSerializer(serializers.ModelSerializer):
 
 class PatientSerializer(serializers.ModelSerializer):
     ward = serializers.SlugRelatedField(slug_field="code", queryset=Ward.objects.all())
+    drug_allergies = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Product.objects.all(),
+        many=True,
+        required=False,
+        help_text="Product codes the patient is hypersensitive to (e.g. betaleukin); "
+        "`protein_drug_allergy` records drugs of protein origin as a class.",
+    )
     weights = PatientWeightSerializer(many=True, read_only=True)
     weight_kg = _weight_field(required=False, write_only=True)
     measured_on = serializers.DateField(required=False, write_only=True)
@@ -319,6 +338,11 @@ class CourseSerializer(serializers.ModelSerializer):
     prescribed_by = serializers.StringRelatedField(allow_null=True)
     overridden_by = serializers.StringRelatedField(allow_null=True)  # null unless overridden
     status = _choice_text("active, on_hold, completed or cancelled")
+    leaflet_notes = serializers.JSONField(
+        source="protocol.leaflet_notes",
+        read_only=True,
+        help_text="The protocol's leaflet information (co-therapy, driving, List B).",
+    )
 
     class Meta:
         model = Course
@@ -342,6 +366,7 @@ class CourseSerializer(serializers.ModelSerializer):
             "override_reason",
             "overridden_by",
             "warnings",
+            "leaflet_notes",
             "prescribed_by",
             "prescribed_at",
             "held_since",
@@ -401,7 +426,9 @@ class DoseAdministerSerializer(serializers.Serializer):
 class DoseNotGivenSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
     replace = serializers.BooleanField(
-        default=True, help_text="Re-add a dose at the end (default) or drop it."
+        required=True,
+        help_text="Required: true re-adds a dose at the end, false drops it (never decided "
+        "silently).",
     )
 
 

@@ -18,11 +18,10 @@ from courses.schedule import (
     Pattern,
     local_date,
 )
-from courses.units import Mass
 from history.context import records
 
 from .planning import _replan
-from .prescribing import _vial_plan
+from .prescribing import _vial_plan, amount_on
 from .revisions import doses_touched
 
 # --- Administration ---------------------------------------------------------------------------
@@ -77,8 +76,10 @@ def dose_administer(
     slow the later drips, where the leaflet says so (courses/checks.py REDUCE_ON_REACTION).
     """
     dose = _dose_locked(dose)
-    if dose.course.status == CourseStatus.ON_HOLD:
-        raise ValidationError({"status": "The course is on hold; resume it first."})
+    if dose.held_by_course:
+        raise ValidationError(
+            {"status": f"The course is on hold from {dose.course.held_since}; resume it first."}
+        )
     given_at = given_at or now
     errors: dict = {}
     if given_at > now + CLOCK_SKEW:
@@ -178,11 +179,13 @@ def _reduce_later(dose: Dose, percent: int | None, drip_rate: int | None, user) 
                 course_phase.prescribed_dose_amount * Decimal(percent) / 100
             ).quantize(Decimal("0.000001"))
             course_phase.save(update_fields=["dose_amount"])
-    phases = {p.id: p for p in course.phases.all()}
+    phases = {p.id: p for p in course.phases.select_related("protocol_phase")}
     for later_dose in later:
         if percent is not None:
+            # The age band of the dose's own date, at the reduced share.
             later_phase = phases[later_dose.phase_id]
-            amount = Mass(later_phase.dose_amount, later_phase.amount_unit)
+            day = local_date(later_dose.scheduled_at, course.time_zone)
+            amount = amount_on(course, later_phase, day)
             later_dose.amount = amount.amount
             later_dose.vials, later_dose.waste_amount = _vial_plan(amount, presentations)
         if drip_rate is not None:
@@ -216,15 +219,20 @@ def dose_record_not_given(
     user,
     now: dt.datetime,
     reason: str,
-    replace: bool = True,
+    replace: bool | None,
 ) -> Dose:
-    """Record a dose as held, refused or missed. By default a dose is re-added at the end of its
-    phase so the prescribed number is given (`replace=False` drops it). Anchored doses (surgery,
-    chemotherapy days) cannot move to another day: they are dropped."""
+    """Record a dose as held, refused or missed. The recorder says whether a dose is re-added at
+    the end of its phase (`replace=True`, so the prescribed number is given) or dropped
+    (`replace=False`): never decided for them, a course is not extended silently (issue 11).
+    Anchored doses (surgery, chemotherapy days) cannot move to another day: they are dropped."""
     if status not in NOT_GIVEN_STATUSES:
         raise ValidationError({"status": "One of held, refused, missed."})
     dose = _dose_locked(dose)
     errors = {}
+    if replace is None:
+        errors["replace"] = (
+            "Say whether the dose is re-added at the end of the course (true) or dropped (false)."
+        )
     if not reason.strip():
         errors["reason"] = "Say why the dose was not given."
     if status == DoseStatus.MISSED and dose.scheduled_at > now:
@@ -234,7 +242,7 @@ def dose_record_not_given(
     anchored = Pattern.from_dict(dose.phase.pattern).anchored
     dose.status = status
     dose.reason = reason.strip()
-    dose.replaced = replace and not anchored
+    dose.replaced = bool(replace) and not anchored
     dose.recorded_by = user
     dose.recorded_at = now
     doses_touched([dose])

@@ -14,6 +14,7 @@ from courses.models import (
     CourseStatus,
     DoseStatus,
 )
+from courses.schedule import local_datetime
 from history.context import records
 
 from .administration import _complete_if_done
@@ -77,30 +78,42 @@ def course_hold(
     course.save(update_fields=["status", "held_since", "status_reason", "updated_at"])
     # Calendars show the doses from the hold on as cancelled: they change for subscribers.
     doses_touch(_held_doses(course))
+    # Doses before the hold date are still due: they keep their vials.
     stock.release(
-        dose_ids=course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True),
+        dose_ids=course.doses.filter(
+            status=DoseStatus.SCHEDULED, scheduled_at__gte=_day_start(course, on)
+        ).values_list("id", flat=True),
         user=user,
         reason="course held",
     )
     return course
 
 
+def _day_start(course: Course, day: dt.date) -> dt.datetime:
+    """Midnight starting `day` in the course's zone."""
+    return local_datetime(day, dt.time(0, 0), course.time_zone)
+
+
 @records("course.resume")
 @transaction.atomic
 def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = None) -> Course:
-    """Resume from `on`: the remaining doses move, keeping the pattern's minimum gaps; none moves
-    before today, whatever day the resume is dated."""
+    """Resume from `on`: the doses from the hold date on move, keeping the pattern's minimum gaps
+    (and a cycle's dose-free days); none moves before today, whatever day the resume is dated.
+    Every dose scheduled before the hold date stays where it is (issue 11: a course held from
+    3 Dec and resumed 7 Dec must not move its 1–2 Dec doses)."""
     course = _course_locked(course)
     if course.status != CourseStatus.ON_HOLD:
         raise ValidationError({"status": "Only a course on hold can be resumed."})
-    if on < course.held_since:
-        raise ValidationError({"on": "Resume on or after the day the hold began."})
     _within_horizon(on, today or timezone.localdate())
+    # Resumed before the hold date: the hold is lifted before it began, and the doses from that
+    # date keep their days (a re-plan from the hold date finds them where they are).
+    on = max(on, course.held_since)
+    held_from = _day_start(course, course.held_since)
     doses_touch(_held_doses(course))
     course.status = CourseStatus.ACTIVE
     course.held_since = None
     course.save(update_fields=["status", "held_since", "updated_at"])
-    _replan(course, earliest=max(on, today or timezone.localdate()))
+    _replan(course, earliest=max(on, today or timezone.localdate()), after=held_from)
     _complete_if_done(course)
     return course
 

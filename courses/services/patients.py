@@ -31,7 +31,9 @@ PATIENT_FIELDS = (
     "severe_fever",
     "high_dose_corticosteroids",
     "sodium_controlled_diet",
+    "drug_allergies",
     "wbc_10e9_per_l",
+    "wbc_measured_on",
 )
 
 # No patient alive was born before this; year 1 (a typo, a default) is refused, not stored.
@@ -68,6 +70,9 @@ def patient_save(
 ) -> Patient:
     """Create or update a patient; a weight given with it is recorded on `measured_on`."""
     patient = patient or Patient()
+    fields = dict(fields)
+    # Per-product allergies (a relation): set once the row exists.
+    allergies = fields.pop("drug_allergies", None)
     for name, value in fields.items():
         if name not in PATIENT_FIELDS:
             raise ValidationError({name: "Unknown patient field."})
@@ -82,6 +87,8 @@ def patient_save(
         )
     _full_clean(patient)
     patient.save()
+    if allergies is not None:
+        patient.drug_allergies.set(allergies)
     if weight_kg is not None:
         patient_weight_record(
             patient=patient, weight_kg=weight_kg, measured_on=measured_on, user=user

@@ -18,7 +18,7 @@ from courses.schedule import (
     local_datetime,
 )
 
-from .prescribing import _anchors_from_json, _dose_new
+from .prescribing import _anchors_from_json, _dose_new, _vial_plan, amount_on
 from .revisions import doses_touched
 
 # --- Re-planning ------------------------------------------------------------------------------
@@ -31,7 +31,7 @@ def _replan(course: Course, *, earliest: dt.date, after: dt.datetime | None = No
     end (re-added doses), surplus ones are cancelled. Scheduled rows before `after` are fixed:
     the engine plans around them as if they were given on their day, and they do not move.
     """
-    phases = list(course.phases.order_by("order"))
+    phases = list(course.phases.select_related("protocol_phase").order_by("order"))
     index = {phase.id: i for i, phase in enumerate(phases)}
     doses = list(course.doses.order_by("scheduled_at", "sequence"))
     tz = course.time_zone
@@ -71,8 +71,15 @@ def _replan(course: Course, *, earliest: dt.date, after: dt.datetime | None = No
         ]
         for row, day in zip(rows, days, strict=False):
             moment = local_datetime(day, course.administration_time, tz)
-            if row.scheduled_at != moment:
-                row.scheduled_at = moment
+            # An age-band dose moved across a birthday takes the band of its new date.
+            amount = amount_on(course, phase, day)
+            changed = row.scheduled_at != moment
+            if (amount.amount, amount.unit) != (row.amount, row.amount_unit):
+                row.amount, row.amount_unit = amount.amount, amount.unit
+                row.vials, row.waste_amount = _vial_plan(amount, presentations)
+                changed = True
+            row.scheduled_at = moment
+            if changed:
                 moved.append(row)
         for row in rows[len(days) :]:
             row.status = DoseStatus.CANCELLED
@@ -81,7 +88,10 @@ def _replan(course: Course, *, earliest: dt.date, after: dt.datetime | None = No
         for day in days[len(rows) :]:
             created.append(_dose_new(course, phase, next_sequence, day, presentations))
             next_sequence += 1
-    Dose.objects.bulk_update(moved, ["scheduled_at", *doses_touched(moved)])
+    Dose.objects.bulk_update(
+        moved,
+        ["scheduled_at", "amount", "amount_unit", "vials", "waste_amount", *doses_touched(moved)],
+    )
     Dose.objects.bulk_update(cancelled, ["status", "reason", *doses_touched(cancelled)])
     Dose.objects.bulk_create(created)
     stock.release(dose_ids=[d.id for d in moved + cancelled], reason="re-planned")

@@ -10,7 +10,14 @@ from django.db import transaction
 
 from config.roles import Role, has_role
 from courses import checks, selectors
-from courses.dosing import DoseError, Strength, age_in_months, dose_amount, vials_for
+from courses.dosing import (
+    DoseError,
+    Strength,
+    age_band_dose,
+    age_in_months,
+    dose_amount,
+    vials_for,
+)
 from courses.models import (
     Course,
     CoursePhase,
@@ -50,13 +57,20 @@ class _PhaseDraft:
     dose_value: Decimal | None
     amount: Mass | None = None
     days: list[dt.date] = field(default_factory=list)
+    # One amount per day: age-band doses follow the patient's age on each dose's date.
+    amounts: list[Mass | None] = field(default_factory=list)
 
 
 def _choose_pattern(phase: ProtocolPhase, choice: dict, key: str) -> tuple[Pattern, bool]:
     allowed = [Pattern.from_dict(spec) for spec in phase.patterns]
-    # Where the label offers a choice ("daily or every other day") the first it names is used
-    # unless the prescriber picks another.
-    spec = choice.get("pattern") or allowed[0].to_dict()
+    spec = choice.get("pattern")
+    if spec is None:
+        # Where the label offers a choice ("daily or every other day") the prescriber makes it:
+        # the product never picks one for them (design.md; issue 11).
+        if len(allowed) > 1:
+            options = " or ".join(p.describe() for p in allowed)
+            raise ValidationError({f"{key}.pattern": f"Choose the schedule: {options}."})
+        spec = allowed[0].to_dict()
     if choice.get("weekdays") is not None:
         spec = {**spec, "weekdays": choice["weekdays"]}
     try:
@@ -74,7 +88,15 @@ def _choose_count(phase: ProtocolPhase, pattern: Pattern, choice: dict, key: str
             raise ValidationError({f"{key}.count": "Set by the anchor dates; leave it out."})
         return None, None
     if pattern.kind == "cycles":
-        cycles = cycles if cycles is not None else phase.cycles_min or 1
+        if cycles is None:
+            # "If necessary to repeat …": how many cycles is the prescriber's call, never 1 by
+            # default (Betaleukin leaflet line 24; issue 11).
+            span = (
+                f"{phase.cycles_min}–{phase.cycles_max}"
+                if phase.cycles_max
+                else f"{phase.cycles_min or 1} or more"
+            )
+            raise ValidationError({f"{key}.cycles": f"Choose the number of cycles ({span})."})
         return pattern.on_days * cycles, cycles
     if count is None:
         if phase.count_max != phase.count_min:
@@ -169,6 +191,57 @@ def _vial_plan(amount: Mass, presentations) -> tuple[list[dict], Decimal]:
     return plan.as_list(), plan.waste.to(amount.unit).amount
 
 
+def band_dose_on(bands, months: int) -> Decimal | None:
+    """The age band's dose at `months`; past the last band (a course overridden across the
+    18th birthday) the last band's dose stays; None before the first band."""
+    try:
+        return age_band_dose(bands, months)
+    except DoseError:
+        if bands and months >= bands[-1]["max_months"]:
+            return Decimal(str(bands[-1]["dose"]))
+        return None
+
+
+def _band_amounts(patient, protocol, draft, findings: list) -> list[Mass | None]:
+    """Each dose's amount from the patient's age on that dose's date (design.md: "Age bands
+    apply on each dose's date"); a band boundary crossed during the course is a warning, and
+    leaving the table (the 18th birthday) a hard stop."""
+    phase = draft.protocol_phase
+    where = f"{protocol.leaflet_file}: Dosing and administration — In the treatment of children "
+    where += "(lines 80–84)"
+    amounts: list[Mass | None] = []
+    previous = draft.amount
+    for day in draft.days:
+        months = age_in_months(patient.birth_date, day)
+        try:
+            amount = Mass(age_band_dose(phase.age_bands, months), draft.amount.unit)
+        except DoseError:
+            dose = band_dose_on(phase.age_bands, months)
+            amount = Mass(dose, draft.amount.unit) if dose is not None else None
+            if not any(f.code == "age" for f in findings):
+                findings.append(
+                    checks.Finding(
+                        "age",
+                        f"The patient is {months} months old on {day}, during the course: the "
+                        "protocol has no age-band dose from that date (the last band's dose is "
+                        "kept if overridden).",
+                        where,
+                    )
+                )
+        if amount is not None and previous is not None and amount != previous:
+            findings.append(
+                checks.Finding(
+                    "age_band_change",
+                    f"The patient is {months} months old on {day}: from that dose on the age band "
+                    f"gives {amount.best_unit()} (before: {previous.best_unit()}).",
+                    where,
+                )
+            )
+        amounts.append(amount)
+        previous = amount if amount is not None else previous
+    return amounts
+
+
 @dataclass
 class CourseDraft:
     """A prescription planned and checked against its label, nothing saved (`course_check`)."""
@@ -236,6 +309,7 @@ def course_check(
         weight = selectors.weight_on(patient, max(start_date, on))
         if weight is None:
             raise ValidationError({"weight_kg": "A per-kg dose needs the patient's weight."})
+    band_findings: list[checks.Finding] = []
     for draft in drafts:
         phase = draft.protocol_phase
         try:
@@ -251,18 +325,25 @@ def course_check(
             if error.field != "patient":
                 raise ValidationError({error.field: error.message}) from None
             draft.amount = None  # no age band: the age hard stop says why
-    total = sum(
-        (d.amount * d.count for d in drafts if d.amount is not None), Mass(Decimal(0), "mg")
-    )
+        if phase.dose_basis == DoseBasis.AGE_BAND and draft.amount is not None:
+            draft.amounts = _band_amounts(patient, protocol, draft, band_findings)
+        else:
+            draft.amounts = [draft.amount] * len(draft.days)
+    total = sum((a for d in drafts for a in d.amounts if a is not None), Mass(Decimal(0), "mg"))
 
     diluent = diluent or _default_diluent(protocol, patient)
     drip_rate = drip_rate_drops_per_min or protocol.drip_rate_drops_per_min
     if infusion_minutes is None:
         infusion_minutes = protocol.infusion_minutes_min
+    allergies = list(patient.drug_allergies.all())
+    wbc_valid_days = settings.WBC_VALID_DAYS
     stops = checks.hard_stops(
         patient=patient,
         protocol=protocol,
         age_months=age,
+        allergies=allergies,
+        start_date=start_date,
+        wbc_valid_days=wbc_valid_days,
         phases=[
             checks.PhaseChoice(
                 order=d.protocol_phase.order,
@@ -287,7 +368,16 @@ def course_check(
         infusion_minutes=infusion_minutes if protocol.infusion_minutes_min else None,
         drip_rate=drip_rate if protocol.drip_rate_drops_per_min else None,
     )
-    found_warnings = checks.warnings(patient=patient, protocol=protocol, diluent=diluent)
+    stops += [f for f in band_findings if f.code == "age"]
+    found_warnings = checks.warnings(
+        patient=patient,
+        protocol=protocol,
+        diluent=diluent,
+        allergies=allergies,
+        start_date=start_date,
+        wbc_valid_days=wbc_valid_days,
+    )
+    found_warnings += [f for f in band_findings if f.code != "age"]
     if weight and (max(start_date, on) - weight.measured_on).days > WEIGHT_STALE_DAYS:
         found_warnings.append(
             checks.Finding(
@@ -355,7 +445,7 @@ def course_create(
             errors["override_reason"] = "Only a physician can override a hard stop."
         if not override_reason or "override_reason" in errors:
             raise ValidationError(errors)
-    if any(d.amount is None for d in drafts):
+    if any(d.amount is None or None in d.amounts for d in drafts):
         raise ValidationError({"patient": "No dose band for the patient's age."})
 
     course = Course.objects.create(
@@ -395,15 +485,40 @@ def course_create(
             prescribed_dose_amount=draft.amount.amount,
             amount_unit=draft.amount.unit,
         )
-        for day in draft.days:
+        for day, amount in zip(draft.days, draft.amounts, strict=True):
             sequence += 1
-            doses.append(_dose_new(course, course_phase, sequence, day, presentations))
+            doses.append(
+                _dose_new(course, course_phase, sequence, day, presentations, amount=amount)
+            )
     Dose.objects.bulk_create(doses)
     return course
 
 
-def _dose_new(course: Course, phase: CoursePhase, sequence: int, day: dt.date, presentations):
+def amount_on(course: Course, phase: CoursePhase, day: dt.date) -> Mass:
+    """A dose's amount on its date: the phase's amount, except that an age-band dose follows the
+    patient's age on that date; a reduction after a reaction is kept as its ratio."""
     amount = Mass(phase.dose_amount, phase.amount_unit)
+    bands = phase.protocol_phase.age_bands
+    if phase.protocol_phase.dose_basis != DoseBasis.AGE_BAND or not bands:
+        return amount
+    dose = band_dose_on(bands, age_in_months(course.patient.birth_date, day))
+    if dose is None:
+        return amount
+    ratio = phase.dose_amount / phase.prescribed_dose_amount
+    return Mass((dose * ratio).quantize(Decimal("0.000001")), phase.amount_unit)
+
+
+def _dose_new(
+    course: Course,
+    phase: CoursePhase,
+    sequence: int,
+    day: dt.date,
+    presentations,
+    *,
+    amount: Mass | None = None,
+):
+    if amount is None:
+        amount = amount_on(course, phase, day)
     vials, waste = _vial_plan(amount, presentations)
     return Dose(
         course=course,

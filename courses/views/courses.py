@@ -196,13 +196,14 @@ def _preview(draft, form, protocol) -> dict:
     zone = timezone.get_current_timezone_name()
     doses = []
     for phase in draft.phases:
-        for day in phase.days:
+        # Each dose's own amount: an age band follows the patient's age on the dose's date.
+        for day, amount in zip(phase.days, phase.amounts, strict=True):
             doses.append(
                 {
                     "phase": phase.protocol_phase.order,
                     "at": local_datetime(day, at, zone),
                     "day_number": (day - draft.start_date).days + 1,
-                    "amount": str(phase.amount.best_unit()) if phase.amount else "—",
+                    "amount": str(amount.best_unit()) if amount else "—",
                 }
             )
     doses.sort(key=lambda d: d["at"])

@@ -25,7 +25,13 @@ from inventory.models import Presentation
 
 EXPIRY_DAYS = 30
 # Where each service error is shown on a Today row; anything else goes above the row's buttons.
-_ERROR_SLOTS = {"lot_number": "lot", "lot_id": "lot", "reason": "reason", "given_at": "time"}
+_ERROR_SLOTS = {
+    "lot_number": "lot",
+    "lot_id": "lot",
+    "reason": "reason",
+    "given_at": "time",
+    "replace": "replace",
+}
 
 
 def _day_from(value: str | None, today: dt.date) -> dt.date:
@@ -37,7 +43,7 @@ def _day_from(value: str | None, today: dt.date) -> dt.date:
     return today if date_error(day) else day
 
 
-def _record(dose, data: dict, user, now: dt.datetime):
+def _record(dose, data: dict, user, now: dt.datetime, replace: bool | None):
     action = data["action"]
     if action == DoseStatus.GIVEN:
         given_at = None
@@ -53,7 +59,12 @@ def _record(dose, data: dict, user, now: dt.datetime):
             reason=data.get("reason") or "",
         )
     return services.dose_record_not_given(
-        dose=dose, status=action, user=user, now=now, reason=data.get("reason") or ""
+        dose=dose,
+        status=action,
+        user=user,
+        now=now,
+        reason=data.get("reason") or "",
+        replace=replace,
     )
 
 
@@ -157,7 +168,8 @@ def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
         row.can_record = (
             may_record
             and row.dose.status == DoseStatus.SCHEDULED
-            and row.dose.course.status == CourseStatus.ACTIVE
+            and row.dose.course.status in {CourseStatus.ACTIVE, CourseStatus.ON_HOLD}
+            and not row.dose.held_by_course
         )
         if failed and failed["dose"] == row.dose.pk:
             row.errors, row.values = failed["errors"], failed["values"]
@@ -200,7 +212,9 @@ def today(request):
                 selectors.doses_visible(request.user, write=True), pk=form.cleaned_data["dose"]
             )
             try:
-                recorded = _record(dose, form.cleaned_data, request.user, timezone.now())
+                recorded = _record(
+                    dose, form.cleaned_data, request.user, timezone.now(), form.replace_answer()
+                )
             except ValidationError as error:
                 by_field = (
                     error.message_dict if hasattr(error, "error_dict") else {"": error.messages}

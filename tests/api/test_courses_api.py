@@ -280,8 +280,13 @@ def test_hold_resume_cancel_and_dose_not_given(
     assert resumed["doses"][0]["scheduled_at"].startswith(str(today + dt.timedelta(days=3)))
     dose_id = resumed["doses"][0]["id"]
     _error(ward_nurse.post(f"/api/v1/doses/{dose_id}/refuse/", {}, format="json"), 400)
-    refused = ward_nurse.post(
+    # Whether to re-add the dose is the recorder's answer, never a default (issue 11).
+    unanswered = ward_nurse.post(
         f"/api/v1/doses/{dose_id}/refuse/", {"reason": "Declined"}, format="json"
+    )
+    assert list(_error(unanswered, 400)["fields"]) == ["replace"]
+    refused = ward_nurse.post(
+        f"/api/v1/doses/{dose_id}/refuse/", {"reason": "Declined", "replace": True}, format="json"
     ).json()
     assert refused["status"] == "refused" and refused["replaced"] is True
     cancelled = physician_client.post(

@@ -47,7 +47,12 @@ def test_record_given_once_only(eod_course, nurse, stocked):
     assert "already given" in error.value.message_dict["status"][0]
     with pytest.raises(ValidationError):
         services.dose_record_not_given(
-            dose=dose, status="refused", user=nurse, now=_at(dose, minutes=30), reason="x"
+            dose=dose,
+            status="refused",
+            user=nurse,
+            now=_at(dose, minutes=30),
+            reason="x",
+            replace=True,
         )
 
 
@@ -84,6 +89,7 @@ def test_missed_dose_is_re_added_at_the_end_and_nothing_recorded_moves(eod_cours
         user=nurse,
         now=_at(second, hours=5),
         reason="Vein access failed",
+        replace=True,
     )
     assert day_numbers(eod_course) == [1, 3, 5, 7, 9, 11, 13, 15]  # 7 to give + the missed one
     assert eod_course.doses.filter(status="scheduled").count() == 6
@@ -103,6 +109,7 @@ def test_dropped_dose_is_not_re_added(eod_course, nurse):
             user=nurse,
             now=_at(first),
             reason="too early",
+            replace=True,
         )
     assert "status" in error.value.message_dict
 
@@ -150,7 +157,11 @@ def test_cancel_keeps_the_record_and_completion_is_automatic(
         services.course_cancel(course=course, user=physician, reason="x")
 
     other = prescribe(
-        PatientFactory(ward=ward), "biocerulin-general", physician, today, phases=[{"dose": "80"}]
+        PatientFactory(ward=ward),
+        "biocerulin-general",
+        physician,
+        today,
+        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
     )
     first = _doses(other)[0]
     services.dose_administer(dose=first, user=nurse, now=_at(first))
@@ -191,7 +202,7 @@ def test_reaction_reduces_later_doses_and_rate_where_the_leaflet_says_so(
         "betaleukin-immunodeficiency-sc",
         physician,
         today,
-        phases=[{"dose": "5"}],
+        phases=[{"dose": "5", "cycles": 1}],
     )
     dose = _doses(beta)[0]
     with pytest.raises(ValidationError) as error:
@@ -214,7 +225,12 @@ def test_anchored_dose_not_given_is_dropped_not_moved(formulary, physician, nurs
     )
     first = _doses(course)[0]
     recorded = services.dose_record_not_given(
-        dose=first, status="held", user=nurse, now=_at(first), reason="Chemo postponed"
+        dose=first,
+        status="held",
+        user=nurse,
+        now=_at(first),
+        reason="Chemo postponed",
+        replace=True,
     )
     assert recorded.replaced is False
     assert day_numbers(course) == [1, 8]
@@ -282,7 +298,12 @@ def test_holding_a_future_dose_leaves_the_earlier_due_dose_in_place(daily_course
     course = daily_course
     first, second = _doses(course)[:2]
     services.dose_record_not_given(
-        dose=second, status="held", user=nurse, now=_at(first, hours=-1), reason="Theatre"
+        dose=second,
+        status="held",
+        user=nurse,
+        now=_at(first, hours=-1),
+        reason="Theatre",
+        replace=True,
     )
     first.refresh_from_db()
     assert first.status == DoseStatus.SCHEDULED

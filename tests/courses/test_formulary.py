@@ -163,7 +163,12 @@ def test_betaleukin_sample_against_leaflet(loaded):
     assert support.min_wbc_10e9_per_l == Decimal(3)  # "3h109/l" read as 3x10^9/L
     product = Product.objects.get(code="betaleukin")
     assert (product.storage_min_c, product.storage_max_c) == (None, Decimal(15))
-    assert set(product.contraindications) == {"septic_shock", "severe_fever"}
+    # Lines 40–42: "hypersensitivity to the drug; septic shock; severe fever".
+    assert set(product.contraindications) == {
+        "hypersensitivity_to_drug",
+        "septic_shock",
+        "severe_fever",
+    }
     strengths = sorted(p.strength for p in product.presentations.all())
     assert strengths == [Decimal("0.05"), Decimal("0.5"), Decimal(1)]
 

@@ -8,11 +8,13 @@ from django.core.exceptions import ValidationError
 
 from courses.formulary import EVERY_OTHER_DAY
 from courses.models import Course, Dose, Protocol
+from inventory.models import Product
 from tests.courses.helpers import born, day_numbers, prescribe
 from tests.factories import PatientFactory
 
 D = Decimal
 EOD = EVERY_OTHER_DAY
+DAILY = {"kind": "daily"}
 DAILY_1_TO = list(range(1, 15))
 
 
@@ -35,9 +37,16 @@ def _anchors(today, code):
 # (protocol, patient, phase choices, dose days from 1, amount per phase, vials per dose of phase 1)
 REGIMENS = [
     # Leaflet 000 (Biocerulin), "Dosage and administration"; a 70 kg adult.
-    ("biocerulin-general", {}, [{"dose": "100"}], [1, 2, 3, 4, 5], ["100 mg"], 1),
+    ("biocerulin-general", {}, [{"pattern": DAILY, "dose": "100"}], [1, 2, 3, 4, 5], ["100 mg"], 1),
     ("biocerulin-general", {}, [{"pattern": EOD, "dose": "60"}], [1, 3, 5, 7, 9], ["60 mg"], 1),
-    ("biocerulin-preop-oncology", {}, [{"count": 10}], DAILY_1_TO[:10], ["35 mg"], 1),
+    (
+        "biocerulin-preop-oncology",
+        {},
+        [{"pattern": DAILY, "count": 10}],
+        DAILY_1_TO[:10],
+        ["35 mg"],
+        1,
+    ),
     ("biocerulin-postop", {}, [{"dose": "1.5", "count": 8}], DAILY_1_TO[:8], ["105 mg"], 2),
     (
         "biocerulin-chemotherapy",
@@ -143,7 +152,14 @@ REGIMENS = [
         ["1.4 µg"],
         1,
     ),
-    ("betaleukin-leukopoiesis-toxic-sc", {}, [{"dose": "15"}], [1, 2, 3, 4, 5], ["1.05 µg"], 1),
+    (
+        "betaleukin-leukopoiesis-toxic-sc",
+        {},
+        [{"dose": "15", "cycles": 1}],
+        [1, 2, 3, 4, 5],
+        ["1.05 µg"],
+        1,
+    ),
     (
         "betaleukin-leukopoiesis-support-iv",
         {"wbc_10e9_per_l": D("3.2")},
@@ -155,12 +171,19 @@ REGIMENS = [
     (
         "betaleukin-leukopoiesis-support-sc",
         {"wbc_10e9_per_l": D("3")},
-        [{"dose": "17.5"}],
+        [{"dose": "17.5", "cycles": 1}],
         [1, 2, 3, 4, 5],
         ["1.225 µg"],
         1,
     ),
-    ("betaleukin-immunodeficiency-iv", {}, [{"dose": "5"}], [1, 2, 3, 4, 5], ["350 ng"], 1),
+    (
+        "betaleukin-immunodeficiency-iv",
+        {},
+        [{"dose": "5", "cycles": 1}],
+        [1, 2, 3, 4, 5],
+        ["350 ng"],
+        1,
+    ),
     (
         "betaleukin-immunodeficiency-sc",
         {},
@@ -174,6 +197,8 @@ REGIMENS = [
 
 def _patient(today, ward, age=None, **fields):
     birth = born(today, **age) if age else dt.date(1980, 5, 17)
+    if fields.get("wbc_10e9_per_l") is not None:
+        fields.setdefault("wbc_measured_on", today)  # a count is dated (issue 11)
     return PatientFactory(ward=ward, birth_date=birth, **fields)
 
 
@@ -210,7 +235,11 @@ def test_35_mg_dose_shows_one_vial_65_mg_waste_and_its_preparation(
     from courses.selectors import dose_preparation
 
     course = prescribe(
-        _patient(today, ward), "biocerulin-preop-oncology", physician, today, phases=[{"count": 3}]
+        _patient(today, ward),
+        "biocerulin-preop-oncology",
+        physician,
+        today,
+        phases=[{"pattern": DAILY, "count": 3}],
     )
     dose = course.doses.first()
     assert (dose.amount, dose.amount_unit, dose.weight_kg) == (D(35), "mg", D(70))
@@ -231,7 +260,7 @@ def test_betaleukin_iv_preparation_gives_infusion_time_and_volume(
         "betaleukin-leukopoiesis-toxic-iv",
         physician,
         today,
-        phases=[{"dose": "15"}],
+        phases=[{"dose": "15", "cycles": 1}],
         infusion_minutes=150,
     )
     prep = dose_preparation(course.doses.first())
@@ -242,15 +271,20 @@ def test_betaleukin_iv_preparation_gives_infusion_time_and_volume(
 # --- Hard stops ---------------------------------------------------------------------------------
 
 HARD_STOPS = [
-    ("biocerulin-general", {"protein_drug_allergy": True}, [{"dose": "100"}], "hypersensitivity"),
-    ("biocerulin-general", {"age": {"years": 10}}, [{"dose": "100"}], "age"),
+    (
+        "biocerulin-general",
+        {"protein_drug_allergy": True},
+        [{"pattern": DAILY, "dose": "100"}],
+        "hypersensitivity",
+    ),
+    ("biocerulin-general", {"age": {"years": 10}}, [{"pattern": DAILY, "dose": "100"}], "age"),
     (
         "biocerulin-general",
         {"pregnant": True, "pregnancy_trimester": 2},
-        [{"dose": "100"}],
+        [{"pattern": DAILY, "dose": "100"}],
         "pregnancy",
     ),
-    ("biocerulin-general", {"lactating": True}, [{"dose": "100"}], "lactation"),
+    ("biocerulin-general", {"lactating": True}, [{"pattern": DAILY, "dose": "100"}], "lactation"),
     (
         "ceruloplasmin-postop",
         {"pregnant": True, "pregnancy_trimester": 1},
@@ -262,19 +296,34 @@ HARD_STOPS = [
     (
         "betaleukin-immunodeficiency-iv",
         {"pregnant": True, "pregnancy_trimester": 3},
-        [{"dose": "5"}],
+        [{"dose": "5", "cycles": 1}],
         "pregnancy",
     ),
-    ("betaleukin-immunodeficiency-iv", {"septic_shock": True}, [{"dose": "5"}], "septic_shock"),
-    ("betaleukin-immunodeficiency-iv", {"severe_fever": True}, [{"dose": "5"}], "severe_fever"),
-    ("betaleukin-leukopoiesis-support-iv", {"wbc_10e9_per_l": D("2.9")}, [{"dose": "15"}], "wbc"),
+    (
+        "betaleukin-immunodeficiency-iv",
+        {"septic_shock": True},
+        [{"dose": "5", "cycles": 1}],
+        "septic_shock",
+    ),
+    (
+        "betaleukin-immunodeficiency-iv",
+        {"severe_fever": True},
+        [{"dose": "5", "cycles": 1}],
+        "severe_fever",
+    ),
+    (
+        "betaleukin-leukopoiesis-support-iv",
+        {"wbc_10e9_per_l": D("2.9")},
+        [{"dose": "15", "cycles": 1}],
+        "wbc",
+    ),
     ("ceruloplasmin-postop", {}, [{"dose": "6.1", "count": 7}], "dose_range"),
     ("ceruloplasmin-postop", {}, [{"dose": "1.4", "count": 7}], "dose_range"),
     ("ceruloplasmin-postop", {}, [{"dose": "2", "count": 11}], "count_range"),
     ("ceruloplasmin-postop", {}, [{"dose": "2", "count": 6}], "count_range"),
     ("ceruloplasmin-postop", {}, [{"dose": "2", "count": 7, "pattern": EOD}], "pattern"),
-    ("biocerulin-general", {}, [{"dose": "59"}], "dose_range"),
-    ("biocerulin-general", {}, [{"dose": "100", "count": 6}], "count_range"),
+    ("biocerulin-general", {}, [{"pattern": DAILY, "dose": "59"}], "dose_range"),
+    ("biocerulin-general", {}, [{"pattern": DAILY, "dose": "100", "count": 6}], "count_range"),
 ]
 
 
@@ -286,13 +335,13 @@ HARD_STOPS = [
             [{"dose": "2", "count": 7}],
             "[age] This is an adult protocol; children receive the age-band doses of the "
             "children's protocols (age 120 months). (001_a9dd8020501fd367.txt: Dosing and "
-            "administration — In the treatment of children)",
+            "administration — In the treatment of children (line 80))",
         ),
         (
             "biocerulin-general",
-            [{"dose": "100"}],
+            [{"pattern": DAILY, "dose": "100"}],
             "[age] Biocerulin must not be prescribed to children (age 120 months). "
-            "(000_8232d45ecd8856fc.txt: children)",
+            "(000_8232d45ecd8856fc.txt: Children (line 19))",
         ),
     ],
 )
@@ -359,13 +408,16 @@ def test_every_reason_is_listed_at_once(formulary, physician, ward, today):
         pregnant=True,
         pregnancy_trimester=1,
     )
+    # Betaleukin's leaflet names "hypersensitivity to the drug" (line 40): the allergy recorded
+    # against Betaleukin stops it; the protein-drug class alone is a warning for Betaleukin.
+    subject.drug_allergies.add(Product.objects.get(code="betaleukin"))
     with pytest.raises(ValidationError) as error:
         prescribe(
             subject,
             "betaleukin-immunodeficiency-iv",
             physician,
             today,
-            phases=[{"dose": "9"}],
+            phases=[{"dose": "9", "cycles": 1}],
             infusion_minutes=60,
         )
     codes = {m.split("]")[0][1:] for m in error.value.message_dict["hard_stops"]}
@@ -390,7 +442,7 @@ def test_only_a_physician_may_override(formulary, roles, ward, today):
             "biocerulin-general",
             pharmacist,
             today,
-            phases=[{"dose": "100"}],
+            phases=[{"pattern": DAILY, "dose": "100"}],
             override_reason="I think it is fine",
         )
     assert "override_reason" in error.value.message_dict
@@ -400,7 +452,11 @@ def test_course_total_range_edges(formulary, physician, ward, today):
     # Biocerulin "The total dose is 300-500 mg": 5 × 60 = 300 and 5 × 100 = 500 pass.
     for dose in ("60", "100"):
         prescribe(
-            _patient(today, ward), "biocerulin-general", physician, today, phases=[{"dose": dose}]
+            _patient(today, ward),
+            "biocerulin-general",
+            physician,
+            today,
+            phases=[{"pattern": DAILY, "dose": dose}],
         )
     with pytest.raises(ValidationError) as error:
         prescribe(
@@ -408,7 +464,7 @@ def test_course_total_range_edges(formulary, physician, ward, today):
             "biocerulin-general",
             physician,
             today,
-            phases=[{"dose": "100", "count": 6}],
+            phases=[{"pattern": DAILY, "dose": "100", "count": 6}],
         )
     assert any("[course_total]" in m for m in error.value.message_dict["hard_stops"])
 
@@ -426,7 +482,11 @@ def test_course_total_with_one_bound_names_it(
     Protocol.objects.filter(code="biocerulin-general").update(**bounds)
     with pytest.raises(ValidationError) as error:
         prescribe(
-            _patient(today, ward), "biocerulin-general", physician, today, phases=[{"dose": dose}]
+            _patient(today, ward),
+            "biocerulin-general",
+            physician,
+            today,
+            phases=[{"pattern": DAILY, "dose": dose}],
         )
     stops = [m for m in error.value.message_dict["hard_stops"] if m.startswith("[course_total]")]
     assert len(stops) == 1 and f"outside the label's {text}." in stops[0]
@@ -448,7 +508,9 @@ def test_dose_range_edges_pass(formulary, physician, ward, today):
 
 def test_warnings_are_returned_and_stored(formulary, physician, ward, today):
     subject = _patient(today, ward, sodium_controlled_diet=True, high_dose_corticosteroids=True)
-    course = prescribe(subject, "biocerulin-general", physician, today, phases=[{"dose": "80"}])
+    course = prescribe(
+        subject, "biocerulin-general", physician, today, phases=[{"pattern": DAILY, "dose": "80"}]
+    )
     codes = {w["code"] for w in course.warnings}
     assert codes == {"sodium_diet", "corticosteroids", "no_mixing", "infusion_rate_reactions"}
     assert course.diluent == "nacl_0_9"  # steroids: 0.9% NaCl by default, not glucose
@@ -457,7 +519,7 @@ def test_warnings_are_returned_and_stored(formulary, physician, ward, today):
         "biocerulin-general",
         physician,
         today,
-        phases=[{"dose": "80"}],
+        phases=[{"pattern": DAILY, "dose": "80"}],
         diluent="glucose_5",
     )
     steroid = next(w for w in chosen.warnings if w["code"] == "corticosteroids")
@@ -467,7 +529,11 @@ def test_warnings_are_returned_and_stored(formulary, physician, ward, today):
 def test_unknown_wbc_warns_and_old_weight_warns(formulary, physician, ward, today):
     subject = PatientFactory(ward=ward, weight_kg=80, weight_kg__on=today - dt.timedelta(days=45))
     course = prescribe(
-        subject, "betaleukin-leukopoiesis-support-sc", physician, today, phases=[{"dose": "15"}]
+        subject,
+        "betaleukin-leukopoiesis-support-sc",
+        physician,
+        today,
+        phases=[{"dose": "15", "cycles": 1}],
     )
     assert {"wbc_unknown", "weight_old", "expected_fever"} <= {w["code"] for w in course.warnings}
     assert course.weight_kg == D(80)

@@ -23,7 +23,7 @@ def _biocerulin(ward, physician, today, **patient):
         "biocerulin-general",
         physician,
         today,
-        phases=[{"dose": "80"}],
+        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
     )
 
 
@@ -200,7 +200,11 @@ def test_course_page_query_count_does_not_grow_with_doses(
     client, pharmacist, formulary, ward, physician, today, django_assert_max_num_queries
 ):
     small = prescribe(
-        PatientFactory(ward=ward), BETALEUKIN, physician, today, phases=[{"dose": "15"}]
+        PatientFactory(ward=ward),
+        BETALEUKIN,
+        physician,
+        today,
+        phases=[{"dose": "15", "cycles": 1}],
     )
     large = prescribe(
         PatientFactory(ward=ward),

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def _course_now(patient, physician, today, code="biocerulin-general", **choices):
     """A course whose first dose is due now (on time, so no reason is needed to give it)."""
     now = timezone.localtime()
-    choices.setdefault("phases", [{"dose": "80"}])
+    choices.setdefault("phases", [{"pattern": {"kind": "daily"}, "dose": "80"}])
     return prescribe(
         patient,
         code,
@@ -107,9 +107,11 @@ def test_held_without_a_reason_shows_the_error_in_place_and_keeps_the_input(clie
 def test_held_with_a_reason_is_recorded(client, nurse, course):
     dose = _first_dose(course)
     client.force_login(nurse)
-    client.post("/", {"dose": dose.pk, "action": "held", "reason": "Febrile 39.2 °C"})
+    client.post(
+        "/", {"dose": dose.pk, "action": "held", "reason": "Febrile 39.2 °C", "replace": "yes"}
+    )
     dose.refresh_from_db()
-    assert (dose.status, dose.reason) == (DoseStatus.HELD, "Febrile 39.2 °C")
+    assert (dose.status, dose.reason, dose.replaced) == (DoseStatus.HELD, "Febrile 39.2 °C", True)
 
 
 def test_given_far_from_time_needs_a_reason(client, nurse, course):

@@ -93,7 +93,11 @@ def test_physician_holds_a_course_after_confirming(page, sign_in, formulary, war
 
     physician = UserFactory(username="hana", roles=["physician"])
     course = prescribe(
-        PatientFactory(ward=ward), "biocerulin-general", physician, today, phases=[{"dose": "80"}]
+        PatientFactory(ward=ward),
+        "biocerulin-general",
+        physician,
+        today,
+        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
     )
     sign_in(physician)
     page.goto(page.base_url + f"/courses/{course.pk}/")

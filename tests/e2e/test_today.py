@@ -23,7 +23,7 @@ def test_nurse_records_a_dose_on_today(page, sign_in, roles, stocked, ward, phys
         "biocerulin-general",
         physician,
         today,
-        phases=[{"dose": "80"}],
+        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
         administration_time=dt.time(now.hour, now.minute),
     )
     dose = course.doses.order_by("sequence").first()
@@ -64,7 +64,7 @@ def test_refused_needs_a_reason_shown_in_place(
         "biocerulin-general",
         physician,
         today,
-        phases=[{"dose": "80"}],
+        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
     )
     dose = course.doses.order_by("sequence").first()
     sign_in(nurse)
@@ -72,7 +72,11 @@ def test_refused_needs_a_reason_shown_in_place(
     form.locator("button[value=refused]").click()
     page.wait_for_selector(".record-row.has-error")
     assert "Say why the dose was not given." in page.inner_text(".record-row.has-error")
+    # Re-adding the dose is a required answer, never a default (issue 11).
+    assert "Say whether the dose is re-added" in page.inner_text(".record-row.has-error")
     page.fill(f"#reason-{dose.pk}", "Patient declined today")
-    page.locator(f"form:has(input[name=dose][value='{dose.pk}']) button[value=refused]").click()
+    row = page.locator(f"form:has(input[name=dose][value='{dose.pk}'])")
+    row.locator("input[name=replace][value=no]").check()
+    row.locator("button[value=refused]").click()
     page.wait_for_selector(".msg.success")
     assert page.locator(f"#dose-{dose.pk} .badge").inner_text() == "Refused"

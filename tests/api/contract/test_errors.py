@@ -66,7 +66,7 @@ def test_pages_outside_the_api_keep_their_html_404(roles):
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("delete", "/api/v1/courses/1/"),
+        ("delete", "/api/v1/excursions/1/"),
         ("put", "/api/v1/stock/"),
         ("patch", "/api/v1/movements/1/"),
         ("get", "/api/v1/stock/dispense/"),
