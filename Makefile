@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test install install-test browser lint bench clean
+.PHONY: run test install install-test browser lint bench stress clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -61,6 +61,12 @@ bench: install-test
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench} PYTHONWARNINGS="ignore:No directory at:UserWarning" \
 	  $(PY) -m bench --size $(BENCH_SIZE) --seed $(BENCH_SEED) \
 	  --runs $(BENCH_RUNS) --timeout $(BENCH_TIMEOUT)
+
+# The production process set under load (bench/stress/run.py): 2 gunicorn + 2 workers + beat on a
+# scratch PostgreSQL database and the broker (REDIS_URL, or STRESS_BROKER=rabbitmq), locust headless.
+STRESS_SECONDS ?= 60
+stress: install-test
+	STRESS_SECONDS=$(STRESS_SECONDS) $(PY) bench/stress/run.py
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts

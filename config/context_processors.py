@@ -12,6 +12,7 @@ NAV = [
     ("cold-chain", "Cold chain", None),
     ("alerts", "Alerts", AUDITORS),
     ("audit", "Audit", AUDITORS),
+    ("formulary", "Formulary", PHARMACY),
     ("admin:index", "Admin", PHARMACY),
 ]
 

@@ -26,3 +26,31 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# LOG_FORMAT=json: gunicorn's own lines (start, signals, worker restarts) as JSON objects too, so
+# a log shipper reads every line of the web role the same way (the app's lines: config.logging).
+if os.environ.get("LOG_FORMAT") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            }
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            # No access log: with a logging config gunicorn would write one, query strings (a
+            # search may hold a patient's name) included; the app logs each request itself.
+            "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        },
+    }

@@ -198,7 +198,11 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
+        # STATIC_COMPRESS=0: hashed names without the gzip/brotli copies (collectstatic takes
+        # minutes compressing the API docs' bundles with brotli; the stress run skips that).
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATIC_COMPRESS", True)
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
 
@@ -476,3 +480,6 @@ LOGGING = {
 # A white-cell count counts for a course only if taken at most this many days before its start
 # (design.md); an older or undated count is unknown.
 WBC_VALID_DAYS = int(os.environ.get("WBC_VALID_DAYS", "3"))
+# A dose prepared by a pharmacist is released to the ward (recorded as given) only after a second
+# person has checked its preparation (courses/services/preparation.py).
+PREPARATION_DOUBLE_CHECK_REQUIRED = env_bool("PREPARATION_DOUBLE_CHECK_REQUIRED", False)

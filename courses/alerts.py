@@ -25,6 +25,7 @@ from django.utils import timezone
 from config.roles import Role
 from courses import selectors
 from courses.models import Dose, DoseStatus, Patient
+from courses.preparation import amount_text
 from courses.schedule import local_moment
 from courses.units import Mass
 from inventory.models import Ward
@@ -64,6 +65,11 @@ def dose_summary(dose: Dose) -> dict:
     else:
         rate = ""
     volume = preparation["diluent_volume_ml"]
+    give = f"Give {preparation['give_volume_ml']} ml" + (
+        f", discard {preparation['discard_volume_ml']} ml"
+        if preparation["discard_volume_ml"] != "0"
+        else ""
+    )
     return {
         "time": local.strftime("%H:%M"),
         "date": local.date(),
@@ -73,15 +79,15 @@ def dose_summary(dose: Dose) -> dict:
         "patient": patient_label(dose.course.patient),
         "ward": dose.course.patient.ward.name,
         "drug": dose.course.protocol.product.name,
-        "dose": str(Mass(dose.amount, dose.amount_unit)),
-        "vials": ", ".join(f"{line['count']} × {line['strength']}" for line in dose.vials),
+        "dose": amount_text(Mass(dose.amount, dose.amount_unit)),
+        "vials": ", ".join(line["text"] for line in preparation["containers"]),
         "route": preparation["route_label"],
         "diluent": preparation["diluent_label"],
-        "volume_ml": f"{volume.normalize():f} ml" if volume else "",
-        # Betaleukin IV: the volume of the made-up solution that holds the dose (leaflet 002).
-        "draw_ml": preparation.get("dose_volume_ml") or "",
+        "volume_ml": f"{volume} ml" if volume else "",
+        # Betaleukin IV: the volume of the made-up 100 ml that holds the dose (leaflet 002).
+        "draw_ml": preparation["transfer_volume_ml"] or "",
         "rate": rate,
-        "note": preparation["note"],
+        "note": give,
     }
 
 

@@ -265,6 +265,8 @@ class DoseViewSet(
         "hold": RECORDERS,
         "refuse": RECORDERS,
         "miss": RECORDERS,
+        "prepared": RECORDERS,
+        "check_preparation": RECORDERS,
     }
 
     def get_queryset(self):
@@ -299,6 +301,24 @@ class DoseViewSet(
             now=timezone.now(),
             reason=data["reason"],
             replace=data["replace"],
+        )
+        return self._detail(dose)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def prepared(self, request, pk=None):
+        """Record that the requesting user prepared this dose (the label's "prepared by")."""
+        dose = services.dose_prepared_record(
+            dose=self.get_object(), user=request.user, now=timezone.now()
+        )
+        return self._detail(dose)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="check")
+    def check_preparation(self, request, pk=None):
+        """Record the second person's check of the preparation (not the preparer)."""
+        dose = services.dose_preparation_check(
+            dose=self.get_object(), user=request.user, now=timezone.now()
         )
         return self._detail(dose)
 

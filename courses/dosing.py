@@ -103,27 +103,39 @@ def _ceil_div(a: Decimal, b: Decimal) -> int:
     return int((a / b).to_integral_value(rounding=ROUND_CEILING))
 
 
+# A plan may open at most this many containers more than the fewest that can hold the dose:
+# "least waste" alone would open 1 µg + 8 × 0.05 µg Betaleukin ampoules (9, each dissolved
+# separately) to save 0.1 µg on a 1.4 µg dose; the pharmacy opens 1 µg + 0.5 µg. Two extra
+# still lets 0.56 µg be 0.5 + 2 × 0.05 µg (0.04 µg waste) rather than one 1 µg ampoule (0.44).
+EXTRA_CONTAINERS = 2
+
+
 def vials_for(dose: Mass, strengths: Sequence[Strength]) -> VialPlan:
     """The containers that give the dose with the least waste, then the fewest containers.
 
-    Mixing strengths is considered (Betaleukin 1 mg + 0.5 mg …): each strength is tried from 0 up
-    to the count that alone would cover the dose, so the search stays small (three strengths of
-    a product, a handful of vials each). Ties keep the order `strengths` are given in.
+    Plans are those opening at most EXTRA_CONTAINERS more containers than the fewest that can
+    hold the dose (ceil(dose / largest strength): n containers hold at most n × the largest).
+    So 1.4 µg of Betaleukin is 1 µg + 0.5 µg (0.1 µg waste), 1.05 µg is 1 µg + 0.05 µg (none),
+    0.1 µg is 2 × 0.05 µg rather than one 0.5 µg ampoule, 0.56 µg is 0.5 µg + 2 × 0.05 µg. Ties keep the order `strengths` are
+    given in (a vial before an ampoule of the same strength).
     """
     if dose.ng <= 0:
         raise DoseError("A dose must be more than zero.")
     if not strengths:
         raise DoseError("The product has no presentation to draw the dose from.", "protocol")
-    bounds = [range(_ceil_div(dose.ng, s.strength.ng) + 1) for s in strengths]
+    largest = max(s.strength.ng for s in strengths)
+    limit = _ceil_div(dose.ng, largest) + EXTRA_CONTAINERS
     best: tuple | None = None
-    for counts in cartesian(*bounds):
+    for counts in cartesian(*[range(limit + 1) for _ in strengths]):
+        if sum(counts) > limit:
+            continue
         total = sum((s.strength.ng * n for s, n in zip(strengths, counts, strict=True)), Decimal(0))
         if total < dose.ng:
             continue
         score = (total - dose.ng, sum(counts), tuple(-n for n in counts))
         if best is None or score < best[0]:
             best = (score, counts)
-    assert best is not None  # the bound of any single strength always covers the dose
+    assert best is not None  # ceil(dose / largest) of the largest strength always covers it
     (waste_ng, _, _), counts = best
     containers = tuple((s, n) for s, n in zip(strengths, counts, strict=True) if n)
     return VialPlan(dose=dose, containers=containers, waste=Mass(waste_ng, "ng").to(dose.unit))

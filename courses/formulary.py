@@ -160,6 +160,36 @@ PRODUCTS = [
     },
 ]
 
+# Leaflet 002, "Release form, composition and packing": "Powder for injection 1 amp. / 1 fl.
+# interleukin-1β 0.05 mg - - 0.5 mg - - 1 mg."
+BETALEUKIN_STRENGTH_QUOTE = (
+    "Powder for injection 1 amp. / 1 fl. interleukin-1β 0.05 mg - - 0.5 mg - - 1 mg."
+)
+BETALEUKIN_STRENGTH_READING = (
+    "Read as 0.05 µg, 0.5 µg and 1 µg per ampoule (design.md), not mg: the registered "
+    "Betaleukin labels state µg (мкг), and only µg fits the leaflet's own doses — 15–20 ng/kg "
+    "× 70 kg = 1.05–1.4 µg, whereas with mg ampoules every dose would be 1–3 % of the smallest "
+    "ampoule and the IV dilution would deliver a thousandth of the dose. Pack of 5 ampoules "
+    "(design.md; the leaflet gives no pack size)."
+)
+# Rows loaded under the earlier (mg) reading, renamed in place by `formulary_load` so that lots
+# received against them keep their presentation (the physical ampoules were µg all along).
+PRESENTATION_RENAMES = {
+    "betaleukin-0.05mg-ampoule": "betaleukin-0-05ug-ampoule-5",
+    "betaleukin-0.5mg-ampoule": "betaleukin-0-5ug-ampoule-5",
+    "betaleukin-1mg-ampoule": "betaleukin-1ug-ampoule-5",
+}
+# Reading notes per presentation, shown to pharmacists on the formulary page.
+PRESENTATION_READINGS = {
+    "betaleukin-0-05ug-ampoule-5": BETALEUKIN_STRENGTH_READING,
+    "betaleukin-0-5ug-ampoule-5": BETALEUKIN_STRENGTH_READING,
+    "betaleukin-1ug-ampoule-5": BETALEUKIN_STRENGTH_READING,
+    "biocerulin-100mg-vial-5": "Leaflet 000 names a vial or ampoule but no strength: 100 mg "
+    "from design.md and the Ceruloplasmin label (same substance, 0.1 g per vial or ampoule).",
+    "biocerulin-100mg-ampoule-10": "Leaflet 000 names a vial or ampoule but no strength: 100 mg "
+    "from design.md and the Ceruloplasmin label (same substance, 0.1 g per vial or ampoule).",
+}
+
 # Biocerulin's leaflet gives no strength; design.md and the Ceruloplasmin label (same substance,
 # "Release form": 0.1 g per vial or ampoule, 5 vials or 10 ampoules a pack) give 100 mg.
 PRESENTATIONS = [
@@ -199,34 +229,21 @@ PRESENTATIONS = [
         "pack_size": 10,
         "leaflet_section": "Release form",
     },
-    # "1 amp. / 1 fl." — ampoule or vial; the leaflet gives no pack size, so one per pack.
-    {
-        "code": "betaleukin-0.05mg-ampoule",
-        "product": "betaleukin",
-        "strength": "0.05",
-        "strength_unit": "mg",
-        "container": "ampoule",
-        "pack_size": 1,
-        "leaflet_section": "Release form, composition and packing",
-    },
-    {
-        "code": "betaleukin-0.5mg-ampoule",
-        "product": "betaleukin",
-        "strength": "0.5",
-        "strength_unit": "mg",
-        "container": "ampoule",
-        "pack_size": 1,
-        "leaflet_section": "Release form, composition and packing",
-    },
-    {
-        "code": "betaleukin-1mg-ampoule",
-        "product": "betaleukin",
-        "strength": "1",
-        "strength_unit": "mg",
-        "container": "ampoule",
-        "pack_size": 1,
-        "leaflet_section": "Release form, composition and packing",
-    },
+    # Betaleukin: see BETALEUKIN_STRENGTH_READING — µg, not the leaflet's garbled "mg".
+    *(
+        {
+            # A slug: "0-05ug", not "0.05ug" (a dot is not a slug character).
+            "code": f"betaleukin-{strength.replace('.', '-')}ug-ampoule-5",
+            "product": "betaleukin",
+            "strength": strength,
+            "strength_unit": "ug",
+            "container": "ampoule",
+            "pack_size": 5,
+            "leaflet_section": "Release form, composition and packing (strength in µg: "
+            "design.md reading)",
+        }
+        for strength in ("0.05", "0.5", "1")
+    ),
 ]
 
 

@@ -480,6 +480,15 @@ class Dose(models.Model):
     # it changed. Services bump both on every write (bulk updates bypass auto_now).
     revision = models.PositiveIntegerField(default=0, help_text="Changes since planning.")
     updated_at = models.DateTimeField(default=timezone.now)
+    # Preparation and its second check (the printed label's "prepared by / checked by").
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    prepared_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["scheduled_at", "sequence"]
@@ -495,6 +504,11 @@ class Dose(models.Model):
                 name="dose_recorded_has_time",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="dose_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(checked_by__isnull=True)
+                | (Q(prepared_by__isnull=False) & ~Q(checked_by=F("prepared_by"))),
+                name="dose_check_by_a_second_person",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "scheduled_at"]),

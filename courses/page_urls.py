@@ -6,7 +6,7 @@ Named apart from the API's router names (course-detail, patient-list …) which 
 
 from django.urls import path
 
-from courses.views import courses, patients, today
+from courses.views import courses, labels, leaflets, patients, today
 
 urlpatterns = [
     path("", today.today, name="today"),
@@ -15,6 +15,10 @@ urlpatterns = [
     path("courses/<int:pk>/", courses.course_page, name="course-page"),
     path("courses/<int:pk>/course.ics", courses.course_ical, name="course-page-ical"),
     path("courses/<int:pk>/fhir.json", courses.course_fhir, name="course-page-fhir"),
+    path("doses/<int:pk>/label/", labels.dose_label, name="dose-label"),
+    path("labels/", labels.day_labels, name="labels"),
+    path("leaflets/<slug:product>/", leaflets.leaflet_page, name="leaflet"),
+    path("formulary/", leaflets.formulary_page, name="formulary"),
     path("patients/", patients.patient_list, name="patients"),
     path("patients/<int:pk>/", patients.patient_page, name="patient-page"),
 ]

@@ -65,9 +65,9 @@ def courses_visible(user) -> QuerySet[Course]:
             ),
             Prefetch(
                 "doses",
-                queryset=Dose.objects.select_related("phase", "recorded_by").order_by(
-                    "scheduled_at", "sequence"
-                ),
+                queryset=Dose.objects.select_related(
+                    "phase", "recorded_by", "prepared_by", "checked_by"
+                ).order_by("scheduled_at", "sequence"),
             ),
         ),
         user,
@@ -79,7 +79,12 @@ def doses_visible(user, *, write: bool = False) -> QuerySet[Dose]:
     """`write`: the doses the user may record, not only read."""
     return _scope(
         Dose.objects.select_related(
-            "course__patient__ward", "course__protocol__product", "phase", "recorded_by"
+            "course__patient__ward",
+            "course__protocol__product",
+            "phase",
+            "recorded_by",
+            "prepared_by",
+            "checked_by",
         ).order_by("scheduled_at", "sequence"),
         user,
         "course__patient__ward",
@@ -101,30 +106,117 @@ def presentations_for(protocol: Protocol) -> list[Presentation]:
     )
 
 
-def dose_preparation(dose: Dose) -> dict:
-    """How to prepare and give one dose, from the protocol, the course's choices and the dose."""
+def presentations_by_id() -> dict[int, Presentation]:
+    """Every presentation by id: a handful of rows, read once per request (not per dose)."""
+    return Presentation.objects.in_bulk()
+
+
+def lot_stock(*, on: dt.date) -> list[dict]:
+    """Usable stock of every lot at every location on `on`, first-expiry first: one query, from
+    which each dose's lot suggestion is picked (`lot_suggestion`)."""
+    return list(
+        StockLevel.objects.filter(usable_q(on), on_hand__gt=0)
+        .values(
+            "lot_id",
+            "lot__lot_number",
+            "lot__expiry_date",
+            "lot__presentation_id",
+            "location__name",
+            "location__ward_id",
+            "on_hand",
+        )
+        .order_by("lot__expiry_date", "lot_id", "location__name")
+    )
+
+
+def lot_suggestion(stock: list[dict], *, presentation_id, count: int, ward_id) -> dict | None:
+    """The lot a nurse should take: from her ward's own fridge when it holds enough, else from
+    anywhere that does, first-expiry first within each; else the first usable lot at all.
+
+    A suggestion only: pages show it beside the scan box, never in it, so a dose is recorded
+    against a lot only when one was scanned or typed.
+    """
+    rows = [row for row in stock if row["lot__presentation_id"] == presentation_id]
+    enough = [row for row in rows if row["on_hand"] >= count]
+    own = [row for row in enough if ward_id is not None and row["location__ward_id"] == ward_id]
+    row = (own or enough or rows or [None])[0]
+    if row is None:
+        return None
+    return {
+        "lot_id": row["lot_id"],
+        "lot_number": row["lot__lot_number"],
+        "expiry_date": row["lot__expiry_date"].isoformat(),
+        "location": row["location__name"],
+        "on_ward": ward_id is not None and row["location__ward_id"] == ward_id,
+        "on_hand": row["on_hand"],
+    }
+
+
+def _container_kind(line: dict, presentations: dict) -> str:
+    presentation = presentations.get(line["presentation_id"])
+    return presentation.container if presentation else "container"
+
+
+def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None):
+    """The `courses.preparation.Preparation` of one dose (containers, volumes, steps).
+
+    `presentations` (`presentations_by_id()`) and `stock` (`lot_stock()`) are read once by the
+    caller for a whole list; without them this reads the presentations itself and suggests no
+    lot. `dose.course.protocol` and `dose.course.patient` come from the caller's select_related.
+    """
+    from courses.preparation import Opened, preparation_for
+
     course = dose.course
     protocol = course.protocol
-    preparation = {
-        "route": protocol.route,
+    if presentations is None:
+        presentations = presentations_by_id()
+    ward_id = course.patient.ward_id
+    opened = [
+        Opened(
+            presentation_id=line["presentation_id"],
+            label=line["label"],
+            strength=Mass(*line["strength_amount"]),
+            container=_container_kind(line, presentations),
+            count=line["count"],
+            lot=(
+                lot_suggestion(
+                    stock,
+                    presentation_id=line["presentation_id"],
+                    count=line["count"],
+                    ward_id=ward_id,
+                )
+                if stock is not None
+                else None
+            ),
+        )
+        for line in dose.vials
+    ]
+    return preparation_for(
+        product=protocol.product.code,
+        route=protocol.route,
+        dose=Mass(dose.amount, dose.amount_unit),
+        containers=opened,
+        diluent=course.get_diluent_display() if course.diluent else "",
+        diluent_volume_ml=protocol.diluent_volume_ml,
+        drip_rate_drops_per_min=dose.drip_rate_drops_per_min,
+        infusion_minutes=dose.infusion_minutes,
+        infusion_minutes_range=(protocol.infusion_minutes_min, protocol.infusion_minutes_max),
+    )
+
+
+def dose_preparation(dose: Dose, *, presentations=None, stock=None) -> dict:
+    """How to prepare and give one dose, as the API shows it (`preparation` of a dose)."""
+    course = dose.course
+    protocol = course.protocol
+    return {
+        **dose_preparation_plan(dose, presentations=presentations, stock=stock).as_dict(),
         "route_label": protocol.get_route_display(),
+        # `diluent` stays the code it always was; the name is `diluent_label`.
         "diluent": course.diluent,
         "diluent_label": course.get_diluent_display() if course.diluent else "",
-        "diluent_volume_ml": protocol.diluent_volume_ml,
         "drip_rate_drops_per_min": dose.drip_rate_drops_per_min,
         "infusion_minutes": dose.infusion_minutes,
-        "note": protocol.preparation_note,
     }
-    if protocol.route == "iv_infusion" and dose.vials:
-        # Betaleukin IV: each container is made up to 100 ml ("bring the total volume of 100 ml"),
-        # so the volume holding the dose is dose / container strength × 100 ml.
-        first = dose.vials[0]
-        strength = Mass(*first["strength_amount"])
-        dose_mass = Mass(dose.amount, dose.amount_unit)
-        preparation["dose_volume_ml"] = str(
-            round(dose_mass.ng / strength.ng * 100, 2) if len(dose.vials) == 1 else ""
-        )
-    return preparation
 
 
 def course_lets_dose_proceed() -> Q:
@@ -307,3 +399,86 @@ def feed_doses(user, *, ward_code: str = "", on: dt.date) -> QuerySet[Dose]:
     if ward_code:
         doses = doses.filter(course__patient__ward__code=ward_code)
     return doses[:FEED_MAX_EVENTS]
+
+
+# --- Labels: the printed preparation label and its bedside scan ---------------------------------
+
+LABEL_PREFIX = "dose:"  # the QR code's text is stock.dose_reference(): "dose:<id>"
+
+
+class LabelRefused(Exception):
+    """A scanned label that must not open a dose for recording; the message says why."""
+
+
+def dose_for_label(user, text: str, *, ward_code: str = "", open_dose_id: int | None = None):
+    """The dose a scanned label names, if this user may record it now; else LabelRefused.
+
+    A keyboard-wedge scanner types the QR code's text and Enter. Refused: not a dose label; a
+    dose on a ward the user does not record on (or not the ward the page shows); a label of
+    another patient than the dose open at the bedside; a cancelled, given or otherwise recorded
+    dose; a course on hold; a pharmacy-prepared dose still awaiting its second check.
+    """
+    from courses.services.preparation import preparation_released
+
+    raw = (text or "").strip()
+    if not raw.lower().startswith(LABEL_PREFIX) or not raw[len(LABEL_PREFIX) :].isdigit():
+        raise LabelRefused(f"“{raw[:40]}” is not a dose label (expected {LABEL_PREFIX}<number>).")
+    dose_id = int(raw[len(LABEL_PREFIX) :])
+    dose = (
+        Dose.objects.select_related(
+            "course__patient__ward", "course__protocol__product", "recorded_by", "prepared_by"
+        )
+        .filter(pk=dose_id)
+        .first()
+    )
+    if dose is None:
+        raise LabelRefused(f"No dose {dose_id}: this label does not belong to this hospital.")
+    patient = dose.course.patient
+    if not doses_visible(user, write=True).filter(pk=dose_id).exists():
+        raise LabelRefused(
+            f"This label is for a patient on {patient.ward.name}, not one of your wards: "
+            "do not give it."
+        )
+    if ward_code and patient.ward.code != ward_code:
+        raise LabelRefused(
+            f"This label is for a patient on {patient.ward.name}, not the ward shown: "
+            "do not give it here."
+        )
+    if open_dose_id and open_dose_id != dose_id:
+        opened = Dose.objects.select_related("course__patient").filter(pk=open_dose_id).first()
+        if opened is not None and opened.course.patient_id != patient.pk:
+            other = opened.course.patient
+            raise LabelRefused(
+                f"This label is for another patient (MRN {patient.mrn}), not {other.name} "
+                f"(MRN {other.mrn}): do not give it."
+            )
+    if dose.status == DoseStatus.CANCELLED or dose.course.status == CourseStatus.CANCELLED:
+        raise LabelRefused(
+            f"Dose {dose.sequence} for MRN {patient.mrn} was cancelled: do not give it."
+        )
+    if dose.status == DoseStatus.GIVEN:
+        when = timezone.localtime(dose.given_at).strftime("%d %b %H:%M")
+        raise LabelRefused(
+            f"Dose {dose.sequence} for MRN {patient.mrn} was already given ({when}): do not give "
+            "it again."
+        )
+    if dose.status != DoseStatus.SCHEDULED:
+        raise LabelRefused(
+            f"Dose {dose.sequence} for MRN {patient.mrn} is recorded as "
+            f"{dose.get_status_display().lower()}: do not give it."
+        )
+    if dose.course.status == CourseStatus.ON_HOLD:
+        raise LabelRefused(f"The course of MRN {patient.mrn} is on hold: do not give this dose.")
+    if not preparation_released(dose):
+        raise LabelRefused(
+            f"Dose {dose.sequence} for MRN {patient.mrn} was prepared in the pharmacy and awaits "
+            "its second check: not released to the ward."
+        )
+    return dose
+
+
+def doses_for_labels(user, *, day: dt.date, ward_code: str = "") -> QuerySet[Dose]:
+    """The day's scheduled doses to print labels for (the batch print of a ward's day)."""
+    return doses_of_day(user, day=day, ward_code=ward_code).filter(
+        status=DoseStatus.SCHEDULED, course__status=CourseStatus.ACTIVE
+    )

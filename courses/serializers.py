@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from config.dates import BoundedApiDateTimeField
@@ -16,9 +17,11 @@ from courses.models import (
     Protocol,
     ProtocolPhase,
 )
+from courses.preparation import amount_text, display_unit
 from courses.schedule import Pattern, ScheduleError
-from courses.selectors import dose_preparation
+from courses.selectors import dose_preparation, lot_stock, presentations_by_id
 from courses.services import PATIENT_FIELDS
+from courses.services.preparation import preparation_released
 from courses.units import Mass
 from inventory.models import Product, Ward
 
@@ -238,7 +241,13 @@ class PatientBriefSerializer(serializers.ModelSerializer):
 
 
 def _amount(amount, unit) -> str:
-    return str(Mass(amount, unit).best_unit()) if amount is not None else None
+    return amount_text(Mass(amount, unit)) if amount is not None else None
+
+
+def _dose_unit(dose) -> str:
+    """The one unit a dose's amount and its waste are both shown in (µg for 1.05 µg and its
+    0.1 µg waste, never "1.05 µg … 100 ng waste")."""
+    return display_unit(Mass(dose.amount, dose.amount_unit))
 
 
 # Plain strings in the schema: these choice sets are shared with other models (the mass units of
@@ -252,10 +261,18 @@ class DoseSerializer(serializers.ModelSerializer):
     status = _choice_text("scheduled, given, held, refused, missed or cancelled")
     amount_unit = _choice_text("mg, ug or ng")
     amount_label = serializers.SerializerMethodField()
+    waste_unit = serializers.CharField(
+        source="amount_unit", read_only=True, help_text="Unit of waste_amount (= amount_unit)."
+    )
     waste_label = serializers.SerializerMethodField()
     preparation = serializers.SerializerMethodField()
     phase = serializers.IntegerField(source="phase.order", read_only=True)
     recorded_by = serializers.StringRelatedField(allow_null=True)  # null until recorded
+    prepared_by = serializers.StringRelatedField(allow_null=True)
+    checked_by = serializers.StringRelatedField(allow_null=True)
+    released = serializers.SerializerMethodField(
+        help_text="False while a pharmacist-prepared dose awaits its required second check."
+    )
 
     class Meta:
         model = Dose
@@ -272,6 +289,7 @@ class DoseSerializer(serializers.ModelSerializer):
             "weight_kg",
             "vials",
             "waste_amount",
+            "waste_unit",
             "waste_label",
             "preparation",
             "given_at",
@@ -286,16 +304,33 @@ class DoseSerializer(serializers.ModelSerializer):
             "replaced",
             "recorded_by",
             "recorded_at",
+            "prepared_by",
+            "prepared_at",
+            "checked_by",
+            "checked_at",
+            "released",
         ]
 
+    def get_released(self, dose) -> bool:
+        return preparation_released(dose)
+
     def get_amount_label(self, dose) -> str:
-        return _amount(dose.amount, dose.amount_unit)
+        return amount_text(Mass(dose.amount, dose.amount_unit), _dose_unit(dose))
 
     def get_waste_label(self, dose) -> str:
-        return _amount(dose.waste_amount, dose.amount_unit)
+        return amount_text(Mass(dose.waste_amount, dose.amount_unit), _dose_unit(dose))
 
     def get_preparation(self, dose) -> dict:
-        return dose_preparation(dose)
+        # Presentations and usable stock are read once per response (the context is the
+        # root serializer's), so a list of doses costs the same queries as one dose.
+        context = self.context
+        if "presentations" not in context:
+            context["presentations"] = presentations_by_id()
+        if "lot_stock" not in context:
+            context["lot_stock"] = lot_stock(on=timezone.localdate())
+        return dose_preparation(
+            dose, presentations=context["presentations"], stock=context["lot_stock"]
+        )
 
 
 class DoseListSerializer(DoseSerializer):

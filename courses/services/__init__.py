@@ -30,6 +30,11 @@ from .patients import (  # noqa: F401
     patient_save,
     patient_weight_record,
 )
+from .preparation import (  # noqa: F401
+    dose_preparation_check,
+    dose_prepared_record,
+    preparation_released,
+)
 from .prescribing import (  # noqa: F401
     DEFAULT_ADMINISTRATION_TIME,
     WEIGHT_STALE_DAYS,

@@ -80,6 +80,10 @@ def dose_administer(
         raise ValidationError(
             {"status": f"The course is on hold from {dose.course.held_since}; resume it first."}
         )
+    from courses.services.preparation import preparation_release_error, preparation_released
+
+    if not preparation_released(dose):
+        raise ValidationError(preparation_release_error())
     given_at = given_at or now
     errors: dict = {}
     if given_at > now + CLOCK_SKEW:

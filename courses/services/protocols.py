@@ -71,7 +71,18 @@ def formulary_load(*, products=None, presentations=None, protocols=None) -> Load
         by_code[entry["code"]] = _upsert(
             Product, {"code": entry["code"]}, values, report, f"product {entry['code']}"
         )
+    codes = {entry["code"] for entry in presentations}
+    for old, new in formulary.PRESENTATION_RENAMES.items():
+        # In place, so that lots received against the old row stay attached to it.
+        if (
+            new in codes
+            and not Presentation.objects.filter(code=new).exists()
+            and Presentation.objects.filter(code=old).update(code=new)
+        ):
+            report.updated.append(f"presentation {old} renamed to {new}")
+    changed_products = set()
     for entry in presentations:
+        before = len(report.updated) + len(report.created)
         values = {k: v for k, v in entry.items() if k not in {"code", "product"}}
         product = by_code.get(entry["product"]) or Product.objects.get(code=entry["product"])
         _upsert(
@@ -81,6 +92,10 @@ def formulary_load(*, products=None, presentations=None, protocols=None) -> Load
             report,
             f"presentation {entry['code']}",
         )
+        if len(report.updated) + len(report.created) != before:
+            changed_products.add(product.pk)
+    if changed_products:
+        _dose_plans_refresh(product_ids=changed_products, report=report)
     for entry in protocols:
         values = {k: v for k, v in entry.items() if k not in {"code", "product", "phases"}}
         product = by_code.get(entry["product"]) or Product.objects.get(code=entry["product"])
@@ -104,6 +119,37 @@ def formulary_load(*, products=None, presentations=None, protocols=None) -> Load
             report.updated.append(f"phase {entry['code']}#{phase.order} removed")
         stale.delete()
     return report
+
+
+def _dose_plans_refresh(*, product_ids: set[int], report: LoadReport) -> None:
+    """Re-plan the containers of every still-scheduled dose of products whose presentations
+    changed (Betaleukin's strengths read as µg instead of mg), and release those doses' holds:
+    they were taken against the old plan; the hourly reservation scan holds the new one."""
+    from courses import selectors, stock
+    from courses.models import Dose, DoseStatus
+    from courses.services.prescribing import _vial_plan
+    from courses.units import Mass
+
+    doses = Dose.objects.filter(
+        status=DoseStatus.SCHEDULED, course__protocol__product_id__in=product_ids
+    ).select_related("course__protocol__product")
+    presentations: dict = {}
+    changed = []
+    for dose in doses:
+        protocol = dose.course.protocol
+        if protocol.pk not in presentations:
+            presentations[protocol.pk] = selectors.presentations_for(protocol)
+        vials, waste = _vial_plan(Mass(dose.amount, dose.amount_unit), presentations[protocol.pk])
+        if vials != dose.vials or waste != dose.waste_amount:
+            dose.vials, dose.waste_amount = vials, waste
+            changed.append(dose)
+    if changed:
+        Dose.objects.bulk_update(changed, ["vials", "waste_amount"])
+        stock.release(
+            dose_ids=[dose.pk for dose in changed],
+            reason="Containers re-planned: the product's presentations changed",
+        )
+        report.updated.append(f"{len(changed)} scheduled dose(s) re-planned")
 
 
 @records("protocol.save")

@@ -20,7 +20,7 @@ from courses.forms import CourseActionForm, CourseFilterForm, PrescribeForm, pha
 from courses.models import Protocol
 from courses.schedule import Pattern, local_date, local_datetime
 from courses.views.display import age_text, dose_rows, mass_text
-from inventory.models import Presentation, Product
+from inventory.models import Product
 
 PAGE_SIZE = 25
 KEPT_ON_RELOAD = (
@@ -64,10 +64,13 @@ def _course_context(request, course, *, action_form=None, failed_action="") -> d
     doses = [d for d in course.doses.all()]
     for dose in doses:
         dose.course = course  # the prefetched doses would each load their course again
-    presentations = Presentation.objects.in_bulk(
-        {line["presentation_id"] for dose in doses for line in dose.vials}
+    rows = dose_rows(
+        doses,
+        now=now,
+        today=timezone.localdate(),
+        # No lot suggestion here: the course page spans weeks; Today and the label suggest lots.
+        presentations=selectors.presentations_by_id(),
     )
-    rows = dose_rows(doses, now=now, today=timezone.localdate(), presentations=presentations)
     phases = list(course.phases.all())
     for phase in phases:
         phase.pattern_text = Pattern.from_dict(phase.pattern).describe()

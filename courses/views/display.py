@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from courses import selectors
 from courses.models import Dose, DoseStatus
+from courses.preparation import amount_text, display_unit
 from courses.schedule import local_date
 from courses.units import Mass
 
@@ -38,41 +39,34 @@ def age_text(months: int) -> str:
     return f"{months // 12} years"
 
 
-def mass_text(amount, unit: str) -> str:
-    return str(Mass(amount, unit).best_unit())
+def mass_text(amount, unit: str, shown_in: str | None = None) -> str:
+    """'1.05 µg': sensible precision, in `shown_in` when given (a dose's waste in its unit)."""
+    return amount_text(Mass(amount, unit), shown_in)
 
 
-def vials_text(dose: Dose, presentations: dict) -> str:
-    """'2 × 100 mg vial (60 mg waste)': what to take out of the fridge for this dose."""
-    parts = []
-    for line in dose.vials:
-        presentation = presentations.get(line["presentation_id"])
-        container = presentation.get_container_display().lower() if presentation else "container"
-        parts.append(f"{line['count']} × {line['strength']} {container}")
-    text = " + ".join(parts)
+def vials_text(dose: Dose, prep: dict) -> str:
+    """'1 × 1 µg ampoule + 1 × 0.5 µg ampoule (0.1 µg waste)': containers to take out, the
+    waste in the dose's own unit."""
+    text = " + ".join(line["text"] for line in prep["containers"])
     if dose.waste_amount:
-        text += f" ({mass_text(dose.waste_amount, dose.amount_unit)} waste)"
+        unit = display_unit(Mass(dose.amount, dose.amount_unit))
+        text += f" ({mass_text(dose.waste_amount, dose.amount_unit, unit)} waste)"
     return text
 
 
-def preparation_text(dose: Dose) -> list[str]:
-    """Diluent and volume, drip rate or infusion time, route: one short line each."""
-    prep = selectors.dose_preparation(dose)
-    lines = [prep["route_label"]]
-    if prep["diluent_label"]:
-        volume = prep["diluent_volume_ml"]
-        lines.append(
-            f"in {volume.normalize():f} ml {prep['diluent_label']}"
-            if volume
-            else prep["diluent_label"]
+def give_text(prep: dict) -> str:
+    """The line a nurse acts on: what volume goes into the patient, and how."""
+    give = prep["give_volume_ml"]
+    if prep["route"] == "iv_infusion":
+        rate = (
+            f"over {prep['infusion_minutes']} min"
+            if prep["infusion_minutes"]
+            else "over 120–180 min as prescribed"
         )
-    if prep.get("dose_volume_ml"):
-        lines.append(f"add {prep['dose_volume_ml']} ml of the 100 ml solution")
-    if prep["drip_rate_drops_per_min"]:
-        lines.append(f"{prep['drip_rate_drops_per_min']} drops/min")
-    if prep["infusion_minutes"]:
-        lines.append(f"over {prep['infusion_minutes']} min")
-    return lines
+        return f"Give the whole bag: {give} ml {rate}"
+    if prep["route"] == "sc":
+        return f"Inject {give} ml subcutaneously"
+    return f"Give {give} ml of {prep['final_volume_ml']} ml at {prep['drip_rate_drops_per_min']} drops/min"
 
 
 @dataclass
@@ -81,9 +75,12 @@ class DoseRow:
     status: str
     amount: str
     vials: str
-    preparation: list[str]
+    prep: dict
+    give: str
+    given_amount: str = ""
     lots: list[dict] = field(default_factory=list)
     suggested_lot: str = ""
+    suggestion: dict | None = None
     can_record: bool = False
     errors: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
@@ -93,14 +90,26 @@ class DoseRow:
         return STATUS_LABELS.get(self.status, self.status)
 
 
-def dose_rows(doses, *, now: dt.datetime, today: dt.date, presentations: dict) -> list[DoseRow]:
-    return [
-        DoseRow(
-            dose=dose,
-            status=dose_status(dose, now=now, today=today),
-            amount=mass_text(dose.amount, dose.amount_unit),
-            vials=vials_text(dose, presentations),
-            preparation=preparation_text(dose),
+def dose_rows(
+    doses, *, now: dt.datetime, today: dt.date, presentations: dict, stock: list | None = None
+) -> list[DoseRow]:
+    rows = []
+    for dose in doses:
+        prep = selectors.dose_preparation(dose, presentations=presentations, stock=stock)
+        unit = display_unit(Mass(dose.amount, dose.amount_unit))
+        rows.append(
+            DoseRow(
+                dose=dose,
+                status=dose_status(dose, now=now, today=today),
+                amount=mass_text(dose.amount, dose.amount_unit, unit),
+                vials=vials_text(dose, prep),
+                prep=prep,
+                give=give_text(prep),
+                given_amount=(
+                    mass_text(dose.given_amount, dose.amount_unit, unit)
+                    if dose.given_amount is not None
+                    else ""
+                ),
+            )
         )
-        for dose in doses
-    ]
+    return rows

@@ -21,7 +21,6 @@ from courses.models import CourseStatus, DoseStatus
 from courses.schedule import local_date, local_datetime, local_moment
 from courses.views.display import dose_rows
 from inventory import selectors as stock_selectors
-from inventory.models import Presentation
 
 EXPIRY_DAYS = 30
 # Where each service error is shown on a Today row; anything else goes above the row's buttons.
@@ -109,19 +108,31 @@ def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list
     ]
 
 
-def _offer_lots(rows, *, on: dt.date) -> None:
-    """Each row's usable lots on its ward, first-expiry first; the first with enough vials is
-    suggested."""
-    single = {row.dose.vials[0]["presentation_id"] for row in rows if len(row.dose.vials) == 1}
-    wards = {row.dose.course.patient.ward_id for row in rows}
-    lots = selectors.usable_lots(presentation_ids=single, on=on, ward_ids=wards) if single else {}
+def _offer_lots(rows, *, stock: list[dict]) -> None:
+    """Each one-presentation row's usable lots (for the scan box's list) and the suggested lot:
+    the ward's own fridge first (selectors.lot_suggestion). Shown beside the box, never in it."""
     for row in rows:
         if len(row.dose.vials) != 1:
             continue
         line = row.dose.vials[0]
-        row.lots = lots.get((row.dose.course.patient.ward_id, line["presentation_id"]), [])
-        enough = [lot for lot in row.lots if lot["on_hand"] >= line["count"]]
-        row.suggested_lot = (enough or row.lots or [{"lot_number": ""}])[0]["lot_number"]
+        seen = set()
+        row.lots = []
+        for level in stock:
+            if level["lot__presentation_id"] != line["presentation_id"]:
+                continue
+            if level["lot_id"] not in seen:
+                seen.add(level["lot_id"])
+                row.lots.append(
+                    {
+                        "lot_number": level["lot__lot_number"],
+                        "expiry_date": level["lot__expiry_date"],
+                        "location": level["location__name"],
+                        "on_hand": level["on_hand"],
+                    }
+                )
+        suggestion = row.prep["containers"][0]["suggested_lot"]
+        row.suggested_lot = suggestion["lot_number"] if suggestion else ""
+        row.suggestion = suggestion
 
 
 def _groups(rows, *, day: dt.date, overdue_only: bool) -> list[dict]:
@@ -158,11 +169,11 @@ def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
     else:
         doses = selectors.doses_of_day(user, day=day, ward_code=ward_code)
     doses = list(doses)
-    presentations = Presentation.objects.in_bulk(
-        {line["presentation_id"] for dose in doses for line in dose.vials}
+    stock = selectors.lot_stock(on=today)
+    rows = dose_rows(
+        doses, now=now, today=today, presentations=selectors.presentations_by_id(), stock=stock
     )
-    rows = dose_rows(doses, now=now, today=today, presentations=presentations)
-    _offer_lots(rows, on=today)
+    _offer_lots(rows, stock=stock)
     may_record = has_role(user, *RECORDERS)
     for row in rows:
         row.can_record = (
@@ -186,15 +197,49 @@ def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
         "dose_count": len(rows),
         "counters": _counters(user, today=today, now=now, ward_code=ward_code),
         "failed_dose": failed["dose"] if failed else None,
+        "open_dose": _open_id(request.GET.get("open")),
     }
+
+
+def _open_id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _scanned(request, *, ward_code: str):
+    """A label scanned into the scan box (keyboard-wedge: its text, then Enter): open the dose
+    it names on its day, ready to record, or say why it must not be given."""
+    try:
+        dose = selectors.dose_for_label(
+            request.user,
+            request.GET["scan"],
+            ward_code=ward_code,
+            open_dose_id=_open_id(request.GET.get("open")),
+        )
+    except selectors.LabelRefused as refusal:
+        messages.error(request, f"Label refused: {refusal}")
+        query = request.GET.copy()
+        query.pop("scan")
+        return redirect(f"{reverse('today')}?{query.urlencode()}")
+    patient = dose.course.patient
+    messages.info(
+        request,
+        f"Label scanned: dose {dose.sequence} for {patient.name} (MRN {patient.mrn}). Check the "
+        "patient's wristband, scan the vial, then record.",
+    )
+    day = local_date(dose.scheduled_at, dose.course.time_zone)
+    query = f"date={day:%Y-%m-%d}&open={dose.pk}" + (f"&ward={ward_code}" if ward_code else "")
+    return redirect(f"{reverse('today')}?{query}#dose-{dose.pk}")
 
 
 @page(write=RECORDERS)
 def today(request):
-    """GET: the day's doses (?date=YYYY-MM-DD, ?ward=code, ?show=overdue). POST: record one."""
+    """GET: the day's doses (?date=YYYY-MM-DD, ?ward=code, ?show=overdue, ?open=dose id) or a
+    scanned label (?scan=dose:<id>). POST: record one."""
     day = _day_from(request.GET.get("date"), timezone.localdate())
     ward_code = request.GET.get("ward", "")
     overdue_only = request.GET.get("show") == "overdue"
+    if request.method == "GET" and request.GET.get("scan", "").strip():
+        return _scanned(request, ward_code=ward_code)
     failed = None
     if request.method == "POST":
         form = DoseRecordForm(request.POST)

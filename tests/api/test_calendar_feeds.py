@@ -104,7 +104,12 @@ def test_changes_raise_sequence_and_last_modified_and_cancel_the_event(
     assert before[uid].status.value == "CONFIRMED" and int(before[uid].sequence.value) == 0
 
     dose_record_not_given(
-        dose=doses[1], status="held", user=nurse, now=doses[0].scheduled_at, reason="Fever"
+        replace=False,
+        dose=doses[1],
+        status="held",
+        user=nurse,
+        now=doses[0].scheduled_at,
+        reason="Fever",
     )
     after = _events(APIClient().get(url).content)
     held = after[uid]

@@ -129,7 +129,12 @@ def test_a_replanned_course_falls_back_to_the_explicit_dates(
     )
     second = course.doses.order_by("scheduled_at")[1]
     dose_record_not_given(
-        dose=second, status="held", user=nurse, now=second.scheduled_at, reason="In theatre"
+        replace=False,
+        dose=second,
+        status="held",
+        user=nurse,
+        now=second.scheduled_at,
+        reason="In theatre",
     )
     course.refresh_from_db()
     bundle = fhir.course_bundle(course)
@@ -151,7 +156,12 @@ def test_administrations_carry_the_dispensed_lot_rate_duration_and_no_empty_note
     # No lot scanned: stock picks first-expiry-first-out; the ledger knows which.
     dose_administer(dose=first, user=nurse, now=first.scheduled_at)
     dose_record_not_given(
-        dose=second, status="held", user=nurse, now=first.scheduled_at, reason="Fever 39 °C"
+        replace=False,
+        dose=second,
+        status="held",
+        user=nurse,
+        now=first.scheduled_at,
+        reason="Fever 39 °C",
     )
     course.refresh_from_db()
     bundle = fhir.course_bundle(course)
@@ -244,7 +254,7 @@ def test_read_endpoints_by_id_and_by_patient(viewer_client, nurse, course, today
     patient = course.patient
     dose = course.doses.order_by("scheduled_at").first()
     dose_record_not_given(
-        dose=dose, status="held", user=nurse, now=dose.scheduled_at, reason="Asleep"
+        replace=False, dose=dose, status="held", user=nurse, now=dose.scheduled_at, reason="Asleep"
     )
     accept = {"HTTP_ACCEPT": "application/fhir+json"}
     read = viewer_client.get(f"/api/v1/fhir/Patient/{patient.pk}", **accept)

@@ -222,7 +222,7 @@ def test_admin_protocol_refused_by_the_service_is_shown(
 def _record_one(course, user):
     dose = course.doses.order_by("sequence").first()
     services.dose_record_not_given(
-        dose=dose, status="held", user=user, now=dose.scheduled_at, reason="fever"
+        replace=False, dose=dose, status="held", user=user, now=dose.scheduled_at, reason="fever"
     )
     return dose
 

@@ -284,7 +284,7 @@ def test_scanned_lot_number_is_the_lot_dispensed(eod_course, nurse, stocked):
             dose=dose,
             user=nurse,
             now=_at(dose),
-            lot_number=stocked["betaleukin-0.05mg-ampoule"].lot_number,
+            lot_number=stocked["betaleukin-0-05ug-ampoule-5"].lot_number,
         )
     recorded = services.dose_administer(
         dose=dose, user=nurse, now=_at(dose), lot_number=lot.lot_number

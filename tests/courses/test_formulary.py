@@ -169,8 +169,15 @@ def test_betaleukin_sample_against_leaflet(loaded):
         "septic_shock",
         "severe_fever",
     }
-    strengths = sorted(p.strength for p in product.presentations.all())
-    assert strengths == [Decimal("0.05"), Decimal("0.5"), Decimal(1)]
+    # "0.05 mg - - 0.5 mg - - 1 mg" read as µg (design.md), pack of 5 ampoules.
+    strengths = sorted(
+        (p.strength, p.strength_unit, p.pack_size) for p in product.presentations.all()
+    )
+    assert strengths == [
+        (Decimal("0.05"), "ug", 5),
+        (Decimal("0.5"), "ug", 5),
+        (Decimal(1), "ug", 5),
+    ]
 
 
 def test_load_command_is_idempotent(db, roles):

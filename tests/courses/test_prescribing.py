@@ -150,7 +150,7 @@ REGIMENS = [
         [{"dose": "20", "cycles": 3}],
         [1, 2, 3, 4, 5, 20, 21, 22, 23, 24, 39, 40, 41, 42, 43],
         ["1.4 µg"],
-        1,
+        2,  # 1 µg + 0.5 µg ampoules (µg: design.md's reading of "Release form")
     ),
     (
         "betaleukin-leukopoiesis-toxic-sc",
@@ -158,7 +158,7 @@ REGIMENS = [
         [{"dose": "15", "cycles": 1}],
         [1, 2, 3, 4, 5],
         ["1.05 µg"],
-        1,
+        2,
     ),
     (
         "betaleukin-leukopoiesis-support-iv",
@@ -166,7 +166,7 @@ REGIMENS = [
         [{"dose": "15", "cycles": 2}],
         [1, 2, 3, 4, 5, 20, 21, 22, 23, 24],
         ["1.05 µg"],
-        1,
+        2,  # 1 µg + 0.05 µg
     ),
     (
         "betaleukin-leukopoiesis-support-sc",
@@ -174,7 +174,7 @@ REGIMENS = [
         [{"dose": "17.5", "cycles": 1}],
         [1, 2, 3, 4, 5],
         ["1.225 µg"],
-        1,
+        2,
     ),
     (
         "betaleukin-immunodeficiency-iv",
@@ -190,7 +190,7 @@ REGIMENS = [
         [{"dose": "8", "cycles": 2}],
         [1, 2, 3, 4, 5, 20, 21, 22, 23, 24],
         ["560 ng"],
-        1,
+        3,  # 0.5 µg + 2 × 0.05 µg
     ),
 ]
 
@@ -246,8 +246,10 @@ def test_35_mg_dose_shows_one_vial_65_mg_waste_and_its_preparation(
     assert [(v["label"], v["count"]) for v in dose.vials] == [("biocerulin-100mg-vial-5", 1)]
     assert dose.waste_amount == D(65)
     prep = dose_preparation(dose)
-    assert prep["diluent"] == "glucose_5" and prep["diluent_volume_ml"] == D(200)
+    assert prep["diluent"] == "glucose_5" and prep["diluent_volume_ml"] == "200"
     assert prep["drip_rate_drops_per_min"] == 30 and prep["route"] == "iv_drip"
+    # 35 mg of a 100 mg vial in 200 ml (leaflet 000 "dilute … in 200 ml"): give 70 ml.
+    assert (prep["give_volume_ml"], prep["discard_volume_ml"]) == ("70", "130")
 
 
 def test_betaleukin_iv_preparation_gives_infusion_time_and_volume(
@@ -264,8 +266,12 @@ def test_betaleukin_iv_preparation_gives_infusion_time_and_volume(
         infusion_minutes=150,
     )
     prep = dose_preparation(course.doses.first())
-    assert prep["infusion_minutes"] == 150 and prep["diluent_volume_ml"] == D(500)
-    assert prep["dose_volume_ml"] == "2.10"  # 1.05 µg of a 50 µg ampoule made up to 100 ml
+    assert prep["infusion_minutes"] == 150 and prep["diluent_volume_ml"] == "500"
+    # 1.05 µg = 1 µg + 0.05 µg ampoules, each in 1 ml, made up to 100 ml: all of it into the
+    # 500 ml bag, given whole over 150 min (leaflet 002 "Rules for the preparation of solutions").
+    assert [c["text"] for c in prep["containers"]] == ["1 × 0.05 µg ampoule", "1 × 1 µg ampoule"]
+    assert (prep["transfer_volume_ml"], prep["give_volume_ml"]) == ("100", "600")
+    assert prep["concentration"]["unit"] == "ng/ml" and prep["ml_per_hour"] == "240"
 
 
 # --- Hard stops ---------------------------------------------------------------------------------

@@ -80,10 +80,11 @@ def test_under_six_months_has_no_band():
 
 
 CERULO = [Strength(1, Mass(D(100), "mg"), "vial"), Strength(2, Mass(D(100), "mg"), "ampoule")]
+# Betaleukin ampoules: 0.05, 0.5 and 1 µg (design.md's reading of leaflet 002 "Release form").
 BETA = [
-    Strength(5, Mass(D("0.05"), "mg")),
-    Strength(6, Mass(D("0.5"), "mg")),
-    Strength(7, Mass(D(1), "mg")),
+    Strength(5, Mass(D("0.05"), "ug")),
+    Strength(6, Mass(D("0.5"), "ug")),
+    Strength(7, Mass(D(1), "ug")),
 ]
 
 
@@ -96,9 +97,33 @@ def test_35_mg_takes_one_100_mg_vial_with_65_mg_waste():
 def test_vials_for_several_and_exact_doses():
     assert vials_for(Mass(D(350), "mg"), CERULO).count == 4
     assert vials_for(Mass(D(300), "mg"), CERULO).waste == Mass(D(0), "mg")
+    # 15 ng/kg × 70 kg (leaflet 002 "Dosing regimen") = 1.05 µg: 1 µg + 0.05 µg, no waste.
     plan = vials_for(Mass(D(1050), "ng"), BETA)
-    assert [(s.key, n) for s, n in plan.containers] == [(5, 1)]
-    assert plan.waste == Mass(D("48.95"), "ug")
-    mixed = vials_for(Mass(D("0.55"), "mg"), BETA)  # 0.5 + 0.05 mg: no waste
+    assert sorted((s.key, n) for s, n in plan.containers) == [(5, 1), (7, 1)]
+    assert plan.waste.ng == 0
+    mixed = vials_for(Mass(D("0.55"), "ug"), BETA)  # 0.5 + 0.05 µg: no waste
     assert sorted((s.key, n) for s, n in mixed.containers) == [(5, 1), (6, 1)]
     assert mixed.waste.ng == 0
+
+
+def test_betaleukin_least_waste_then_fewest_within_two_extra_containers():
+    # 20 ng/kg × 70 kg = 1.4 µg: 1 µg + 0.5 µg (0.1 µg waste). Pure least waste would open
+    # 1 µg + 8 × 0.05 µg; plans open at most two containers more than the fewest (2) needed.
+    plan = vials_for(Mass(D(1400), "ng"), BETA)
+    assert sorted((s.key, n) for s, n in plan.containers) == [(6, 1), (7, 1)]
+    assert plan.waste == Mass(D("0.1"), "ug")
+    # 0.1 µg: two 0.05 µg ampoules (no waste) rather than one 0.5 µg ampoule (0.4 µg waste).
+    small = vials_for(Mass(D(100), "ng"), BETA)
+    assert [(s.key, n) for s, n in small.containers] == [(5, 2)]
+    # 8 ng/kg × 70 kg = 0.56 µg: 0.5 µg + 2 × 0.05 µg (0.04 µg waste), not 1 µg (0.44 µg).
+    immune_max = vials_for(Mass(D(560), "ng"), BETA)
+    assert sorted((s.key, n) for s, n in immune_max.containers) == [(5, 2), (6, 1)]
+    # 0.35 µg (5 ng/kg × 70 kg): one 0.5 µg ampoule; 7 × 0.05 µg is beyond the bound.
+    immune = vials_for(Mass(D(350), "ng"), BETA)
+    assert [(s.key, n) for s, n in immune.containers] == [(6, 1)]
+    assert immune.waste == Mass(D("0.15"), "ug")
+
+
+def test_more_containers_than_the_fewest_are_opened_only_to_save_waste():
+    # Ceruloplasmin's one strength: the fewest vials always (never an extra, wasteful vial).
+    assert vials_for(Mass(D(480), "mg"), CERULO).count == 5

@@ -46,9 +46,14 @@ def test_today_lists_the_days_doses_with_preparation_and_fefo_lot(client, nurse,
     assert "Ward 3A" in page
     assert "Ada Lovelace" in page and course.patient.mrn in page
     assert "1 × 100 mg vial (20 mg waste)" in page
-    assert "in 200 ml 5% glucose · 30 drops/min" in page
+    # 80 mg of a 100 mg vial in 200 ml (leaflet 000): give 160 ml, discard 40 ml.
+    assert "Give 160 ml of 200 ml at 30 drops/min" in page and "discard 40 ml" in page
+    assert "one 200 ml bag of 5% glucose: 0.5 mg/ml" in page
     lot = stocked["biocerulin-100mg-vial-5"].lot_number
-    assert f'value="{lot}"' in page  # the FEFO lot is pre-filled in the scan box
+    # The FEFO lot is suggested beside the scan box, never typed into it: submitting the form
+    # must not record a lot nobody scanned.
+    assert f"Suggested: lot {lot}" in page
+    assert 'value="" placeholder="Scan the vial you take"' in page
     assert 'class="badge status-due"' in page
 
 
@@ -66,7 +71,7 @@ def test_fefo_suggests_the_earliest_expiring_usable_lot(
     lot_quarantine(lot_id=held.pk, user=pharmacist, on=today, reason="test")
     client.force_login(nurse)
     page = client.get("/").content.decode()
-    assert 'value="SOON"' in page
+    assert "Suggested: lot SOON" in page
     assert "HELDBACK" not in page  # quarantined: not usable, not offered
 
 

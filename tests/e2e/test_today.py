@@ -1,4 +1,4 @@
-"""Today in real Chromium: a nurse records a dose with the FEFO lot offered, stock goes down."""
+"""Today in real Chromium: a nurse records a dose with the FEFO lot suggested, stock goes down."""
 
 import datetime as dt
 
@@ -41,7 +41,12 @@ def test_nurse_records_a_dose_on_today(page, sign_in, roles, stocked, ward, phys
     page.set_viewport_size({"width": 1280, "height": 900})
 
     scan = page.locator(f"#lot-{dose.pk}")
-    assert scan.input_value() == lot.lot_number  # FEFO lot offered
+    # The FEFO lot is offered beside the box, not typed into it: the nurse scans the vial.
+    assert scan.input_value() == ""
+    assert f"Suggested: lot {lot.lot_number}" in row.inner_text() or (
+        f"Suggested: lot {lot.lot_number}" in page.inner_text(f"form:has(#lot-{dose.pk})")
+    )
+    scan.fill(lot.lot_number)
     form = page.locator(f"form:has(input[name=dose][value='{dose.pk}'])")
     form.locator("button[value=given]").click()
 

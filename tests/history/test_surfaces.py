@@ -71,7 +71,7 @@ def test_course_hold_through_the_api_is_in_its_history(course, physician, nurse,
 def test_dose_status_changes_are_recorded_with_the_recorder(course, nurse):
     dose = course.doses.order_by("sequence").first()
     response = _api_for(nurse).post(
-        f"/api/v1/doses/{dose.pk}/hold/", {"reason": "fever 39 °C"}, format="json"
+        f"/api/v1/doses/{dose.pk}/hold/", {"reason": "fever 39 °C", "replace": False}, format="json"
     )
     assert response.status_code == 200, response.content
     history = _api_for(nurse).get(f"/api/v1/doses/{dose.pk}/history/").json()["results"]
@@ -221,7 +221,12 @@ def test_audit_page_filters_by_user_and_date(course, physician, nurse, roles, to
     services.course_hold(course=course, user=physician, on=today, reason="by the physician")
     dose = course.doses.order_by("sequence").first()
     services.dose_record_not_given(
-        dose=dose, status="refused", user=nurse, now=dose.scheduled_at, reason="by the nurse"
+        replace=False,
+        dose=dose,
+        status="refused",
+        user=nurse,
+        now=dose.scheduled_at,
+        reason="by the nurse",
     )
     auditor = UserFactory(roles=[Role.VIEWER])
     client = _page_client(auditor)
@@ -253,7 +258,7 @@ def test_without_postgres_the_surfaces_say_nothing_is_recorded(
 def test_api_refuses_to_delete_a_course_with_a_recorded_dose(course, physician, nurse):
     dose = course.doses.order_by("sequence").first()
     services.dose_record_not_given(
-        dose=dose, status="missed", user=nurse, now=dose.scheduled_at, reason="away"
+        replace=False, dose=dose, status="missed", user=nurse, now=dose.scheduled_at, reason="away"
     )
     response = _api_for(physician).delete(f"/api/v1/courses/{course.pk}/")
     assert response.status_code == 409

@@ -239,4 +239,5 @@ def test_ingest_queries_do_not_grow_with_the_batch(receive, cerulo, fridge, cels
         with CaptureQueriesContext(connection) as queries:
             _ingest(fridge, *[(offset + n, celsius) for n in range(size)])
         counts.append(len(queries))
-    assert counts[1] <= counts[0], counts
+    # 40× the readings: a constant few more at most (batched writes), never one per reading.
+    assert counts[1] <= counts[0] + 2, counts

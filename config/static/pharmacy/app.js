@@ -52,3 +52,13 @@
     element.hidden = true;
   });
 })();
+
+// ==== Labels (courses/templates/courses/labels.html) ====
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-print")) {
+      window.print();
+    }
+  });
+})();

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courses', '0008_history_leaflet_rules'),
+        ('courses', '0010_history_dose_preparation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

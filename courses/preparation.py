@@ -1,0 +1,475 @@
+"""How to prepare and give one dose, as data a nurse can follow. No Django imports.
+
+The leaflets' preparation texts are the only source (`courses/leaflets/`); each route's method
+below quotes them. Where a leaflet is silent the preparation says so (`silent`) instead of
+inventing: no storage time of a made-up solution, no drop factor, no way of combining ampoules.
+
+The one arithmetic a nurse must never do herself: a dose smaller than the opened containers is
+its share of the made-up volume (design.md: 50 mg of a 100 mg vial in 200 ml = give 100 ml,
+discard 100 ml; the Ceruloplasmin leaflet itself says "50 mg (or 100 ml of injection
+solution)"). Volumes are rounded to what a syringe or bag scale measures (`measurable`), and the
+rounding's effect on the dose is shown when it is more than 1 %.
+
+Routes:
+- iv_drip (Biocerulin, Ceruloplasmin): every opened container is dissolved in the one 200 ml bag
+  (design.md); the dose is the share `dose / concentration` of it; 30 drops per minute.
+- iv_infusion (Betaleukin): each ampoule dissolved in 1 ml, made up to 100 ml with 0.9% NaCl; the
+  volume of that solution holding the dose is added to the 500 ml bag, which is given whole over
+  the prescribed 120–180 minutes; the rest of the 100 ml is discarded.
+- sc (Betaleukin): each ampoule dissolved in 0.5 ml (the leaflet allows 0.5–1 ml); the dose is its
+  share of the combined volume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from courses.units import UNIT_LABELS, Mass, tidy
+
+ROUNDING_RULE = (
+    "Volumes are rounded to 0.01 ml under 1 ml, to 0.1 ml under 10 ml and to 1 ml from 10 ml."
+)
+# The rounding's effect on the dose is spelled out above this (percent of the prescribed dose).
+ROUNDING_SHOWN_ABOVE_PERCENT = Decimal(1)
+
+# Betaleukin IV, leaflet 002 "Rules for the preparation of solutions".
+BETALEUKIN_IV_SOLVENT_ML = Decimal(1)
+BETALEUKIN_IV_MADE_UP_TO_ML = Decimal(100)
+# Betaleukin SC: "dissolved in 0.5-1 ml" — the two bounds, the smaller preferred.
+SC_SOLVENT_ML = (Decimal("0.5"), Decimal(1))
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A leaflet passage, named the way a clinician cites it ("… leaflet — section")."""
+
+    product: str  # product code: the leaflet page to link to
+    title: str
+    quote: str
+
+    def as_dict(self) -> dict:
+        return {"product": self.product, "title": self.title, "quote": self.quote}
+
+
+LEAFLET_PREPARATION = {
+    "biocerulin": Citation(
+        "biocerulin",
+        "Biocerulin leaflet — Dosage and administration",
+        "The drug is administered in / drip at a rate of 30 drops per minute. Before "
+        "administration, dilute the contents of the vial or ampoule in 200 ml of 5% glucose "
+        "solution or 0.9% sodium chloride solution.",
+    ),
+    "ceruloplasmin": Citation(
+        "ceruloplasmin",
+        "Ceruloplasmin leaflet — Dosing and administration",
+        "Injection is carried out in / in the method (per minute 30 drops). Before the procedure, "
+        "it is required to dissolve the contents of the ampule or vial in a solution (200 ml "
+        "volume) of sodium chloride or glucose (5%).",
+    ),
+    "betaleukin_iv": Citation(
+        "betaleukin",
+        "Betaleukin leaflet — Rules for the preparation of solutions",
+        "For solution for IV infusion contents of the ampoule (vial) was dissolved immediately "
+        "before use in 1 ml of sterile 0.9% p-ra sodium chloride or water, d / and and bring the "
+        "total volume of 100 ml 0.9% p-rum sodium chloride. To achieve the estimated dose "
+        "infusion the solution was diluted in the required amount (depending on the initial "
+        "dose of the drug in the vial or bottle, and, accordingly, its concentration in the "
+        "resulting solution) in 500 ml of 0.9% p-ra sodium chloride or 5% dextrose p-pa.",
+    ),
+    "betaleukin_sc": Citation(
+        "betaleukin",
+        "Betaleukin leaflet — Rules for the preparation of solutions",
+        "To obtain a solution for subcutaneous injection contents ampoule (vial) is dissolved in "
+        "0.5-1 ml of sterile 0.9% p-ra sodium chloride or water, d / and.",
+    ),
+}
+
+# "Prepare immediately before use" only where a leaflet says it; the ceruloplasmin leaflets say
+# "before administration / before the procedure" and give no time a made-up solution keeps.
+WHEN_TO_PREPARE = {
+    "betaleukin": "Prepare immediately before use (Betaleukin leaflet — Rules for the "
+    "preparation of solutions: “dissolved immediately before use”).",
+    "biocerulin": "Prepare just before administration (Biocerulin leaflet — Dosage and "
+    "administration: “Before administration, dilute …”); the leaflet gives no time the "
+    "solution keeps.",
+    "ceruloplasmin": "Prepare just before the infusion (Ceruloplasmin leaflet — Dosing and "
+    "administration: “Before the procedure, it is required to dissolve …”); the leaflet gives "
+    "no time the solution keeps.",
+}
+
+
+def measurable(volume_ml: Decimal) -> Decimal:
+    """A volume as it can be measured: 0.01 ml under 1 ml, 0.1 ml under 10 ml, else 1 ml."""
+    if volume_ml < 1:
+        step = Decimal("0.01")
+    elif volume_ml < 10:
+        step = Decimal("0.1")
+    else:
+        step = Decimal(1)
+    return volume_ml.quantize(step, rounding=ROUND_HALF_UP)
+
+
+def amount_text(mass: Mass, unit: str | None = None) -> str:
+    """'1.05 µg': in `unit` (else the largest unit ≥ 1), 2 decimals under 10, else 1."""
+    shown = mass.to(unit) if unit else mass.best_unit()
+    places = Decimal("0.01") if abs(shown.amount) < 10 else Decimal("0.1")
+    return (
+        f"{tidy(shown.amount.quantize(places, rounding=ROUND_HALF_UP)):f} {UNIT_LABELS[shown.unit]}"
+    )
+
+
+def display_unit(mass: Mass) -> str:
+    return mass.best_unit().unit
+
+
+def _significant(value: Decimal, digits: int = 3) -> Decimal:
+    if value == 0:
+        return Decimal(0)
+    exponent = value.adjusted() - digits + 1
+    return tidy(value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP))
+
+
+def _ml(value: Decimal) -> str:
+    return f"{tidy(value):f} ml"
+
+
+@dataclass(frozen=True)
+class Opened:
+    """Containers of one presentation to open for a dose (and, on pages, the lot to take)."""
+
+    presentation_id: int | str
+    label: str
+    strength: Mass
+    container: str  # "vial" or "ampoule"
+    count: int
+    lot: dict | None = None  # {"lot_number", "expiry_date", "location"} — a suggestion
+
+    def describe(self) -> str:
+        noun = self.container + ("s" if self.count != 1 else "")
+        return f"{self.count} × {amount_text(self.strength, self.strength.unit)} {noun}"
+
+
+@dataclass
+class Preparation:
+    route: str
+    containers: list[Opened]
+    total: Mass
+    dose: Mass
+    solvent: str = ""
+    solvent_ml_per_container: Decimal | None = None
+    made_up_to_ml: Decimal | None = None  # Betaleukin IV's intermediate 100 ml
+    transfer_volume_ml: Decimal | None = None  # of the 100 ml, added to the bag
+    diluent: str = ""
+    diluent_volume_ml: Decimal | None = None
+    final_volume_ml: Decimal = Decimal(0)
+    concentration: Mass = field(default_factory=lambda: Mass(Decimal(0)))  # per ml of final
+    give_volume_ml: Decimal = Decimal(0)
+    discard_volume_ml: Decimal = Decimal(0)
+    delivered: Mass = field(default_factory=lambda: Mass(Decimal(0)))
+    drip_rate_drops_per_min: int | None = None
+    infusion_minutes: int | None = None
+    infusion_minutes_range: tuple[int | None, int | None] = (None, None)
+    steps: list[str] = field(default_factory=list)
+    silent: list[str] = field(default_factory=list)
+    source: Citation | None = None
+    when: str = ""
+
+    @property
+    def rounding_percent(self) -> Decimal:
+        return ((self.delivered.ng - self.dose.ng) / self.dose.ng * 100).quantize(Decimal("0.1"))
+
+    @property
+    def rounding_note(self) -> str:
+        percent = self.rounding_percent
+        if abs(percent) <= ROUNDING_SHOWN_ABOVE_PERCENT:
+            return ""
+        unit = display_unit(self.dose)
+        return (
+            f"Rounding the volume to what can be measured gives {amount_text(self.delivered, unit)}"
+            f" instead of {amount_text(self.dose, unit)} ({percent:+}%)."
+        )
+
+    @property
+    def ml_per_hour(self) -> Decimal | None:
+        if not self.infusion_minutes:
+            return None
+        return (self.give_volume_ml * 60 / self.infusion_minutes).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP
+        )
+
+    def concentration_dict(self) -> dict:
+        value = self.concentration
+        unit = self.containers[0].strength.unit if self.containers else value.unit
+        shown = value.to(unit)
+        while shown.amount < Decimal("0.1") and shown.unit != "ng":
+            shown = shown.to({"mg": "ug", "ug": "ng"}[shown.unit])
+        amount = _significant(shown.amount)
+        return {
+            "value": str(amount),
+            "unit": f"{shown.unit}/ml",
+            "label": f"{amount:f} {UNIT_LABELS[shown.unit]}/ml",
+        }
+
+    def as_dict(self) -> dict:
+        unit = display_unit(self.dose)
+        return {
+            "route": self.route,
+            "containers": [
+                {
+                    "presentation_id": opened.presentation_id,
+                    "label": opened.label,
+                    "container": opened.container,
+                    "strength": {
+                        "value": str(tidy(opened.strength.amount)),
+                        "unit": opened.strength.unit,
+                    },
+                    "count": opened.count,
+                    "text": opened.describe(),
+                    "solvent": self.solvent,
+                    "solvent_ml": (
+                        str(self.solvent_ml_per_container)
+                        if self.solvent_ml_per_container is not None
+                        else None
+                    ),
+                    "suggested_lot": opened.lot,
+                }
+                for opened in self.containers
+            ],
+            "made_up_to_ml": _str(self.made_up_to_ml),
+            "transfer_volume_ml": _str(self.transfer_volume_ml),
+            "diluent": self.diluent,
+            "diluent_volume_ml": _str(self.diluent_volume_ml),
+            "final_volume_ml": _str(self.final_volume_ml),
+            "concentration": self.concentration_dict(),
+            "give_volume_ml": _str(self.give_volume_ml),
+            "discard_volume_ml": _str(self.discard_volume_ml),
+            "dose_delivered": {
+                "value": str(tidy(self.delivered.to(unit).amount)),
+                "unit": unit,
+                "label": amount_text(self.delivered, unit),
+            },
+            "rounding_percent": str(self.rounding_percent),
+            "rounding_note": self.rounding_note,
+            "rounding_rule": ROUNDING_RULE,
+            "drip_rate_drops_per_min": self.drip_rate_drops_per_min,
+            "infusion_minutes": self.infusion_minutes,
+            "infusion_minutes_range": list(self.infusion_minutes_range),
+            "ml_per_hour": _str(self.ml_per_hour),
+            "steps": list(self.steps),
+            "silent": list(self.silent),
+            "when": self.when,
+            "source": self.source.as_dict() if self.source else None,
+        }
+
+
+def _str(value: Decimal | None) -> str | None:
+    return None if value is None else f"{tidy(value):f}"
+
+
+class PreparationError(ValueError):
+    pass
+
+
+def preparation_for(
+    *,
+    product: str,
+    route: str,
+    dose: Mass,
+    containers: Sequence[Opened],
+    diluent: str = "",
+    diluent_volume_ml: Decimal | None = None,
+    drip_rate_drops_per_min: int | None = None,
+    infusion_minutes: int | None = None,
+    infusion_minutes_range: tuple[int | None, int | None] = (None, None),
+) -> Preparation:
+    """The preparation of one dose of `product` by `route` from the opened `containers`.
+
+    `diluent` is the diluent's name as shown ("0.9% sodium chloride"); `diluent_volume_ml` the
+    protocol's volume (200 ml bag, 500 ml bag, or the solvent per ampoule for sc).
+    """
+    if not containers:
+        raise PreparationError("A dose needs at least one container.")
+    total = Mass(Decimal(0), dose.unit)
+    for opened in containers:
+        total = total + opened.strength * opened.count
+    if total < dose:
+        raise PreparationError("The opened containers hold less than the dose.")
+    prep = Preparation(
+        route=route,
+        containers=list(containers),
+        total=total,
+        dose=dose,
+        diluent=diluent,
+        diluent_volume_ml=diluent_volume_ml,
+        drip_rate_drops_per_min=drip_rate_drops_per_min,
+        infusion_minutes=infusion_minutes,
+        infusion_minutes_range=infusion_minutes_range,
+        when=WHEN_TO_PREPARE.get(product, ""),
+    )
+    methods = {"iv_drip": _iv_drip, "iv_infusion": _iv_infusion, "sc": _sc}
+    if route not in methods:
+        raise PreparationError(f"No preparation method for route {route!r}.")
+    methods[route](prep, product)
+    return prep
+
+
+def _share(prep: Preparation, made_up_ml: Decimal) -> tuple[Decimal, Decimal, Mass]:
+    """(volume holding the dose, rounded; volume left; amount in the rounded volume)."""
+    per_ml = Mass(prep.total.ng / made_up_ml, "ng")
+    if prep.total == prep.dose:
+        volume = made_up_ml
+    else:
+        volume = min(measurable(prep.dose.ng / per_ml.ng), made_up_ml)
+    return volume, made_up_ml - volume, Mass(per_ml.ng * volume, "ng").to(prep.dose.unit)
+
+
+def _containers_text(prep: Preparation) -> str:
+    return " + ".join(opened.describe() for opened in prep.containers)
+
+
+def _lots_text(prep: Preparation) -> list[str]:
+    lines = []
+    for opened in prep.containers:
+        if opened.lot:
+            where = f" in {opened.lot['location']}" if opened.lot.get("location") else ""
+            lines.append(
+                f"Suggested: lot {opened.lot['lot_number']} (expires "
+                f"{opened.lot['expiry_date']}){where} for the "
+                f"{amount_text(opened.strength, opened.strength.unit)} "
+                f"{opened.container}; scan the one you take."
+            )
+    return lines
+
+
+def _iv_drip(prep: Preparation, product: str) -> None:
+    prep.source = LEAFLET_PREPARATION.get(product)
+    bag = prep.diluent_volume_ml or Decimal(200)
+    prep.solvent = prep.diluent
+    prep.final_volume_ml = bag
+    give, discard, delivered = _share(prep, bag)
+    prep.give_volume_ml, prep.discard_volume_ml, prep.delivered = give, discard, delivered
+    prep.concentration = Mass(prep.total.ng / bag, "ng")
+    diluent = prep.diluent or "the diluent"
+    prep.steps = [
+        f"Take {_containers_text(prep)} ({amount_text(prep.total)} in all).",
+        *_lots_text(prep),
+        f"Dissolve the contents of {'each' if len(prep.containers) > 1 or prep.containers[0].count > 1 else 'the'} "
+        f"{'container' if len(prep.containers) > 1 else prep.containers[0].container} in one "
+        f"{_ml(bag)} bag of {diluent}: {prep.concentration_dict()['label']}.",
+    ]
+    if discard:
+        prep.steps.append(
+            f"Remove and discard {_ml(discard)} from the bag: {_ml(give)} remain, holding "
+            f"{amount_text(delivered, display_unit(prep.dose))}."
+        )
+    prep.steps.append(
+        f"Give {_ml(give)} by intravenous drip at {prep.drip_rate_drops_per_min or 30} drops per "
+        "minute."
+    )
+    prep.silent = [
+        "The leaflet names no separate solvent: the powder is dissolved in the infusion bag.",
+        "The leaflet gives no infusion time: at 30 drops per minute it depends on the giving "
+        "set's drop factor.",
+        "The leaflet gives no time the made-up solution keeps.",
+    ]
+    if sum(opened.count for opened in prep.containers) > 1:
+        prep.silent.append(
+            "The leaflet speaks of one vial or ampoule in 200 ml: several are dissolved in the "
+            "same 200 ml (design.md)."
+        )
+
+
+def _iv_infusion(prep: Preparation, product: str) -> None:
+    prep.source = LEAFLET_PREPARATION["betaleukin_iv"]
+    prep.solvent = "sterile 0.9% sodium chloride or water for injection"
+    prep.solvent_ml_per_container = BETALEUKIN_IV_SOLVENT_ML
+    prep.made_up_to_ml = BETALEUKIN_IV_MADE_UP_TO_ML
+    transfer, discard, delivered = _share(prep, BETALEUKIN_IV_MADE_UP_TO_ML)
+    bag = prep.diluent_volume_ml or Decimal(500)
+    prep.transfer_volume_ml = transfer
+    prep.final_volume_ml = bag + transfer
+    # The whole bag is given: the dose is in it, and the 500 ml is the leaflet's vehicle.
+    prep.give_volume_ml = prep.final_volume_ml
+    prep.discard_volume_ml = discard
+    prep.delivered = delivered
+    prep.concentration = Mass(delivered.ng / prep.final_volume_ml, "ng")
+    per_ml_100 = Mass(prep.total.ng / BETALEUKIN_IV_MADE_UP_TO_ML, "ng")
+    intermediate = Preparation(
+        route=prep.route, containers=prep.containers, total=prep.total, dose=prep.dose
+    )
+    intermediate.concentration = per_ml_100
+    diluent = prep.diluent or "0.9% sodium chloride or 5% dextrose"
+    count = sum(opened.count for opened in prep.containers)
+    minutes = (
+        f"over {prep.infusion_minutes} minutes"
+        if prep.infusion_minutes
+        else "over 120–180 minutes (as prescribed)"
+    )
+    prep.steps = [
+        f"Take {_containers_text(prep)} ({amount_text(prep.total)} in all).",
+        *_lots_text(prep),
+        f"Immediately before use dissolve {'each ampoule' if count > 1 else 'the ampoule'} in "
+        f"1 ml of sterile 0.9% sodium chloride or water for injection.",
+        f"Make up to 100 ml with 0.9% sodium chloride"
+        f"{' (all ampoules together)' if count > 1 else ''}: "
+        f"{intermediate.concentration_dict()['label']}.",
+        f"Draw {_ml(transfer)} of this solution ("
+        f"{amount_text(delivered, display_unit(prep.dose))}) and add it to the {_ml(bag)} bag of "
+        f"{diluent}; discard the remaining {_ml(discard)}."
+        if discard
+        else f"Add all 100 ml ({amount_text(delivered, display_unit(prep.dose))}) to the "
+        f"{_ml(bag)} bag of {diluent}.",
+        f"Infuse the whole bag ({_ml(prep.final_volume_ml)}) intravenously {minutes}"
+        + (f", about {prep.ml_per_hour} ml/h." if prep.ml_per_hour else "."),
+    ]
+    prep.silent = [
+        "The leaflet gives no rate in ml/h, only the duration (120–180 min); ml/h is the bag's "
+        "volume over the prescribed minutes.",
+    ]
+    if count > 1:
+        prep.silent.append(
+            "The leaflet describes one ampoule: several are each dissolved in 1 ml and made up "
+            "to 100 ml together."
+        )
+
+
+def _sc(prep: Preparation, product: str) -> None:
+    prep.source = LEAFLET_PREPARATION["betaleukin_sc"]
+    count = sum(opened.count for opened in prep.containers)
+    prep.solvent = prep.diluent or "sterile 0.9% sodium chloride or water for injection"
+
+    # "dissolved in 0.5-1 ml": of the leaflet's two bounds, the one whose measurable share is
+    # closest to the dose; 0.5 ml (the smaller injection) on a tie.
+    def error(per_container: Decimal) -> Decimal:
+        return abs(_share(prep, per_container * count)[2].ng - prep.dose.ng)
+
+    per_container = min(SC_SOLVENT_ML, key=error)
+    prep.solvent_ml_per_container = per_container
+    made_up = per_container * count
+    prep.final_volume_ml = made_up
+    give, discard, delivered = _share(prep, made_up)
+    prep.give_volume_ml, prep.discard_volume_ml, prep.delivered = give, discard, delivered
+    prep.concentration = Mass(prep.total.ng / made_up, "ng")
+    prep.diluent_volume_ml = None
+    prep.steps = [
+        f"Take {_containers_text(prep)} ({amount_text(prep.total)} in all).",
+        *_lots_text(prep),
+        f"Dissolve {'each ampoule' if count > 1 else 'the ampoule'} in {_ml(per_container)} of "
+        f"{prep.solvent}"
+        + (f" and combine ({_ml(made_up)} in all)" if count > 1 else "")
+        + f": {prep.concentration_dict()['label']}.",
+        f"Draw {_ml(give)} ({amount_text(delivered, display_unit(prep.dose))}) into the syringe"
+        + (f"; discard the remaining {_ml(discard)}." if discard else "."),
+        f"Inject {_ml(give)} subcutaneously.",
+    ]
+    prep.silent = [
+        "The leaflet allows 0.5–1 ml per ampoule: the bound that measures the dose most "
+        "exactly is used (0.5 ml when both do equally well).",
+        "The leaflet gives no injection site and no time the solution keeps.",
+    ]
+    if count > 1:
+        prep.silent.append(
+            "The leaflet describes one ampoule: several are each dissolved and combined."
+        )
