@@ -510,7 +510,11 @@ class Dose(models.Model):
                 name="dose_check_by_a_second_person",
             ),
         ]
-        indexes = [models.Index(fields=["status", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"]),
+            # Date-filtered lists (Today, the doses API by date) filter on the time alone.
+            models.Index(fields=["scheduled_at"], name="dose_scheduled_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Dose {self.sequence} of course {self.course_id}"

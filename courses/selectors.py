@@ -289,19 +289,38 @@ def doses_overdue(user, *, before: dt.datetime, ward_code: str = "") -> QuerySet
     return doses
 
 
-def usable_lots(*, presentation_ids, on: dt.date) -> dict[int, list[dict]]:
-    """Lots of each presentation a nurse may give from on `on`, first-expiry first (FEFO)."""
+# Lots offered per dose on Today: the nurse may still scan any other lot.
+LOTS_OFFERED = 5
+
+
+def usable_lots(
+    *, presentation_ids, on: dt.date, ward_ids=None
+) -> dict[int | tuple[int, int], list[dict]]:
+    """Lots of each presentation a nurse may give from on `on`, first-expiry first (FEFO).
+
+    With `ward_ids`: only stock at those wards' own locations, keyed by (ward id, presentation
+    id) and at most LOTS_OFFERED per key — a handful, not every lot in the hospital.
+    """
+    levels = StockLevel.objects.filter(
+        usable_q(on), on_hand__gt=0, lot__presentation_id__in=set(presentation_ids)
+    )
+    fields = ["lot_id", "lot__lot_number", "lot__expiry_date", "lot__presentation_id"]
+    if ward_ids is not None:
+        levels = levels.filter(location__ward_id__in=set(ward_ids))
+        fields.append("location__ward_id")
     rows = (
-        StockLevel.objects.filter(
-            usable_q(on), on_hand__gt=0, lot__presentation_id__in=set(presentation_ids)
-        )
-        .values("lot_id", "lot__lot_number", "lot__expiry_date", "lot__presentation_id")
+        levels.values(*fields)
         .annotate(on_hand_total=Sum("on_hand"))
         .order_by("lot__expiry_date", "lot_id")
     )
-    lots: dict[int, list[dict]] = {}
+    lots: dict = {}
     for row in rows:
-        lots.setdefault(row["lot__presentation_id"], []).append(
+        key = row["lot__presentation_id"]
+        if ward_ids is not None:
+            key = (row["location__ward_id"], key)
+            if len(lots.get(key, ())) >= LOTS_OFFERED:
+                continue
+        lots.setdefault(key, []).append(
             {
                 "lot_id": row["lot_id"],
                 "lot_number": row["lot__lot_number"],

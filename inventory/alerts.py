@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
-from inventory.models import Excursion, Lot, Presentation, StorageLocation
+from inventory.models import Excursion, Presentation, StorageLocation
 from inventory.notifications.models import AlertMarker, Notification, NotificationKind
 from inventory.notifications.selectors import role_recipients, ward_recipients
 from inventory.notifications.services import (
@@ -25,19 +25,22 @@ from inventory.notifications.services import (
     notifications_send_after_commit,
     site_link,
 )
-from inventory.selectors import expiring_within_q, lots_list, stock_forecast
+from inventory.selectors import expiry_alert_lots, stock_forecast
 
 # --- Expiry ----------------------------------------------------------------------------------
 
 
-def expiry_marker_key(lot: Lot, days: int) -> str:
-    return f"expiry:lot:{lot.pk}:{days}d"
+def expiry_marker_key(lot: dict, days: int) -> str:
+    return f"expiry:lot:{lot['id']}:{days}d"
 
 
-def _unused_at_expiry(*, on: dt.date, last_expiry: dt.date) -> dict[int, int]:
+def _unused_at_expiry(*, on: dt.date, last_expiry: dt.date, presentation_ids) -> dict[int, int]:
     """Lot id → vials the forecast leaves unused when the lot expires (scheduled demand, FEFO)."""
-    # The forecast lists lots expiring before its last day, so it runs one day past the last.
-    forecast = stock_forecast(start=on, days=(last_expiry - on).days + 2)
+    # The forecast lists lots expiring before its last day, so it runs one day past the last;
+    # only the listed lots' presentations are simulated.
+    forecast = stock_forecast(
+        start=on, days=(last_expiry - on).days + 2, presentation_ids=presentation_ids
+    )
     return {
         line["lot"]: line["unused"]
         for row in forecast["presentations"]
@@ -56,7 +59,7 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
     Available lots with stock on hand only (the expiry day itself counts as usable).
     """
     thresholds = settings.EXPIRY_ALERT_DAYS
-    lots = list(lots_list().filter(expiring_within_q(on=on, days=max(thresholds)), on_hand__gt=0))
+    lots = list(expiry_alert_lots(on=on, days=max(thresholds)))
     marked = set(
         AlertMarker.objects.filter(
             key__in=[expiry_marker_key(lot, days) for lot in lots for days in thresholds]
@@ -64,7 +67,7 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
     )
     listed, markers = [], []
     for lot in lots:
-        days_left = (lot.expiry_date - on).days
+        days_left = (lot["expiry_date"] - on).days
         crossed = [days for days in thresholds if days_left <= days]
         if expiry_marker_key(lot, min(crossed)) in marked:
             continue
@@ -74,18 +77,24 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
         ]
     if not listed:
         return None
-    unused = _unused_at_expiry(on=on, last_expiry=max(lot.expiry_date for lot, _, _ in listed))
+    presentation_ids = {lot["presentation_id"] for lot, _, _ in listed}
+    unused = _unused_at_expiry(
+        on=on,
+        last_expiry=max(lot["expiry_date"] for lot, _, _ in listed),
+        presentation_ids=presentation_ids,
+    )
+    presentations = Presentation.objects.select_related("product").in_bulk(presentation_ids)
     rows = [
         {
             "threshold": f"{threshold} days",
-            "lot_number": lot.lot_number,
-            "presentation": str(lot.presentation),
-            "expiry_date": lot.expiry_date,
+            "lot_number": lot["lot_number"],
+            "presentation": str(presentations[lot["presentation_id"]]),
+            "expiry_date": lot["expiry_date"],
             "days_left": days_left,
-            "on_hand": lot.on_hand,
-            "unused": unused.get(lot.pk, 0),
-            "no_use": unused.get(lot.pk, 0) >= lot.on_hand,
-            "url": site_link(reverse("stock-lot", args=[lot.pk])),
+            "on_hand": lot["on_hand"],
+            "unused": unused.get(lot["id"], 0),
+            "no_use": unused.get(lot["id"], 0) >= lot["on_hand"],
+            "url": site_link(reverse("stock-lot", args=[lot["id"]])),
         }
         for lot, threshold, days_left in listed
     ]

@@ -80,6 +80,19 @@ def lots_expiring_within(*, on: datetime.date, days: int) -> QuerySet[Lot]:
     return Lot.objects.filter(expiring_within_q(on=on, days=days)).order_by("expiry_date", "id")
 
 
+def expiry_alert_lots(*, on: datetime.date, days: int) -> QuerySet:
+    """Lots with stock on hand expiring within `days`, as rows of only what the expiry alert
+    shows (id, lot_number, expiry_date, presentation_id, on_hand): whole product and
+    presentation rows made the scan sort on disk."""
+    return (
+        Lot.objects.filter(expiring_within_q(on=on, days=days))
+        .values("id", "lot_number", "expiry_date", "presentation_id")
+        .annotate(on_hand=Sum("levels__on_hand", default=0))
+        .filter(on_hand__gt=0)
+        .order_by("expiry_date", "id")
+    )
+
+
 def movements_list() -> QuerySet[StockMovement]:
     return StockMovement.objects.select_related(
         "lot__presentation", "location", "other_location", "user"
@@ -218,22 +231,26 @@ def ledger_mismatches() -> list[dict]:
     return mismatches
 
 
-def stock_forecast(*, start: datetime.date, days: int) -> dict:
+def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) -> dict:
     """Scheduled demand against usable stock for `days` days from `start` (inclusive).
 
     Simulates FEFO day by day over today's usable stock (status available, stored in range): a
     dose takes the earliest-expiring vials still valid on its date. A day that cannot be covered
     is a shortage; vials of a lot still unused when it expires within the horizon are listed as
     expiring before they can be used. Deliveries not yet received are not counted.
+    `presentation_ids`: only those presentations (each is simulated on its own).
     """
     end = start + datetime.timedelta(days=days - 1)
+    only = None if presentation_ids is None else set(presentation_ids)
     demand = defaultdict(lambda: defaultdict(int))
     for line in demand_lines(start, end):
-        if start <= line.on <= end:
+        if start <= line.on <= end and (only is None or line.presentation_id in only):
             demand[line.presentation_id][line.on] += line.quantity
     remaining = defaultdict(dict)  # presentation -> lot -> vials
     lots = {}
     levels = StockLevel.objects.filter(usable_q(start), on_hand__gt=0).select_related("lot")
+    if only is not None:
+        levels = levels.filter(lot__presentation_id__in=only)
     for level in levels:
         lot = level.lot
         lots[lot.pk] = lot
@@ -292,6 +309,64 @@ def stock_forecast(*, start: datetime.date, days: int) -> dict:
             }
         )
     return {"start": start, "end": end, "presentations": report}
+
+
+def presentations_short(*, start: datetime.date, days: int) -> list[int]:
+    """The presentations `stock_forecast` would report short in `days` days from `start`, from
+    queries sized by what is due rather than by the whole stock.
+
+    Only presentations with demand in the horizon are read. Lots still valid on the horizon's
+    last day are valid every day of it, and FEFO takes them after every lot expiring sooner, so
+    one sum per presentation stands for them; only lots expiring within the horizon are read
+    one by one (few). Same FEFO day by day as the forecast, so the same shortages.
+    """
+    end = start + datetime.timedelta(days=days - 1)
+    demand = defaultdict(lambda: defaultdict(int))
+    for line in demand_lines(start, end):
+        if start <= line.on <= end:
+            demand[line.presentation_id][line.on] += line.quantity
+    if not demand:
+        return []
+    usable = StockLevel.objects.filter(
+        usable_q(start), on_hand__gt=0, lot__presentation_id__in=list(demand)
+    )
+    # (expiry, lot) -> vials per presentation; lasting stock under the key (end, 0).
+    stock = defaultdict(lambda: defaultdict(int))
+    for row in (
+        usable.filter(lot__expiry_date__lt=end)
+        .values("lot__presentation_id", "lot_id", "lot__expiry_date")
+        .annotate(vials=Sum("on_hand"))
+    ):
+        key = (row["lot__expiry_date"], row["lot_id"])
+        stock[row["lot__presentation_id"]][key] += row["vials"]
+    for row in (
+        usable.filter(lot__expiry_date__gte=end)
+        .values("lot__presentation_id")
+        .annotate(vials=Sum("on_hand"))
+        .order_by()
+    ):
+        stock[row["lot__presentation_id"]][(end, 0)] += row["vials"]
+    short = []
+    for presentation_id, by_day in demand.items():
+        lots = sorted(stock[presentation_id].items())  # FEFO order, never re-sorted
+        vials = [n for _, n in lots]
+        first = 0  # lots before it are used up or expired
+        for offset in range(days):
+            day = start + datetime.timedelta(days=offset)
+            needed = by_day.get(day, 0)
+            index = first
+            while needed and index < len(lots):
+                if not is_expired(lots[index][0][0], day) and vials[index]:
+                    take = min(vials[index], needed)
+                    vials[index] -= take
+                    needed -= take
+                index += 1
+            while first < len(lots) and (not vials[first] or is_expired(lots[first][0][0], day)):
+                first += 1
+            if needed:
+                short.append(presentation_id)
+                break
+    return sorted(short)
 
 
 # --- Dashboard pages (stock, lots, cold chain) -----------------------------------------------

@@ -80,8 +80,9 @@ def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list
     ).count()
     excursions = stock_selectors.excursions_list().filter(resolved_at__isnull=True).count()
     expiring = stock_selectors.lots_expiring_within(on=today, days=EXPIRY_DAYS).count()
-    forecast = stock_selectors.stock_forecast(start=today, days=settings.SHORTAGE_HORIZON_DAYS)
-    short = sum(1 for line in forecast["presentations"] if line["shortages"])
+    short = len(
+        stock_selectors.presentations_short(start=today, days=settings.SHORTAGE_HORIZON_DAYS)
+    )
     stock_url = reverse("stock")
     return [
         {

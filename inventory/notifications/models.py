@@ -84,6 +84,12 @@ class Notification(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="notification_due_scan"),
             models.Index(fields=["created_at"], name="notification_created"),
             models.Index(fields=["subject_type", "subject_id"], name="notification_subject"),
+            # The sender reads its claimed batch back by token; only claimed rows carry one.
+            models.Index(
+                fields=["claim_token"],
+                name="notification_claim_token",
+                condition=Q(claim_token__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(key=""), name="notification_key_not_empty"),

@@ -19,18 +19,23 @@ from inventory.models import (
 from inventory.references import reference_check
 from inventory.selectors import level_usable, reservations_held
 
-from .ledger import _get, _locked, _move, _positive, _refuse, _required
+from .ledger import _get, _locked, _move, _positive, _reference_lock, _refuse, _required
+from .picking import lock_fefo
 
 # --- Reservations and dispensing -------------------------------------------------------------------
 
 
-def _presentation_levels(presentation_id, *, location_id=None, lot_id=None) -> list[StockLevel]:
-    filters = Q(lot__presentation_id=presentation_id, on_hand__gt=0)
+def _level_pks(held: dict, *, location_id=None, lot_id=None) -> list[int]:
+    """The stock levels holding the reservations in `held` (within a location or lot if given)."""
+    pairs = Q(pk__in=[])
+    for held_lot_id, held_location_id, _ in held:
+        pairs |= Q(lot_id=held_lot_id, location_id=held_location_id)
+    levels = StockLevel.objects.filter(pairs)
     if location_id is not None:
-        filters &= Q(location_id=location_id)
+        levels = levels.filter(location_id=location_id)
     if lot_id is not None:
-        filters &= Q(lot_id=lot_id)
-    return _locked(StockLevel.objects.filter(filters))
+        levels = levels.filter(lot_id=lot_id)
+    return list(levels.values_list("pk", flat=True)) if held else []
 
 
 def _insufficient(presentation, quantity: int, available: int, on, location=None):
@@ -85,36 +90,53 @@ def stock_dispense(
     location = _get(StorageLocation, location_id, "location_id") if location_id else None
     if lot_id is not None:
         _check_lot_given(lot_id, presentation, on, location_id)
-    levels = _presentation_levels(presentation_id, location_id=location_id, lot_id=lot_id)
-    usable = [level for level in levels if level_usable(level, on)]
+    if reference:
+        # One dose's dispenses, reservations and returns run one after the other (it used to
+        # follow from locking every level of the presentation).
+        _reference_lock(reference)
     held = {}
+    held_pks = []
     if reference:
         held = reservations_held(reference=reference, lot__presentation_id=presentation_id)
-    from_reserved, remaining = fefo_take(
-        [
-            Candidate(
-                key=level.pk,
-                expiry_date=level.lot.expiry_date,
-                available=min(
-                    held.get((level.lot_id, level.location_id, reference), 0), level.reserved
-                ),
-            )
-            for level in usable
-        ],
-        quantity,
+        held_pks = _level_pks(held, location_id=location_id, lot_id=lot_id)
+
+    def plan(usable):
+        from_reserved, remaining = fefo_take(
+            [
+                Candidate(
+                    key=level.pk,
+                    expiry_date=level.lot.expiry_date,
+                    available=min(
+                        held.get((level.lot_id, level.location_id, reference), 0), level.reserved
+                    ),
+                )
+                for level in usable
+            ],
+            quantity,
+        )
+        from_free, remaining = fefo_take(
+            [
+                Candidate(
+                    key=level.pk,
+                    expiry_date=level.lot.expiry_date,
+                    available=level.on_hand - level.reserved,
+                )
+                for level in usable
+            ],
+            remaining,
+        )
+        return dict(from_reserved), from_free, remaining
+
+    # Only the levels it takes (and those holding its reservation) are locked.
+    usable = lock_fefo(
+        presentation_id=presentation_id,
+        on=on,
+        location_id=location_id,
+        lot_id=lot_id,
+        first_pks=held_pks,
+        shortfall=lambda levels: plan(levels)[2],
     )
-    taken_reserved = dict(from_reserved)
-    from_free, remaining = fefo_take(
-        [
-            Candidate(
-                key=level.pk,
-                expiry_date=level.lot.expiry_date,
-                available=level.on_hand - level.reserved,
-            )
-            for level in usable
-        ],
-        remaining,
-    )
+    taken_reserved, from_free, remaining = plan(usable)
     if remaining:
         free = sum(level.on_hand - level.reserved for level in usable)
         _insufficient(presentation, quantity, free + sum(taken_reserved.values()), on, location)
@@ -195,33 +217,43 @@ def stock_reserve(
     reference = _required(reference, "reference")
     presentation = _get(Presentation, presentation_id, "presentation_id")
     location = _get(StorageLocation, location_id, "location_id") if location_id else None
-    # Locking first makes a concurrent call with the same reference wait and then see our rows.
-    levels = _presentation_levels(presentation_id, location_id=location_id)
-    usable = [level for level in levels if level_usable(level, on)]
+    # A concurrent call with the same reference waits here and then sees our rows.
+    _reference_lock(reference)
     # Holds on lots no longer usable for this dose (quarantined, recalled, expiring before `on`)
     # do not cover it: give them back and reserve elsewhere.
-    usable_keys = {(level.lot_id, level.location_id) for level in usable}
     _release_reference(
         reference,
         presentation_id,
         on=timezone.localdate(),
         user=user,
         reason=f"Lot no longer usable on {on}",
-        keep=lambda level: (level.lot_id, level.location_id) in usable_keys,
+        keep=lambda level: (
+            level_usable(level, on) and (location_id is None or level.location_id == location_id)
+        ),
     )
     already = sum(
         reservations_held(reference=reference, lot__presentation_id=presentation_id).values()
     )
     if already >= quantity:
         return []
-    # `usable` is still exact: the release above only touched levels that are not usable.
-    plan, remaining = fefo_take(
-        [
-            Candidate(key=lvl.pk, expiry_date=lvl.lot.expiry_date, available=lvl.free)
-            for lvl in usable
-        ],
-        quantity - already,
+
+    def plan(usable):
+        return fefo_take(
+            [
+                Candidate(key=lvl.pk, expiry_date=lvl.lot.expiry_date, available=lvl.free)
+                for lvl in usable
+            ],
+            quantity - already,
+        )
+
+    # Only the levels it takes are locked.
+    usable = lock_fefo(
+        presentation_id=presentation_id,
+        on=on,
+        location_id=location_id,
+        shortfall=lambda levels: plan(levels)[1],
     )
+    taken, remaining = plan(usable)
     if remaining:
         _insufficient(
             presentation, quantity - already, sum(lvl.free for lvl in usable), on, location
@@ -237,7 +269,7 @@ def stock_reserve(
             user=user,
             reference=reference,
         )
-        for pk, take in plan
+        for pk, take in taken
     ]
 
 

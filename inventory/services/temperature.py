@@ -173,6 +173,8 @@ def _track(
         .first()
     )
     touched = None
+    # Read once per location per batch: quarantining moves no stock, so it cannot change.
+    stored = ...
     for reading in sorted(readings, key=lambda r: r["taken_at"]):
         value, at, sensor = reading["temperature_c"], reading["taken_at"], reading["sensor_id"]
         previous = sensors.get(sensor)
@@ -195,7 +197,8 @@ def _track(
                 excursion.ended_at = max(at, excursion.last_reading_at)
             touched = excursion
             continue
-        stored = stored_limits([location.pk]).get(location.pk)  # (min, max, product names)
+        if stored is ...:
+            stored = stored_limits([location.pk]).get(location.pk)  # (min, max, product names)
         if not fresh or stored is None or not _outside(value, *stored[:2]):
             continue
         limits = stored[:2]

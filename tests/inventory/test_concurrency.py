@@ -73,3 +73,112 @@ def test_concurrent_reservations_under_one_reference_hold_once(
     assert not any(isinstance(r, ValidationError) for r in results)
     assert StockLevel.objects.get(lot=lot, location=fridge).reserved == 2
     assert selectors.ledger_mismatches() == []
+
+
+def _free_while(lock, levels) -> list[bool]:
+    """Hold `lock()` open in one transaction; try to lock each level with NOWAIT in another."""
+    from django.db import DatabaseError, transaction
+
+    held, done = threading.Event(), threading.Event()
+    failure = []
+
+    def holder():
+        try:
+            with transaction.atomic():
+                lock()
+                held.set()
+                done.wait(timeout=30)
+        except Exception as exc:  # surfaced below: the holder must have succeeded
+            failure.append(exc)
+            held.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(timeout=30)
+    free = []
+    try:
+        for level in levels:
+            try:
+                with transaction.atomic():
+                    StockLevel.objects.select_for_update(nowait=True).get(pk=level.pk)
+                free.append(True)
+            except DatabaseError:
+                free.append(False)
+    finally:
+        done.set()
+        thread.join()
+    assert not failure, failure
+    return free
+
+
+def _three_levels(receive, presentation, location):
+    """Three lots of one presentation at one place, the first expiring first."""
+    lots = [
+        receive(presentation, location, 5, lot_number=f"L{n}", expiry_days=100 + 30 * n)
+        for n in range(3)
+    ]
+    return [StockLevel.objects.get(lot=lot, location=location) for lot in lots]
+
+
+def test_a_dispense_locks_only_the_level_it_takes(
+    postgres, transactional_db, receive, cerulo, fridge, pharmacist, today
+):
+    first, second, third = _three_levels(receive, cerulo, fridge)
+    dispense = lambda: services.stock_dispense(  # noqa: E731
+        presentation_id=cerulo.pk, quantity=1, on=today, user=pharmacist, reference="d:1"
+    )
+    # Another nurse can take the other lots of the presentation meanwhile.
+    assert _free_while(dispense, [first, second, third]) == [False, True, True]
+    assert StockLevel.objects.get(pk=first.pk).on_hand == 4
+    assert selectors.ledger_mismatches() == []
+
+
+def test_a_dispense_spanning_two_levels_locks_those_two(
+    postgres, transactional_db, receive, cerulo, fridge, pharmacist, today
+):
+    first, second, third = _three_levels(receive, cerulo, fridge)
+    dispense = lambda: services.stock_dispense(  # noqa: E731
+        presentation_id=cerulo.pk, quantity=7, on=today, user=pharmacist
+    )
+    assert _free_while(dispense, [first, second, third]) == [False, False, True]
+    assert [StockLevel.objects.get(pk=lvl.pk).on_hand for lvl in (first, second, third)] == [
+        0,
+        3,
+        5,
+    ]
+
+
+def test_a_reservation_locks_only_the_level_it_takes(
+    postgres, transactional_db, receive, cerulo, fridge, today
+):
+    first, second, third = _three_levels(receive, cerulo, fridge)
+    reserve = lambda: services.stock_reserve(  # noqa: E731
+        presentation_id=cerulo.pk, quantity=2, on=today, reference="d:9"
+    )
+    assert _free_while(reserve, [first, second, third]) == [False, True, True]
+    assert StockLevel.objects.get(pk=first.pk).reserved == 2
+
+
+def test_concurrent_dispenses_over_many_levels_never_oversell_nor_refuse_early(
+    postgres, transactional_db, receive, cerulo, fridge, pharmacist, today
+):
+    # Later lots expire first, so FEFO order runs against primary-key order (the lock order).
+    levels = [
+        StockLevel.objects.get(
+            lot=receive(cerulo, fridge, 3, lot_number=f"M{n}", expiry_days=400 - 30 * n),
+            location=fridge,
+        )
+        for n in range(4)
+    ]
+    results = _all_at_once(
+        lambda n: services.stock_dispense(
+            presentation_id=cerulo.pk, quantity=2, on=today, user=pharmacist, reference=f"d:{n}"
+        ),
+        10,
+    )
+    succeeded = [r for r in results if isinstance(r, list)]
+    assert len(succeeded) == 6  # 12 vials, 2 each: every request that could be met was
+    assert sum(StockLevel.objects.get(pk=lvl.pk).on_hand for lvl in levels) == 0
+    assert selectors.ledger_mismatches() == []

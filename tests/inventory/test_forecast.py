@@ -1,6 +1,10 @@
 import datetime
 
 import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from inventory import selectors, services
 from inventory.demand import (
@@ -9,6 +13,8 @@ from inventory.demand import (
     demand_provider_register,
     demand_provider_unregister,
 )
+from inventory.models import StockLevel
+from tests.factories import LotFactory, PresentationFactory, StorageLocationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +64,61 @@ def test_forecast_shortage_and_lot_expiring_before_use(
     ]
     assert row["shortages"] == [{"date": day(7), "needed": 1, "short": 1}]
     assert [d["usable"] for d in row["days"]] == [6, 2, 1, 0]
+
+
+class _Rollback(Exception):
+    pass
+
+
+@hyp_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lots=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=1),  # which presentation
+            st.integers(min_value=-1, max_value=12),  # expiry, days from start
+            st.integers(min_value=1, max_value=4),  # vials
+        ),
+        max_size=6,
+    ),
+    doses=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=2),  # presentation 2 has no stock at all
+            st.integers(min_value=0, max_value=8),  # day
+            st.integers(min_value=1, max_value=3),  # vials
+        ),
+        max_size=8,
+    ),
+)
+def test_presentations_short_agrees_with_the_forecast(demand, db, lots, doses):
+    """The counter's query, sized by what is due, finds the forecast's shortages exactly."""
+    start = datetime.date(2026, 6, 1)
+    try:
+        with transaction.atomic():
+            fridge = StorageLocationFactory()
+            presentations = [PresentationFactory() for _ in range(3)]
+            for which, expiry, vials in lots:
+                lot = LotFactory(
+                    presentation=presentations[which],
+                    expiry_date=start + datetime.timedelta(days=expiry),
+                )
+                StockLevel.objects.create(lot=lot, location=fridge, on_hand=vials)
+            demand.clear()
+            demand.extend(
+                DemandLine(
+                    presentation_id=presentations[which].pk,
+                    on=start + datetime.timedelta(days=day),
+                    quantity=vials,
+                    reference=f"d:{n}",
+                )
+                for n, (which, day, vials) in enumerate(doses)
+            )
+            forecast = selectors.stock_forecast(start=start, days=7)
+            expected = sorted(
+                line["presentation"] for line in forecast["presentations"] if line["shortages"]
+            )
+            assert selectors.presentations_short(start=start, days=7) == expected
+            raise _Rollback
+    except _Rollback:
+        pass

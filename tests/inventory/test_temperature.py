@@ -226,3 +226,18 @@ def test_an_excursion_that_never_ends_can_be_discarded_and_stops_holding_the_fri
     excursion.refresh_from_db()
     assert excursion.resolved_at is not None and excursion.ended_at is not None
     assert StockLevel.objects.get(lot=lot, location=fridge).on_hand == 0
+
+
+@pytest.mark.parametrize("celsius", ["4.5", "12.0"])  # in range; out of range (one excursion)
+def test_ingest_queries_do_not_grow_with_the_batch(receive, cerulo, fridge, celsius):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    receive(cerulo, fridge, 3)
+    counts = []
+    for offset, size in ((0, 5), (1000, 200)):
+        with CaptureQueriesContext(connection) as queries:
+            _ingest(fridge, *[(offset + n, celsius) for n in range(size)])
+        counts.append(len(queries))
+    # 40× the readings: a constant few more at most (batched writes), never one per reading.
+    assert counts[1] <= counts[0] + 2, counts
