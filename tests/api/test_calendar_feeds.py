@@ -104,7 +104,7 @@ def test_changes_raise_sequence_and_last_modified_and_cancel_the_event(
     assert before[uid].status.value == "CONFIRMED" and int(before[uid].sequence.value) == 0
 
     dose_record_not_given(
-        replace=False,
+        replace=True,
         dose=doses[1],
         status="held",
         user=nurse,
