@@ -22,7 +22,7 @@ def _path_parameters(path: str, pharmacy) -> dict:
         "lots": next(iter(pharmacy["lots"].values())).pk,
         "movements": StockMovement.objects.first().pk,
         "patients": pharmacy["patient"].pk,
-        "presentations": Presentation.objects.get(code="betaleukin-0.05mg-ampoule").pk,
+        "presentations": Presentation.objects.get(code="betaleukin-0-05ug-ampoule-5").pk,
         "products": Product.objects.first().pk,
         "protocols": pharmacy["course"].protocol_id,
         "readings": pharmacy["fridge"].readings.first().pk,
