@@ -124,8 +124,11 @@ class ContractSchema(AutoSchema):
         )
 
     def _get_paginator(self):
-        # DRF paginates only ListModelMixin.list; an action answering a list answers it whole.
-        if getattr(self.view, "action", None) != "list":
+        # DRF paginates only ListModelMixin.list; an action answering a list answers it whole,
+        # unless it says it pages (`@action(..., paginated=True)`, e.g. `{id}/history/`).
+        if getattr(self.view, "action", None) != "list" and not getattr(
+            self.view, "paginated", False
+        ):
             return None
         return super()._get_paginator()
 
