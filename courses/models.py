@@ -515,6 +515,16 @@ class Dose(models.Model):
     def __str__(self) -> str:
         return f"Dose {self.sequence} of course {self.course_id}"
 
+    @property
+    def held_by_course(self) -> bool:
+        """Its course is on hold from a date on or before this dose's (local) date; a dose before
+        the hold date is still due (design.md: "a hold from a date leaves every dose before that
+        date where it is")."""
+        course = self.course
+        if course.status != CourseStatus.ON_HOLD or course.held_since is None:
+            return False
+        return local_date(self.scheduled_at, course.time_zone) >= course.held_since
+
 
 class CalendarFeed(models.Model):
     """A secret feed URL for one user's dose calendar. Calendar apps send no headers, so the URL
@@ -543,13 +553,3 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed {self.label or self.pk} of {self.user}"
-
-    @property
-    def held_by_course(self) -> bool:
-        """Its course is on hold from a date on or before this dose's (local) date; a dose before
-        the hold date is still due (design.md: "a hold from a date leaves every dose before that
-        date where it is")."""
-        course = self.course
-        if course.status != CourseStatus.ON_HOLD or course.held_since is None:
-            return False
-        return local_date(self.scheduled_at, course.time_zone) >= course.held_since
