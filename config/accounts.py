@@ -23,6 +23,7 @@ from django.shortcuts import render
 from drf_spectacular.utils import extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.views import LoginView
+from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 
 # --- Client address ------------------------------------------------------------------------------
@@ -143,6 +144,14 @@ class TokenView(LoginView):
                 code="authorization",
             )
         request.user = user
+        return super().post(request, format=format)
+
+
+class LogoutView(KnoxLogoutView):
+    """POST with `Authorization: Token <token>`: that token is revoked at once (204)."""
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request, format=None):
         return super().post(request, format=format)
 
 

@@ -10,6 +10,7 @@ behaviour depends on `request.user` checks `swagger_fake_view` (see `MovementVie
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, append_meta
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 
 from config.api import RolePermission
 
@@ -102,7 +103,7 @@ class ContractSchema(AutoSchema):
         )
         if self.method in {"POST", "PUT", "PATCH"} or checked_query:
             statuses.append("400")  # includes a body that is not JSON
-        if any(isinstance(p, RolePermission) for p in self.view.get_permissions()):
+        if self._requires_sign_in():
             statuses += ["401", "403"]
         paginated = self._get_paginator() is not None and self._is_list_view()
         if "{" in self.path or paginated:
@@ -114,9 +115,20 @@ class ContractSchema(AutoSchema):
         statuses.append("503")  # any operation, when the database connection is lost
         return statuses
 
+    def _requires_sign_in(self) -> bool:
+        # Roles, or any other permission but AllowAny (own tokens, logout): no credentials 401,
+        # a session without its CSRF token 403. Token-in-the-path feeds and sign-in allow any.
+        permissions_ = self.view.get_permissions()
+        return any(isinstance(p, RolePermission) for p in permissions_) or any(
+            not isinstance(p, AllowAny) for p in permissions_
+        )
+
     def _get_paginator(self):
-        # DRF paginates only ListModelMixin.list; an action answering a list answers it whole.
-        if getattr(self.view, "action", None) != "list":
+        # DRF paginates only ListModelMixin.list; an action answering a list answers it whole,
+        # unless it says it pages (`@action(..., paginated=True)`, e.g. `{id}/history/`).
+        if getattr(self.view, "action", None) != "list" and not getattr(
+            self.view, "paginated", False
+        ):
             return None
         return super()._get_paginator()
 

@@ -282,6 +282,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "courses", "description": "Treatment courses: prescribing, status, exports."},
         {"name": "doses", "description": "Doses and their recording."},
         {"name": "notifications", "description": "The e-mail outbox."},
+        {"name": "me", "description": "The signed-in user and their calendar feeds."},
+        {"name": "calendar", "description": "Calendar feeds, reached by their secret token."},
+        {"name": "fhir", "description": "Read-only FHIR R4 resources (application/fhir+json)."},
     ],
     # One schema name per choice set (several models have a `kind` or a `status`).
     "ENUM_NAME_OVERRIDES": {

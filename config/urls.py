@@ -2,10 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from knox.views import LogoutView
 from rest_framework.routers import SimpleRouter
 
-from config.accounts import TokenView, TokenViewSet
+from config.accounts import LogoutView, TokenView, TokenViewSet
 from config.api import api_not_found
 from config.health import views as health
 

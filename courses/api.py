@@ -275,7 +275,11 @@ class DoseViewSet(
     def _detail(self, dose: Dose) -> Response:
         return Response(DoseListSerializer(self.get_queryset().get(pk=dose.pk)).data)
 
-    @extend_schema(responses={409: None})
+    # 409 gets the Error component from config.openapi like every 4xx; the 204 is listed only
+    # because an operation without a success answer is not a valid contract, and says so.
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Never answered: a dose is not deleted.")}
+    )
     def destroy(self, request, pk=None):
         """Doses are never deleted one by one: record them held, refused or missed, or cancel
         the course. Always 409 (after the visibility check: another ward's dose is 404)."""

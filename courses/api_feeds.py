@@ -8,7 +8,7 @@ wards' doses), and revoking it ends every subscription at once.
 from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -128,6 +128,12 @@ class CalendarFeedView(APIView):
 
     @extend_schema(
         auth=[],
+        # secrets.token_urlsafe(32): 43 URL-safe base64 characters (any other answers 404).
+        parameters=[
+            OpenApiParameter(
+                "token", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^[A-Za-z0-9_-]{43}$"
+            )
+        ],
         responses={
             (200, "text/calendar"): OpenApiResponse(OpenApiTypes.BINARY, description="iCalendar")
         },

@@ -35,8 +35,11 @@ class HistoryMixin:
     cannot see the resource (a nurse and another ward's patient) gets 404 for its history too.
     Read by every role that reads the resource; on SQLite nothing is recorded (empty list)."""
 
+    # Set by the action below: its list is paged like a list view's (config.openapi documents it).
+    paginated = False
+
     @extend_schema(responses=HistoryEntrySerializer(many=True), filters=False)
-    @action(detail=True, methods=["get"], serializer_class=HistoryEntrySerializer)
+    @action(detail=True, methods=["get"], serializer_class=HistoryEntrySerializer, paginated=True)
     def history(self, request, pk=None):
         obj = self.get_object()
         events = selectors.object_events(obj) if selectors.enabled() else []

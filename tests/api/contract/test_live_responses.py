@@ -22,14 +22,42 @@ def _path_parameters(path: str, pharmacy) -> dict:
         "lots": next(iter(pharmacy["lots"].values())).pk,
         "movements": StockMovement.objects.first().pk,
         "patients": pharmacy["patient"].pk,
-        "presentations": Presentation.objects.get(code="betaleukin-0.05mg-ampoule").pk,
+        "presentations": Presentation.objects.get(code="betaleukin-0-05ug-ampoule-5").pk,
         "products": Product.objects.first().pk,
         "protocols": pharmacy["course"].protocol_id,
         "readings": pharmacy["fridge"].readings.first().pk,
         "wards": pharmacy["ward"].pk,
     }
     resource = path.removeprefix("/api/v1/").split("/")[0]
+    if resource == "fhir":  # Patient, MedicationRequest (a course), MedicationAdministration
+        fhir = {
+            "Patient": pharmacy["patient"].pk,
+            "MedicationRequest": pharmacy["course"].pk,
+            "MedicationAdministration": _recorded_dose(pharmacy).pk,
+        }
+        kind = path.removeprefix("/api/v1/fhir/").split("/")[0]
+        return {"id": fhir[kind]} if "{id}" in path else {}
     return {"id": ids[resource]} if "{id}" in path else {}
+
+
+def _recorded_dose(pharmacy):
+    """A held dose: FHIR has a MedicationAdministration only for recorded doses."""
+    from django.utils import timezone
+
+    from courses import services
+    from courses.models import Dose, DoseStatus
+
+    dose = Dose.objects.filter(course=pharmacy["course"], status=DoseStatus.HELD).first()
+    if dose is None:
+        dose = services.dose_record_not_given(
+            dose=Dose.objects.filter(course=pharmacy["course"]).order_by("-pk").first(),
+            status=DoseStatus.HELD,
+            user=pharmacy["pharmacist"],
+            now=timezone.now(),
+            reason="Contract test",
+            replace=False,
+        )
+    return dose
 
 
 def _notification_id():
@@ -52,9 +80,17 @@ def test_every_get_answers_its_schema(wsgi_app, pharmacy, role):
             if _notification_id() is None:
                 continue
             parameters = {"id": _notification_id()}
+        elif operation.path == "/api/v1/calendar/{token}/":
+            from courses import services
+
+            _, token = services.calendar_feed_create(user=pharmacy[role])
+            parameters = {"token": token}
         else:
             parameters = _path_parameters(operation.path, pharmacy)
-        case = operation.Case(path_parameters=parameters)
+        query = {}
+        if operation.path.startswith("/api/v1/fhir/") and "{id}" not in operation.path:
+            query = {"patient": str(pharmacy["patient"].pk)}  # FHIR searches by patient
+        case = operation.Case(path_parameters=parameters, query=query)
         response = case.call(headers=headers)
         checked.append((operation.path, response.status_code))
         try:
