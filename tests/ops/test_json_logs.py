@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from config.roles import Role
 from tests.factories import PatientFactory, UserFactory
@@ -67,7 +67,7 @@ def test_json_logs_of_web_and_worker_carry_the_request_id_and_no_patient(
 ):
     patient = PatientFactory(name="Zelda Logcheck", mrn="LOGMRN-4711")
     pharmacist = UserFactory(roles=[Role.PHARMACIST], email="pharmacist@hospital.test")
-    token = Token.objects.create(user=pharmacist).key
+    _, token = AuthToken.objects.create(user=pharmacist)
     receive(cerulo, fridge, 2, lot_number="LOG1")
     queue, port = f"test-{os.getpid()}-{uuid.uuid4().hex[:10]}", free_port()
     with smtp_sink() as (_, smtp_port):
