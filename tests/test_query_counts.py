@@ -42,7 +42,8 @@ def _add(*, n, ward, fridge, physician, receive, today, start):
     for presentation in Presentation.objects.all():
         for k in range(n):
             receive(presentation, fridge, 5, lot_number=f"Q{start}-{k}", expiry_days=30 + 10 * k)
-    t0 = timezone.now() - datetime.timedelta(hours=1)
+    # Readings in the past: the ingest refuses readings from the future.
+    t0 = timezone.now() - datetime.timedelta(hours=3)
     readings_ingest(
         readings=[
             {

@@ -314,6 +314,15 @@ class Generator:
         progress = Progress("courses", len(chosen))
         for n, pid in enumerate(chosen):
             code, phases = REGIMENS[n % len(REGIMENS)]
+            # Where the label offers more than one schedule the prescriber picks one; the
+            # generator, as a seeded stand-in for the prescriber, picks the protocol's first.
+            protocol_phases = list(protocols[code].phases.order_by("order"))
+            phases = [
+                {"pattern": protocol_phases[i].patterns[0], **choice}
+                if "pattern" not in choice and len(protocol_phases[i].patterns) > 1
+                else choice
+                for i, choice in enumerate(phases)
+            ]
             start = self.today + dt.timedelta(days=rnd.randint(START_FROM_DAYS, START_TO_DAYS))
             course_create(
                 patient=patients[pid],
