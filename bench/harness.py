@@ -772,7 +772,7 @@ def figures_prescribing(lm: Landmarks, *, runs: int, courses: int = 1_000) -> li
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from courses.management.commands.generate_data import REGIMENS
+    from courses.management.commands.generate_data import REGIMENS, regimen_choices
     from courses.models import Course, CoursePhase, Dose, Patient, Protocol
     from courses.services import course_create
 
@@ -790,7 +790,7 @@ def figures_prescribing(lm: Landmarks, *, runs: int, courses: int = 1_000) -> li
                     user=lm.physician,
                     on=lm.today,
                     start_date=lm.today,
-                    phases=phases,
+                    phases=regimen_choices(protocols[code], phases),
                 )
             )
         return made

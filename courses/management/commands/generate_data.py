@@ -106,6 +106,21 @@ REGIMENS = [
     ("biocerulin-chemotherapy", [{"dose": "1.5", "count": 14}]),
     ("betaleukin-leukopoiesis-toxic-iv", [{"dose": "15", "cycles": 3}]),
 ]
+
+
+def regimen_choices(protocol, phases: list[dict]) -> list[dict]:
+    """The prescriber's choices for a regimen. Where the label offers more than one schedule the
+    prescriber picks one (prescribing refuses to); the generator, a seeded stand-in for the
+    prescriber, picks the protocol's first."""
+    protocol_phases = list(protocol.phases.order_by("order"))
+    return [
+        {"pattern": protocol_phases[i].patterns[0], **choice}
+        if "pattern" not in choice and len(protocol_phases[i].patterns) > 1
+        else choice
+        for i, choice in enumerate(phases)
+    ]
+
+
 # Course starts spread over these days around today: ~937 doses on the busiest day at large size.
 START_FROM_DAYS, START_TO_DAYS = -18, 3
 BATCH = 5_000
@@ -314,15 +329,7 @@ class Generator:
         progress = Progress("courses", len(chosen))
         for n, pid in enumerate(chosen):
             code, phases = REGIMENS[n % len(REGIMENS)]
-            # Where the label offers more than one schedule the prescriber picks one; the
-            # generator, as a seeded stand-in for the prescriber, picks the protocol's first.
-            protocol_phases = list(protocols[code].phases.order_by("order"))
-            phases = [
-                {"pattern": protocol_phases[i].patterns[0], **choice}
-                if "pattern" not in choice and len(protocol_phases[i].patterns) > 1
-                else choice
-                for i, choice in enumerate(phases)
-            ]
+            phases = regimen_choices(protocols[code], phases)
             start = self.today + dt.timedelta(days=rnd.randint(START_FROM_DAYS, START_TO_DAYS))
             course_create(
                 patient=patients[pid],
