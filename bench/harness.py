@@ -490,14 +490,9 @@ def figures_pages(lm: Landmarks, *, runs: int, timeout: float, rss: list) -> lis
     query = (
         f"?location={location}&period=custom&start={first:%Y-%m-%dT%H:%M}&end={last:%Y-%m-%dT%H:%M}"
     )
-    steps, peak, timed_out = _child(
-        "pages",
-        {"user": lm.pharmacist.username, "url": reverse("cold-chain") + query, "runs": runs},
-        timeout=timeout,
+    steps, timed, value, timed_out = _page_timed(
+        lm, reverse("cold-chain") + query, runs=runs, timeout=timeout, rss=rss
     )
-    rss.append(peak)
-    timed = [s["seconds"] for s in steps[1:]]
-    value = timeout if timed_out else _median(timed)
     out.append(
         Figure(
             "cold_chain_7d",
@@ -513,18 +508,9 @@ def figures_pages(lm: Landmarks, *, runs: int, timeout: float, rss: list) -> lis
     )
 
     course = _ten_cycle_course(lm)
-    steps, peak, timed_out = _child(
-        "pages",
-        {
-            "user": lm.pharmacist.username,
-            "url": reverse("course-page", args=[course.pk]),
-            "runs": runs,
-        },
-        timeout=timeout,
+    _, timed, value, timed_out = _page_timed(
+        lm, reverse("course-page", args=[course.pk]), runs=runs, timeout=timeout, rss=rss
     )
-    rss.append(peak)
-    timed = [s["seconds"] for s in steps[1:]]
-    value = timeout if timed_out else _median(timed)
     out.append(
         Figure(
             "course_page",
@@ -538,6 +524,17 @@ def figures_pages(lm: Landmarks, *, runs: int, timeout: float, rss: list) -> lis
         )
     )
     return out
+
+
+def _page_timed(lm: Landmarks, url: str, *, runs: int, timeout: float, rss: list):
+    """A page fetched `runs` times by a pharmacist in a fresh process (first fetch is warm-up):
+    (steps, timed seconds, median or the timeout, timed out); the process's peak RSS joins `rss`."""
+    steps, peak, timed_out = _child(
+        "pages", {"user": lm.pharmacist.username, "url": url, "runs": runs}, timeout=timeout
+    )
+    rss.append(peak)
+    timed = [step["seconds"] for step in steps[1:]]
+    return steps, timed, (timeout if timed_out else _median(timed)), timed_out
 
 
 def _ten_cycle_course(lm: Landmarks):
