@@ -12,3 +12,11 @@ class CoursesConfig(AppConfig):
         demand.register()
         # `dose:<id>` stock references are used only by recording the dose (its ward checked).
         stock.register()
+        # SQLite drops triggers when a migration rebuilds a table: put them back after migrate.
+        from django.db.models.signals import post_migrate
+
+        from courses.db_guards import reinstall_sqlite_triggers
+
+        post_migrate.connect(
+            reinstall_sqlite_triggers, sender=self, dispatch_uid="courses_sqlite_triggers"
+        )
