@@ -64,7 +64,7 @@ def reminders(args: dict) -> None:
     from django.utils import timezone
 
     from courses.alerts import dose_reminders_enqueue
-    from inventory.notifications.models import Notification
+    from notifications.models import Notification
 
     before = Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0
     started = time.perf_counter()
@@ -78,7 +78,7 @@ def expiry_alerts(args: dict) -> None:
     from django.utils import timezone
 
     from inventory.alerts import expiry_alerts_enqueue
-    from inventory.notifications.models import AlertMarker, Notification
+    from notifications.models import AlertMarker, Notification
 
     for run in range(args["runs"] + 1):
         before = Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0

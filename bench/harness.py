@@ -1292,8 +1292,8 @@ def figures_mail(lm: Landmarks, *, runs: int, due: int = 10_000) -> list[Figure]
     from django.conf import settings
     from django.utils import timezone
 
-    from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
-    from inventory.notifications.services import (
+    from notifications.models import Notification, NotificationKind, NotificationStatus
+    from notifications.services import (
         NotificationDraft,
         notifications_enqueue_many,
         notifications_send_due,

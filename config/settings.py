@@ -62,7 +62,7 @@ INSTALLED_APPS = [
     "pghistory",
     "history",
     "inventory",
-    "inventory.notifications",
+    "notifications",
     "courses",
 ]
 
@@ -294,8 +294,8 @@ SPECTACULAR_SETTINGS = {
         "LotStatusEnum": "inventory.models.LotStatus",
         "LocationKindEnum": "inventory.models.LocationKind",
         "MovementKindEnum": "inventory.models.MovementKind",
-        "NotificationKindEnum": "inventory.notifications.models.NotificationKind",
-        "NotificationStatusEnum": "inventory.notifications.models.NotificationStatus",
+        "NotificationKindEnum": "notifications.models.NotificationKind",
+        "NotificationStatusEnum": "notifications.models.NotificationStatus",
     },
 }
 
@@ -401,7 +401,7 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pharmacy@hospital.invalid")
 
-# --- Notifications (inventory.notifications) ----------------------------------------------------
+# --- Notifications (notifications) ----------------------------------------------------
 NOTIFICATION_BATCH_SIZE = int(os.environ.get("NOTIFICATION_BATCH_SIZE", "200"))  # per connection
 NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "6"))
 NOTIFICATION_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFICATION_RETRY_BASE_SECONDS", "60"))

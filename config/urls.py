@@ -20,7 +20,7 @@ api_v1 = [
     path("auth/logout/", LogoutView.as_view(), name="api-logout"),
     *tokens.urls,
     path("", include("inventory.urls")),
-    path("", include("inventory.notifications.urls")),
+    path("", include("notifications.urls")),
     path("", include("courses.urls")),
 ]
 
@@ -29,7 +29,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("courses.page_urls")),
     path("", include("inventory.page_urls")),
-    path("", include("inventory.notifications.page_urls")),
+    path("", include("notifications.page_urls")),
     path("", include("history.urls")),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

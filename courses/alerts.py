@@ -1,6 +1,6 @@
 """Dose alerts: reminders before a dose, each ward's morning digest, overdue and missed doses.
 
-Each function selects what is due at `now` and enqueues outbox rows (inventory.notifications)
+Each function selects what is due at `now` and enqueues outbox rows (notifications)
 under unique keys, then returns how many were new: running it twice, or from two beat
 schedulers, stores nothing twice, and `notifications.send_due` delivers. Keys carry the dose's
 scheduled time, so a re-planned dose is reminded again at its new time.
@@ -29,9 +29,9 @@ from courses.preparation import amount_text
 from courses.schedule import local_moment
 from courses.units import Mass
 from inventory.models import Ward
-from inventory.notifications.models import Notification, NotificationKind
-from inventory.notifications.selectors import role_recipients, ward_recipients
-from inventory.notifications.services import (
+from notifications.models import Notification, NotificationKind
+from notifications.selectors import role_recipients, ward_recipients
+from notifications.services import (
     NotificationDraft,
     count_noun,
     notification_enqueue,

@@ -11,22 +11,22 @@ from celery import shared_task
 from django.utils import timezone
 
 from courses import alerts, services
-from inventory.notifications.tasks import wake_sender
+from notifications.services import notifications_wake_sender
 
 
 @shared_task(name="courses.dose_reminders_scan", ignore_result=True, soft_time_limit=50)
 def dose_reminders_scan() -> int:
-    return wake_sender(alerts.dose_reminders_enqueue(now=timezone.now()))
+    return notifications_wake_sender(alerts.dose_reminders_enqueue(now=timezone.now()))
 
 
 @shared_task(name="courses.ward_digests_scan", ignore_result=True, soft_time_limit=50)
 def ward_digests_scan() -> int:
-    return wake_sender(alerts.ward_digests_enqueue(now=timezone.now()))
+    return notifications_wake_sender(alerts.ward_digests_enqueue(now=timezone.now()))
 
 
 @shared_task(name="courses.doses_overdue_scan", ignore_result=True, soft_time_limit=240)
 def doses_overdue_scan() -> int:
-    return wake_sender(alerts.doses_overdue_enqueue(now=timezone.now()))
+    return notifications_wake_sender(alerts.doses_overdue_enqueue(now=timezone.now()))
 
 
 # Today's and tomorrow's doses: the pharmacy sees the vials held a day ahead, and a course

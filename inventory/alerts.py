@@ -17,15 +17,15 @@ from django.utils import timezone
 
 from config.roles import Role
 from inventory.models import Excursion, Presentation, StorageLocation
-from inventory.notifications.models import AlertMarker, Notification, NotificationKind
-from inventory.notifications.selectors import role_recipients, ward_recipients
-from inventory.notifications.services import (
+from inventory.selectors import expiry_alert_lots, stock_forecast
+from notifications.models import AlertMarker, Notification, NotificationKind
+from notifications.selectors import role_recipients, ward_recipients
+from notifications.services import (
     count_noun,
     notification_enqueue,
     notifications_send_after_commit,
     site_link,
 )
-from inventory.selectors import expiry_alert_lots, stock_forecast
 
 # --- Expiry ----------------------------------------------------------------------------------
 

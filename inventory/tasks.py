@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from inventory import alerts, services
-from inventory.notifications.tasks import wake_sender
+from notifications.services import notifications_wake_sender
 
 
 @shared_task(name="inventory.lots_expire")
@@ -15,19 +15,21 @@ def lots_expire() -> int:
 
 @shared_task(name="inventory.expiry_alerts", ignore_result=True, soft_time_limit=240)
 def expiry_alerts() -> int:
-    return wake_sender(int(alerts.expiry_alerts_enqueue(on=timezone.localdate()) is not None))
+    return notifications_wake_sender(
+        int(alerts.expiry_alerts_enqueue(on=timezone.localdate()) is not None)
+    )
 
 
 @shared_task(name="inventory.excursion_reminders_scan", ignore_result=True, soft_time_limit=240)
 def excursion_reminders_scan() -> int:
-    return wake_sender(alerts.excursion_reminders_enqueue(now=timezone.now()))
+    return notifications_wake_sender(alerts.excursion_reminders_enqueue(now=timezone.now()))
 
 
 @shared_task(name="inventory.shortage_alerts", ignore_result=True, soft_time_limit=240)
 def shortage_alerts() -> int:
-    return wake_sender(alerts.shortage_alerts_enqueue(on=timezone.localdate()))
+    return notifications_wake_sender(alerts.shortage_alerts_enqueue(on=timezone.localdate()))
 
 
 @shared_task(name="inventory.sensor_silence_scan", ignore_result=True, soft_time_limit=240)
 def sensor_silence_scan() -> int:
-    return wake_sender(alerts.sensor_silence_alerts_enqueue(now=timezone.now()))
+    return notifications_wake_sender(alerts.sensor_silence_alerts_enqueue(now=timezone.now()))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from config.roles import Role
 from courses import alerts
 from courses.models import CourseStatus, Dose, DoseStatus
-from inventory.notifications.models import Notification, NotificationKind, NotificationPreference
+from notifications.models import Notification, NotificationKind, NotificationPreference
 from tests.courses.helpers import prescribe
 from tests.factories import PatientFactory, UserFactory, WardFactory
 

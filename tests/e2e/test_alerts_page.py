@@ -1,6 +1,6 @@
 import pytest
 
-from inventory.notifications.models import NotificationStatus
+from notifications.models import NotificationStatus
 from tests.factories import UserFactory
 from tests.notifications.conftest import enqueue_failed
 

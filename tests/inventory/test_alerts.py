@@ -14,7 +14,7 @@ from config.roles import Role
 from inventory import alerts, services
 from inventory.demand import DemandLine
 from inventory.models import Excursion, Lot
-from inventory.notifications.models import (
+from notifications.models import (
     AlertMarker,
     Notification,
     NotificationKind,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from inventory import alerts, services
 from inventory.models import Excursion, LotStatus, TemperatureReading
-from inventory.notifications.models import Notification, NotificationKind
+from notifications.models import Notification, NotificationKind
 from tests.factories import StorageLocationFactory
 
 pytestmark = pytest.mark.django_db

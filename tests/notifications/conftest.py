@@ -2,8 +2,8 @@ import itertools
 
 import pytest
 
-from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
-from inventory.notifications.services import notification_enqueue
+from notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.services import notification_enqueue
 from tests.notifications.smtp import smtp_sink
 
 _keys = itertools.count(1)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
-from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.models import Notification, NotificationKind, NotificationStatus
 from tests.factories import UserFactory
 from tests.notifications.conftest import enqueue
 from tests.notifications.conftest import enqueue_failed as failed

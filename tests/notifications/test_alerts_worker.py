@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.models import Notification, NotificationKind, NotificationStatus
 from tests.courses.test_alerts import single_dose
 from tests.factories import PatientFactory
 from tests.notifications import test_worker

@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.models import Notification, NotificationKind, NotificationStatus
 from tests.notifications.conftest import enqueue, enqueue_failed
 
 pytestmark = pytest.mark.django_db

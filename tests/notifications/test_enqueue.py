@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
-from inventory.notifications.services import (
+from notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.services import (
     NotificationDraft,
     notification_message_id,
     notifications_enqueue_many,

@@ -13,8 +13,8 @@ from django.utils import timezone
 from config.roles import Role
 from courses import alerts
 from inventory.alerts import expiry_alerts_enqueue
-from inventory.notifications.models import Notification, NotificationPreference
-from inventory.notifications.services import notifications_send_due
+from notifications.models import Notification, NotificationPreference
+from notifications.services import notifications_send_due
 from tests.courses.test_alerts import T, at_berlin, berlin, dose_at, ward3a  # noqa: F401
 from tests.factories import UserFactory
 

@@ -2,8 +2,8 @@ import pytest
 
 from config.roles import Role
 from inventory.models import Ward
-from inventory.notifications.models import NotificationPreference
-from inventory.notifications.selectors import role_recipients, ward_recipients
+from notifications.models import NotificationPreference
+from notifications.selectors import role_recipients, ward_recipients
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from inventory.notifications import services
-from inventory.notifications.models import Notification, NotificationStatus
-from inventory.notifications.services import notifications_send_due
+from notifications import services
+from notifications.models import Notification, NotificationStatus
+from notifications.services import notifications_send_due
 from tests.notifications.conftest import enqueue
 
 pytestmark = pytest.mark.django_db

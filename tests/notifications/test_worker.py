@@ -18,8 +18,8 @@ import redis
 from celery import Celery
 from django.db import connection, transaction
 
-from inventory.notifications.models import Notification, NotificationStatus
-from inventory.notifications.services import notifications_send_after_commit
+from notifications.models import Notification, NotificationStatus
+from notifications.services import notifications_send_after_commit
 from tests.notifications.conftest import enqueue
 from tests.services import celery_worker_command, queue_length
 

@@ -18,7 +18,7 @@ import pytest
 from django.utils import timezone
 
 from config.roles import Role
-from inventory.notifications.models import Notification, NotificationStatus
+from notifications.models import Notification, NotificationStatus
 from tests.factories import StorageLocationFactory, UserFactory
 from tests.notifications import test_worker
 from tests.notifications.smtp import free_port, smtp_sink

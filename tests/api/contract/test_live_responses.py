@@ -61,7 +61,7 @@ def _recorded_dose(pharmacy):
 
 
 def _notification_id():
-    from inventory.notifications.models import Notification
+    from notifications.models import Notification
 
     first = Notification.objects.first()
     return first.pk if first else None

@@ -2,7 +2,7 @@
 
 Domain alerts select their rows, render nothing themselves and call `notification_enqueue`
 (or `notifications_enqueue_many`) inside their own transaction; the beat task
-`notifications.send_due` delivers. See `inventory.notifications.tasks` for the exactly-once
+`notifications.send_due` delivers. See `notifications.tasks` for the exactly-once
 reasoning.
 """
 
@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 
-from inventory.notifications.models import Notification, NotificationStatus
+from notifications.models import Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -160,11 +160,18 @@ def notifications_send_after_commit() -> None:
     For alerts that must not wait for the next beat tick (excursions). Nothing is queued if the
     transaction rolls back, so a worker never looks for a row that does not exist.
     """
-    from inventory.notifications.tasks import send_due
+    from notifications.tasks import send_due
 
     # robust: with the broker down the commit stands and the caller gets its answer; the rows
     # wait in the outbox and beat's next `send_due` tick (or this wake-up, next time) sends them.
     transaction.on_commit(send_due.delay, robust=True)
+
+
+def notifications_wake_sender(created: int) -> int:
+    """For the alert scans: run the sender now when a scan stored something new (after commit)."""
+    if created:
+        notifications_send_after_commit()
+    return created
 
 
 # --- Sending ---------------------------------------------------------------------------------
@@ -318,7 +325,7 @@ def digest_unsubscribe(*, address: str) -> int:
     from django.contrib.auth import get_user_model
 
     from inventory.models import Ward
-    from inventory.notifications.models import NotificationPreference
+    from notifications.models import NotificationPreference
 
     changed = 0
     for user in get_user_model().objects.filter(email__iexact=address, is_active=True):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory.notifications import views
+from notifications import views
 
 urlpatterns = [
     path("alerts/", views.alerts, name="alerts"),

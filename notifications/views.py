@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.access import page
 from config.roles import AUDITORS, PHARMACY, has_role
-from inventory.notifications import services
-from inventory.notifications.filters import NotificationFilter
-from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
-from inventory.notifications.selectors import notification_list
-from inventory.notifications.services import notification_resend
+from notifications import services
+from notifications.filters import NotificationFilter
+from notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.selectors import notification_list
+from notifications.services import notification_resend
 
 PAGE_SIZE = 50
 FILTER_NAMES = ("kind", "status", "created_from", "created_to")

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from config.roles import Role
-from inventory.notifications.models import Notification
+from notifications.models import Notification
 
 
 def _addresses(users: QuerySet, *, digest: bool) -> set[str]:

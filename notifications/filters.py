@@ -1,7 +1,7 @@
 import django_filters
 
 from config.dates import DateFilter
-from inventory.notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.models import Notification, NotificationKind, NotificationStatus
 
 
 class NotificationFilter(django_filters.FilterSet):

@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class NotificationsConfig(AppConfig):
-    name = "inventory.notifications"
+    name = "notifications"
     label = "notifications"
     verbose_name = "Notifications"

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from inventory.notifications.models import Notification
+from notifications.models import Notification
 
 LIST_FIELDS = [
     "id",

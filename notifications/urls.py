@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from inventory.notifications import api
+from notifications import api
 
 router = SimpleRouter()
 router.register("notifications", api.NotificationViewSet, basename="notification")

@@ -4,13 +4,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.roles import AUDITORS, PHARMACY
-from inventory.notifications.filters import NotificationFilter
-from inventory.notifications.selectors import notification_list
-from inventory.notifications.serializers import (
+from notifications.filters import NotificationFilter
+from notifications.selectors import notification_list
+from notifications.serializers import (
     NotificationDetailSerializer,
     NotificationSerializer,
 )
-from inventory.notifications.services import notification_resend
+from notifications.services import notification_resend
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,13 +1,13 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from inventory.notifications.models import (
+from notifications.models import (
     AlertMarker,
     Notification,
     NotificationPreference,
     NotificationStatus,
 )
-from inventory.notifications.services import notification_resend
+from notifications.services import notification_resend
 
 
 @admin.register(Notification)

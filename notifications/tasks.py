@@ -38,7 +38,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from inventory.notifications.services import notifications_send_after_commit, notifications_send_due
+from notifications.services import notifications_send_due
 
 
 @shared_task(
@@ -50,10 +50,3 @@ from inventory.notifications.services import notifications_send_after_commit, no
 )
 def send_due() -> dict:
     return notifications_send_due(now=timezone.now()).as_dict()
-
-
-def wake_sender(created: int) -> int:
-    """For the alert scans: run the sender now when a scan stored something new (after commit)."""
-    if created:
-        notifications_send_after_commit()
-    return created
