@@ -22,7 +22,7 @@ def seed(*, users: int, patients: int) -> dict:
     from django.contrib.auth.models import Group, User
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from config.roles import Role, roles_ensure
     from courses import services as courses
@@ -50,7 +50,7 @@ def seed(*, users: int, patients: int) -> dict:
         accounts.append(
             {
                 "role": role.value,
-                "token": Token.objects.create(user=user).key,
+                "token": AuthToken.objects.create(user)[1],
                 "session": session.session_key,
             }
         )
