@@ -42,9 +42,12 @@ browser:
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "Chromium missing and not installable here: browser tests will skip"; }
 
+# pytest-xdist spreads the test files over TEST_WORKERS processes (default: one per core); each
+# has its own test database (pytest-django suffixes _gw0, _gw1 …) and its own task queues.
+TEST_WORKERS ?= auto
 test: install-test browser
-	$(PY) -m pytest
-	TEST_DB=sqlite $(PY) -m pytest -q -m "not worker and not e2e and not redis and not rabbitmq and not ops and not contract"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	TEST_DB=sqlite $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not worker and not e2e and not redis and not rabbitmq and not ops and not contract"
 
 lint: install-test
 	$(VENV)/bin/ruff check .
