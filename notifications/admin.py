@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from config.admin import ReadOnlyAdmin
 from notifications.models import (
     AlertMarker,
     Notification,
@@ -62,18 +63,9 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertMarker)
-class AlertMarkerAdmin(admin.ModelAdmin):
-    """Read-only: which subject (e.g. a lot at a threshold) a digest already reported."""
+class AlertMarkerAdmin(ReadOnlyAdmin):
+    """Which subject (e.g. a lot at a threshold) a digest already reported."""
 
     list_display = ["key", "notification", "created_at"]
     search_fields = ["key"]
     list_select_related = ["notification"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
