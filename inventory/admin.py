@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from config.admin import AdminRefusal, ReadOnlyAdmin, ThroughServicesAdmin
 from config.forms import service_errors_to_form
+from config.roles import RECIPIENT_READERS, has_role
 from history.admin import RecordedHistoryAdmin
 from inventory import services
 from inventory.models import (
@@ -374,6 +375,19 @@ class StockMovementAdmin(ReadOnlyAdmin):
     search_fields = ["lot__lot_number", "reference", "recipient"]
     date_hierarchy = "created_at"
     list_select_related = ["lot", "location", "user"]
+
+    # Recipients name patients of every ward: only RECIPIENT_READERS see or search them (nurses
+    # read the ledger without them, as on the API and the lot page).
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if has_role(request.user, *RECIPIENT_READERS):
+            return fields
+        return [name for name in fields if name != "recipient"]
+
+    def get_search_fields(self, request):
+        if has_role(request.user, *RECIPIENT_READERS):
+            return self.search_fields
+        return [name for name in self.search_fields if name != "recipient"]
 
 
 @admin.register(TemperatureReading)

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from config.admin import ReadOnlyAdmin
+from config.roles import AUDITORS, has_role
 from notifications.models import (
     AlertMarker,
     Notification,
@@ -11,8 +12,19 @@ from notifications.models import (
 from notifications.services import notification_resend
 
 
+class AuditorsOnly:
+    """The notification log is for pharmacists and auditors (`AUDITORS`), as on the API and the
+    alerts page: other roles' admin view permission does not reach it."""
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, *AUDITORS) and super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return has_role(request.user, *AUDITORS) and super().has_module_permission(request)
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditorsOnly, admin.ModelAdmin):
     """Read-only: rows are written by the alert scans and the sender, never by hand."""
 
     list_display = [
@@ -63,7 +75,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertMarker)
-class AlertMarkerAdmin(ReadOnlyAdmin):
+class AlertMarkerAdmin(AuditorsOnly, ReadOnlyAdmin):
     """Which subject (e.g. a lot at a threshold) a digest already reported."""
 
     list_display = ["key", "notification", "created_at"]

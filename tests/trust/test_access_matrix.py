@@ -209,9 +209,10 @@ ADMIN_MODELS = {
     "inventory.temperaturereading": _READ_ONLY,
     "inventory.excursion": _READ_ONLY,
     # Fields all read-only: "change" only runs the re-send action.
-    "notifications.notification": {**_READ_ONLY, "change": PHARMACY},
+    # The notification log: pharmacists and auditors, as on the API and the alerts page.
+    "notifications.notification": {**_READ_ONLY, "view": AUDITORS, "change": PHARMACY},
     "notifications.notificationpreference": _FULL,
-    "notifications.alertmarker": _READ_ONLY,
+    "notifications.alertmarker": {**_READ_ONLY, "view": AUDITORS},
     "courses.protocol": _FULL,
     "courses.patient": {**_FULL, "add": PRESCRIBERS, "change": PRESCRIBERS},
     # The matrix's course has a recorded dose: nobody may delete it (cancel it instead).
@@ -418,7 +419,8 @@ def _build_world() -> dict:
         "course": course,
         "dose": doses[1],
         "given": given,
-        "movement": StockMovement.objects.order_by("pk").first(),
+        # The dose's dispense: its recipient names the patient (MRN), for recall.
+        "movement": StockMovement.objects.get(reference=f"dose:{given.pk}", kind="dispense"),
         "notification": notification,
         "excursion": Excursion.objects.get(),
         "feed": feed,
@@ -488,6 +490,8 @@ def _value(param: str, key: str, world: dict, before: str) -> str:
                 return str(world["patient"].pk)
             if key == "admin:auth_user_password_change":
                 return str(world["users"]["nurse"].pk)
+            if key.startswith("admin:inventory.stockmovement:"):
+                return str(world["movement"].pk)
             return str(_first(key.split(":")[1]))
     if key == "leaflet":
         return "ceruloplasmin"
