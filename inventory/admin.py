@@ -179,6 +179,7 @@ def form_action(form_class, description: str, run):
         )
 
     handler.__name__ = re.sub(r"\W+", "_", description.lower()).strip("_")
+    handler.form_class = form_class  # what it asks for (tests post it invalid)
     return admin.action(description=description, permissions=["stock"])(handler)
 
 
