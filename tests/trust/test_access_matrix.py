@@ -42,6 +42,7 @@ from config.roles import (
     WEIGHERS,
     Role,
 )
+from tests.trust.conftest import excursion_recorded
 
 # --- The roles of the matrix ---------------------------------------------------------------------
 
@@ -342,7 +343,7 @@ def _build_world() -> dict:
         formulary_load,
     )
     from inventory.models import Excursion, Presentation, StockMovement
-    from inventory.services import lot_receive, readings_ingest
+    from inventory.services import lot_receive
     from notifications.models import AlertMarker, Notification, NotificationPreference
     from tests.factories import PatientFactory, StorageLocationFactory, UserFactory, WardFactory
 
@@ -382,19 +383,7 @@ def _build_world() -> dict:
     given = dose_administer(
         dose=doses[0], user=users["nurse"], now=doses[0].scheduled_at, reason="matrix"
     )
-    now = dt.datetime.now(dt.UTC)
-    readings_ingest(
-        readings=[
-            {
-                "location_id": fridge.pk,
-                "sensor_id": "matrix-sensor",
-                "taken_at": now - dt.timedelta(minutes=minutes),
-                "temperature_c": Decimal(temperature),
-            }
-            for minutes, temperature in ((90, 5), (60, 12), (30, 5))
-        ],
-        user=pharmacist,
-    )
+    excursion_recorded(fridge, user=pharmacist)
     notification = Notification.objects.order_by("pk").first()
     AlertMarker.objects.create(key="matrix:marker", notification=notification)
     NotificationPreference.objects.create(user=users["nurse"], receive_digests=True)

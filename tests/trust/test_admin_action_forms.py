@@ -2,9 +2,6 @@
 the admin's registry rather than listed by hand: posted with the form left invalid, it shows the
 form again with its errors and stores nothing — no ledger line, no status, no resolution."""
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -12,6 +9,7 @@ from django.test import Client
 
 from config.roles import Role
 from tests.factories import UserFactory
+from tests.trust.conftest import excursion_recorded
 
 pytestmark = pytest.mark.django_db
 
@@ -34,24 +32,11 @@ def _snapshot() -> dict:
 
 
 @pytest.fixture
-def excursion(stocked, ward, pharmacist):
+def excursion(stocked, pharmacist):
     from inventory.models import Excursion
-    from inventory.services import readings_ingest
 
     fridge = next(iter(stocked.values())).levels.get().location
-    now = dt.datetime.now(dt.UTC)
-    readings_ingest(
-        readings=[
-            {
-                "location_id": fridge.pk,
-                "sensor_id": "actions",
-                "taken_at": now - dt.timedelta(minutes=minutes),
-                "temperature_c": Decimal(value),
-            }
-            for minutes, value in ((40, 5), (20, 14))
-        ],
-        user=pharmacist,
-    )
+    excursion_recorded(fridge, user=pharmacist, temperatures=(5, 14))
     return Excursion.objects.get()
 
 
