@@ -381,6 +381,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "shortage-alerts": {"task": "inventory.shortage_alerts", "schedule": crontab(minute=15)},
     # Hourly: vials held for today's and tomorrow's doses (skips doses already holding theirs).
     "doses-reserve": {"task": "courses.doses_reserve_scan", "schedule": crontab(minute=40)},
+    # Nightly, when writes are quiet: history past HISTORY_RETENTION_DAYS (default ten years;
+    # 0 keeps everything) — the one deletion of history rows.
+    "history-prune": {"task": "history.prune", "schedule": crontab(hour=3, minute=20)},
 }
 
 # --- E-mail --------------------------------------------------------------------------------------

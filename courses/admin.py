@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
+from config.admin import AdminRefusal, ReadOnlyAdmin, ThroughServicesAdmin
 from courses import services
 from courses.models import (
     RECORDED_STATUSES,
@@ -16,36 +17,21 @@ from courses.models import (
     Protocol,
     ProtocolPhase,
 )
+from courses.selectors import ward_scoped
 from history.admin import RecordedHistoryAdmin
 
 
-class _AdminRefusal(Exception):
-    def __init__(self, error: ValidationError):
-        self.error = error
+class WardScopedAdmin:
+    """Nurses see only their wards' rows, here as on the API and the pages (`ward_scoped`): the
+    other rows are outside the queryset, so their pages answer "not found"."""
 
+    ward_path = "ward"
 
-def _refusal_messages(error: ValidationError) -> list[str]:
-    if hasattr(error, "error_dict"):
-        return [
-            f"{field}: {message}"
-            for field, texts in error.message_dict.items()
-            for message in texts
-        ]
-    return list(error.messages)
-
-
-class ThroughServicesAdmin(admin.ModelAdmin):
-    """Add/change forms whose saves call a service. The forms validate first (model validators
-    and constraints); when the service then refuses, the whole save is rolled back (the admin's
-    change view is one transaction) and its reasons are shown on the form's page."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except _AdminRefusal as refusal:
-            for message in _refusal_messages(refusal.error):
-                self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(request.path)
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if ward_scoped(request.user):
+            return queryset.filter(**{f"{self.ward_path}__members": request.user})
+        return queryset
 
 
 # --- Protocols ------------------------------------------------------------------------------------
@@ -97,7 +83,7 @@ class ProtocolAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
                 protocol=form.instance if change else None, fields=fields, phases=phases
             )
         except ValidationError as error:
-            raise _AdminRefusal(error) from None
+            raise AdminRefusal(error) from None
         form.instance.pk = saved.pk
         for formset in formsets:  # what the admin's change message reads
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -138,7 +124,7 @@ class PatientWeightAddInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
+class PatientAdmin(WardScopedAdmin, RecordedHistoryAdmin, ThroughServicesAdmin):
     """Saved by `patient_save`; weighings by `patient_weight_record`."""
 
     list_display = ["mrn", "name", "birth_date", "ward", "pregnant", "lactating"]
@@ -156,7 +142,7 @@ class PatientAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
         try:
             services.patient_save(patient=obj, fields=fields, user=request.user)
         except ValidationError as error:
-            raise _AdminRefusal(error) from None
+            raise AdminRefusal(error) from None
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not PatientWeight:
@@ -174,7 +160,7 @@ class PatientAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
                     user=request.user,
                 )
             except ValidationError as error:
-                raise _AdminRefusal(error) from None
+                raise AdminRefusal(error) from None
             formset.new_objects.append(weight)
 
 
@@ -228,10 +214,11 @@ class CourseAddForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
+class CourseAdmin(WardScopedAdmin, RecordedHistoryAdmin, admin.ModelAdmin):
     """Prescribing goes through `course_create` (checks, planning): the add form collects the
     choices and the service decides; planned doses are read-only here."""
 
+    ward_path = "patient__ward"
     list_display = ["id", "patient", "protocol", "status", "start_date", "prescribed_by"]
     list_filter = ["status", "protocol__product", "patient__ward"]
     search_fields = ["patient__mrn", "patient__name", "protocol__code"]
@@ -279,14 +266,14 @@ class CourseAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
                 notes=data.get("notes") or "",
             )
         except ValidationError as error:
-            raise _AdminRefusal(error) from None
+            raise AdminRefusal(error) from None
         obj.pk = course.pk
         obj.__dict__.update(course.__dict__)
 
     def add_view(self, request, form_url="", extra_context=None):
         try:
             return super().add_view(request, form_url, extra_context)
-        except _AdminRefusal as refusal:
+        except AdminRefusal as refusal:
             # The service refused (hard stops, bad choices) and nothing was saved: say why.
             for field, errors in refusal.error.message_dict.items():
                 for message in errors:
@@ -332,20 +319,15 @@ class CourseAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
 
 
 @admin.register(Dose)
-class DoseAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
+class DoseAdmin(WardScopedAdmin, RecordedHistoryAdmin, ReadOnlyAdmin):
+    """Doses are recorded through the API and the pages (services), never edited here; none is
+    deleted one by one: a dose goes only with its unrecorded course."""
+
+    ward_path = "course__patient__ward"
     list_display = ["course", "sequence", "scheduled_at", "status", "amount", "amount_unit"]
     list_filter = ["status", "course__patient__ward"]
     list_select_related = ["course"]
     date_hierarchy = "scheduled_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # doses are recorded through the API / services, never edited
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # never one by one: a dose goes only with its unrecorded course
 
 
 @admin.register(CalendarFeed)

@@ -4,7 +4,9 @@ Event rows are append-only: pgtrigger's "append_only" trigger on every event tab
 UPDATE and DELETE (each row carries its own context — who, which request, why — so there is no
 shared context row to protect). `history_prune` is the only code that lifts the trigger, for its
 own transaction, through the session-level switch it reads (`pgtrigger.ignore`), and it deletes
-nothing younger than `HISTORY_RETENTION_DAYS`.
+nothing younger than `HISTORY_RETENTION_DAYS` (0 keeps everything: nothing is ever deleted).
+Beat runs it daily (`history-prune`); the default retention is ten years, since auditors read the
+history long after the courses it records.
 
 What this protects against: every application path (admin, API, shell code using the ORM,
 a mistaken bulk delete). What it does not: a database session that sets the same switches or
@@ -25,8 +27,8 @@ from history.selectors import event_models
 
 @transaction.atomic
 def history_prune(*, now: dt.datetime | None = None) -> int:
-    """Delete the events older than HISTORY_RETENTION_DAYS; returns how many."""
-    if not enabled():
+    """Delete the events older than HISTORY_RETENTION_DAYS; returns how many (0 keeps all)."""
+    if not enabled() or settings.HISTORY_RETENTION_DAYS <= 0:
         return 0
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.HISTORY_RETENTION_DAYS)
     models = event_models()

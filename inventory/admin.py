@@ -8,7 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from config.admin import AdminRefusal, ReadOnlyAdmin, ThroughServicesAdmin
 from config.forms import service_errors_to_form
+from config.roles import RECIPIENT_READERS, has_role
 from history.admin import RecordedHistoryAdmin
 from inventory import services
 from inventory.models import (
@@ -28,14 +30,46 @@ from inventory.serializers import MAX_VIALS
 FORM_TEMPLATE = "admin/inventory/form.html"
 
 
+def _model_fields(form, model) -> dict:
+    """The form's cleaned values of `model`'s own columns (not the pk, not many-to-many)."""
+    names = {f.name for f in model._meta.concrete_fields if not f.primary_key}
+    return {name: value for name, value in form.cleaned_data.items() if name in names}
+
+
+class CatalogueAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
+    """Add/change forms saved by a catalogue service (`inventory/services/catalogue.py`: the
+    model's rules checked on every save, the history's action and user). The form shows the
+    model's refusals before anything is saved; a refusal at save time rolls the save back."""
+
+    def save_through_service(self, *, instance, fields: dict, form, user):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        try:
+            self.save_through_service(
+                instance=obj, fields=_model_fields(form, self.model), form=form, user=request.user
+            )
+        except ValidationError as error:
+            raise AdminRefusal(error) from None
+
+    def save_related(self, request, form, formsets, change):
+        # Many-to-many fields were saved by the service; inlines save through their own.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
+
 class PresentationInline(admin.TabularInline):
+    """A product's presentations, each saved by `presentation_save`. Deleting one is done on its
+    own page (lots may point at it)."""
+
     model = Presentation
     extra = 0
+    can_delete = False
     fields = ["code", "strength", "strength_unit", "container", "pack_size", "gtin"]
 
 
 @admin.register(Product)
-class ProductAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
+class ProductAdmin(CatalogueAdmin):
     list_display = [
         "name",
         "active_substance",
@@ -48,9 +82,29 @@ class ProductAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     search_fields = ["name", "code", "active_substance"]
     inlines = [PresentationInline]
 
+    def save_through_service(self, *, instance, fields, form, user):
+        services.product_save(product=instance, fields=fields, user=user)
+
+    def save_formset(self, request, form, formset, change):
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline in formset.forms:
+            if not inline.has_changed() or not inline.cleaned_data:
+                continue
+            fields = {**_model_fields(inline, Presentation), "product": form.instance}
+            try:
+                saved = services.presentation_save(
+                    presentation=inline.instance, fields=fields, user=request.user
+                )
+            except ValidationError as error:
+                raise AdminRefusal(error) from None
+            if inline.instance.pk and inline in formset.initial_forms:
+                formset.changed_objects.append((saved, inline.changed_data))
+            else:
+                formset.new_objects.append(saved)
+
 
 @admin.register(Presentation)
-class PresentationAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
+class PresentationAdmin(CatalogueAdmin):
     list_display = [
         "__str__",
         "code",
@@ -64,28 +118,27 @@ class PresentationAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
     search_fields = ["code", "gtin", "product__name"]
     list_select_related = ["product"]
 
+    def save_through_service(self, *, instance, fields, form, user):
+        services.presentation_save(presentation=instance, fields=fields, user=user)
+
 
 @admin.register(Ward)
-class WardAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
+class WardAdmin(CatalogueAdmin):
     list_display = ["name", "code", "email", "reminder_lead_minutes", "digest_time"]
     search_fields = ["name", "code"]
     filter_horizontal = ["members"]
+
+    def save_through_service(self, *, instance, fields, form, user):
+        services.ward_save(
+            ward=instance, fields=fields, members=form.cleaned_data.get("members"), user=user
+        )
 
 
 # --- Stock: every change goes through a service, never through a model form ----------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services: the admin lists them and runs actions, never edits them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class StockAdmin(ReadOnlyAdmin):
+    """Stock rows: read-only here; their changes run as actions that call the stock services."""
 
     def has_stock_permission(self, request) -> bool:
         """Stock actions: whoever may write ledger lines (pharmacists, via roles_ensure)."""
@@ -126,6 +179,7 @@ def form_action(form_class, description: str, run):
         )
 
     handler.__name__ = re.sub(r"\W+", "_", description.lower()).strip("_")
+    handler.form_class = form_class  # what it asks for (tests post it invalid)
     return admin.action(description=description, permissions=["stock"])(handler)
 
 
@@ -154,11 +208,14 @@ class ReceiveForm(forms.Form):
 
 
 @admin.register(StorageLocation)
-class StorageLocationAdmin(RecordedHistoryAdmin, admin.ModelAdmin):
+class StorageLocationAdmin(CatalogueAdmin):
     list_display = ["name", "code", "kind", "ward", "range_label", "active"]
     list_filter = ["kind", "ward", "active"]
     search_fields = ["name", "code"]
     list_select_related = ["ward"]
+
+    def save_through_service(self, *, instance, fields, form, user):
+        services.location_save(location=instance, fields=fields, user=user)
 
 
 class StockLevelInline(admin.TabularInline):
@@ -173,7 +230,7 @@ class StockLevelInline(admin.TabularInline):
 
 
 @admin.register(Lot)
-class LotAdmin(RecordedHistoryAdmin, ReadOnlyAdmin):
+class LotAdmin(RecordedHistoryAdmin, StockAdmin):
     list_display = ["lot_number", "presentation", "expiry_date", "status", "gtin"]
     list_filter = ["status", "presentation__product", "presentation"]
     search_fields = ["lot_number", "gtin"]
@@ -280,7 +337,7 @@ def _count(level, user, data):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ReadOnlyAdmin):
+class StockLevelAdmin(StockAdmin):
     list_display = ["lot", "presentation", "location", "on_hand", "reserved", "lot_status"]
     list_filter = ["location", "lot__presentation", "lot__status"]
     search_fields = ["lot__lot_number"]
@@ -320,6 +377,19 @@ class StockMovementAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["lot", "location", "user"]
 
+    # Recipients name patients of every ward: only RECIPIENT_READERS see or search them (nurses
+    # read the ledger without them, as on the API and the lot page).
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if has_role(request.user, *RECIPIENT_READERS):
+            return fields
+        return [name for name in fields if name != "recipient"]
+
+    def get_search_fields(self, request):
+        if has_role(request.user, *RECIPIENT_READERS):
+            return self.search_fields
+        return [name for name in self.search_fields if name != "recipient"]
+
 
 @admin.register(TemperatureReading)
 class TemperatureReadingAdmin(ReadOnlyAdmin):
@@ -343,7 +413,7 @@ def _resolve(resolution):
 
 
 @admin.register(Excursion)
-class ExcursionAdmin(ReadOnlyAdmin):
+class ExcursionAdmin(StockAdmin):
     list_display = [
         "location",
         "started_at",

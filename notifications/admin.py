@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from config.admin import ReadOnlyAdmin
+from config.roles import AUDITORS, has_role
 from notifications.models import (
     AlertMarker,
     Notification,
@@ -10,8 +12,19 @@ from notifications.models import (
 from notifications.services import notification_resend
 
 
+class AuditorsOnly:
+    """The notification log is for pharmacists and auditors (`AUDITORS`), as on the API and the
+    alerts page: other roles' admin view permission does not reach it."""
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, *AUDITORS) and super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return has_role(request.user, *AUDITORS) and super().has_module_permission(request)
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditorsOnly, admin.ModelAdmin):
     """Read-only: rows are written by the alert scans and the sender, never by hand."""
 
     list_display = [
@@ -62,18 +75,9 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertMarker)
-class AlertMarkerAdmin(admin.ModelAdmin):
-    """Read-only: which subject (e.g. a lot at a threshold) a digest already reported."""
+class AlertMarkerAdmin(AuditorsOnly, ReadOnlyAdmin):
+    """Which subject (e.g. a lot at a threshold) a digest already reported."""
 
     list_display = ["key", "notification", "created_at"]
     search_fields = ["key"]
     list_select_related = ["notification"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

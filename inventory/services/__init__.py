@@ -5,11 +5,18 @@ SELECT … FOR UPDATE (PostgreSQL), always in primary-key order so that two tran
 wait on each other in a cycle, then re-reads them and updates them with F() expressions. The
 check constraints on StockLevel are the last line of defence, not the mechanism.
 
-One module per sub-domain: ledger (the core every change goes through), receiving,
+One module per sub-domain: catalogue (products, presentations, wards, storage locations),
+ledger (the core every change goes through), receiving,
 reservations (reserve, dispense, release), moves (transfer, waste, adjust, return), lots (status:
 quarantine, release, recall, destroy, expire), temperature (readings and excursions).
 """
 
+from .catalogue import (  # noqa: F401
+    location_save,
+    presentation_save,
+    product_save,
+    ward_save,
+)
 from .ledger import (  # noqa: F401
     expiry_from_manufacture,
 )

@@ -17,6 +17,7 @@ from config.roles import Role
 from courses import services
 from courses.models import Course, Dose, Patient
 from history.services import history_prune
+from history.tasks import prune
 from inventory.models import Presentation
 from tests.courses.helpers import seven_doses
 from tests.factories import PatientFactory, UserFactory
@@ -173,17 +174,23 @@ def test_history_rows_cannot_be_updated_or_deleted(ward):
     assert Events.objects.across("courses.PatientEvent").count() == 1
 
 
-@on_postgres
-def test_prune_deletes_only_events_older_than_the_retention(ward):
-    old = PatientFactory(ward=ward, weight_kg=False)
-    recent = PatientFactory(ward=ward, weight_kg=False)
-    # Back-date one insert (the test lifts the append-only trigger the way the prune does).
+def _patient_aged(ward, days: int):
+    """A new patient whose recorded insert is back-dated `days` (the test lifts the append-only
+    trigger the way the prune does)."""
+    patient = PatientFactory(ward=ward, weight_kg=False)
     with pgtrigger.ignore("courses.PatientEvent:append_only"), connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE courses_patientevent SET pgh_created_at = now() - interval '40 days'"
+            "UPDATE courses_patientevent SET pgh_created_at = now() - make_interval(days => %s)"
             " WHERE pgh_obj_id = %s",
-            [old.pk],
+            [days, patient.pk],
         )
+    return patient
+
+
+@on_postgres
+def test_prune_deletes_only_events_older_than_the_retention(ward):
+    old = _patient_aged(ward, 40)
+    recent = PatientFactory(ward=ward, weight_kg=False)
     with override_settings(HISTORY_RETENTION_DAYS=30):
         assert history_prune() == 1
     assert not Events.objects.tracks(old).exists()
@@ -193,6 +200,17 @@ def test_prune_deletes_only_events_older_than_the_retention(ward):
     # And the trigger is back in force after the prune.
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM courses_patientevent")
+
+
+@on_postgres
+def test_the_beat_task_prunes_past_the_retention_and_zero_keeps_everything(ward):
+    old = _patient_aged(ward, 400)
+    with override_settings(HISTORY_RETENTION_DAYS=0):
+        assert prune.apply().get() == 0
+    assert Events.objects.tracks(old).exists()
+    with override_settings(HISTORY_RETENTION_DAYS=365):
+        assert prune.apply().get() == 1
+    assert not Events.objects.tracks(old).exists()
 
 
 def _page_client(user):

@@ -1,0 +1,52 @@
+"""Admin building blocks shared by the apps."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services (the ledger, readings, recorded doses, alert markers): the
+    admin lists and shows them, and runs actions that call services, but never adds, edits or
+    deletes them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AdminRefusal(Exception):
+    """A service refused an admin save: carried out of the admin's transaction (rolling it back)
+    to the view, which shows the reasons."""
+
+    def __init__(self, error: ValidationError):
+        self.error = error
+
+
+def refusal_messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [
+            f"{field}: {message}"
+            for field, texts in error.message_dict.items()
+            for message in texts
+        ]
+    return list(error.messages)
+
+
+class ThroughServicesAdmin(admin.ModelAdmin):
+    """Add/change forms whose saves call a service. The forms validate first (model validators
+    and constraints); when the service then refuses, the whole save is rolled back (the admin's
+    change view is one transaction) and its reasons are shown on the form's page."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AdminRefusal as refusal:
+            for message in refusal_messages(refusal.error):
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.path)
