@@ -3,13 +3,14 @@ MedicationAdministration (a recorded dose), by id and by patient, under /api/v1/
 
 They answer `application/fhir+json` (also to `Accept: application/fhir+json`) or plain JSON, and
 see exactly what the rest of the API lets the user see: nurses their wards' patients, another
-ward's id is a 404. Errors keep the project's error shape.
+ward's id is a 404. Errors keep the project's error shape, as `application/json` — or as
+`application/fhir+json` to a client accepting only that (config.api.error_renderers).
 """
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +27,11 @@ class FhirJSONRenderer(JSONRenderer):
 
 FHIR_RENDERERS = [FhirJSONRenderer, JSONRenderer]
 _RESOURCE = {"type": "object", "additionalProperties": True}
+# A search by an unknown patient, or one the caller may not see, is a 404 like a read by id.
+_SEARCH_RESPONSES = {
+    200: _RESOURCE,
+    404: OpenApiResponse(description="No such patient, or not one the caller may see."),
+}
 
 
 def _pk(value: str) -> int:
@@ -70,7 +76,7 @@ class MedicationRequestRead(_FhirView):
 class MedicationRequestSearch(_FhirView):
     @extend_schema(
         parameters=[OpenApiParameter("patient", OpenApiTypes.STR, required=True)],
-        responses={200: _RESOURCE},
+        responses=_SEARCH_RESPONSES,
         tags=["fhir"],
         operation_id="fhir_request_search",
     )
@@ -95,7 +101,7 @@ class MedicationAdministrationRead(_FhirView):
 class MedicationAdministrationSearch(_FhirView):
     @extend_schema(
         parameters=[OpenApiParameter("patient", OpenApiTypes.STR, required=True)],
-        responses={200: _RESOURCE},
+        responses=_SEARCH_RESPONSES,
         tags=["fhir"],
         operation_id="fhir_administration_search",
     )
