@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, parsers, permissions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
@@ -42,6 +42,42 @@ def validated(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _nul_path(value, path: str = "") -> str | None:
+    """The path (`phases.0.note`) of the first string in parsed JSON holding a NUL, else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if not isinstance(value, (dict, list)):
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, inner in items:
+        inner_path = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return inner_path
+        found = _nul_path(inner, inner_path)
+        if found is not None:
+            return found
+    return None
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing text holding a NUL character (\\u0000) with a 400 naming the
+    field. PostgreSQL cannot store or compare such text: DRF's CharField refuses it already, but a
+    related field looked up by code (a ward, a protocol, an allergy) would reach the database
+    with it and fail there (500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        path = _nul_path(data)
+        if path is not None:
+            field = path.split(".")[0] or "non_field_errors"
+            where = f" (at {path})" if "." in path else ""
+            raise exceptions.ValidationError(
+                {field: [f"Text may not contain a NUL character (\\u0000){where}."]},
+                code="null_characters_not_allowed",
+            )
+        return data
 
 
 class Conflict(exceptions.APIException):

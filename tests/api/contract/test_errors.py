@@ -220,3 +220,24 @@ def test_a_locked_out_sign_in_answers_the_error_shape_and_is_documented(roles, s
     assert documented["content"] == {
         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "where"),
+    [
+        # Related fields looked up by code: without the parser's check, PostgreSQL's refusal of
+        # the NUL was a 500 (schemathesis found it with 20 examples per operation).
+        ({"ward": "ward-\u0000"}, "ward", ""),
+        ({"drug_allergies": ["ok", "betaleukin\u0000"]}, "drug_allergies", "drug_allergies.1"),
+        ({"name\u0000": "x"}, "name\u0000", ""),
+        ("\u0000", "non_field_errors", ""),
+    ],
+)
+def test_text_with_a_nul_character_is_a_400_naming_the_field(signed_in, body, field, where):
+    response = signed_in(Role.PHARMACIST).post("/api/v1/patients/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert error_shape_problem(400, response.json()) is None
+    error = response.json()["error"]
+    assert error["code"] == "null_characters_not_allowed"
+    assert list(error["fields"]) == [field]
+    assert "NUL" in error["fields"][field][0] and where in error["fields"][field][0]
