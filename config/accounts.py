@@ -20,11 +20,13 @@ from django.conf import settings
 from django.contrib.auth import authenticate, logout
 from django.http import JsonResponse
 from django.shortcuts import render
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.views import LoginView
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
+
+from config.api import error_body
 
 # --- Client address ------------------------------------------------------------------------------
 
@@ -71,15 +73,7 @@ def lockout_response(request, original_response=None, credentials=None):
     """Axes' answer to a locked-out sign-in: the API's error shape on the API, a page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(
-            {
-                "error": {
-                    "status": 429,
-                    "code": "locked_out",
-                    "message": _lockout_message(),
-                    "fields": {},
-                }
-            },
-            status=429,
+            error_body(status=429, code="locked_out", message=_lockout_message()), status=429
         )
     return render(
         request,
@@ -125,10 +119,16 @@ class TokenView(LoginView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses=inline_serializer(
-            "IssuedToken",
-            {"token": serializers.CharField(), "expiry": serializers.DateTimeField()},
-        ),
+        responses={
+            200: inline_serializer(
+                "IssuedToken",
+                {"token": serializers.CharField(), "expiry": serializers.DateTimeField()},
+            ),
+            429: OpenApiResponse(
+                description="Too many failed sign-ins for this username or from this address "
+                "(`locked_out`): refused, even with the right password, until the lock ends."
+            ),
+        },
     )
     def post(self, request, format=None):
         serializer = TokenRequestSerializer(data=request.data)

@@ -5,8 +5,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, parsers, permissions
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 
 from config.roles import ALL_ROLES, Role, user_roles
 
@@ -40,6 +42,42 @@ def validated(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _nul_path(value, path: str = "") -> str | None:
+    """The path (`phases.0.note`) of the first string in parsed JSON holding a NUL, else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if not isinstance(value, (dict, list)):
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, inner in items:
+        inner_path = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return inner_path
+        found = _nul_path(inner, inner_path)
+        if found is not None:
+            return found
+    return None
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing text holding a NUL character (\\u0000) with a 400 naming the
+    field. PostgreSQL cannot store or compare such text: DRF's CharField refuses it already, but a
+    related field looked up by code (a ward, a protocol, an allergy) would reach the database
+    with it and fail there (500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        path = _nul_path(data)
+        if path is not None:
+            field = path.split(".")[0] or "non_field_errors"
+            where = f" (at {path})" if "." in path else ""
+            raise exceptions.ValidationError(
+                {field: [f"Text may not contain a NUL character (\\u0000){where}."]},
+                code="null_characters_not_allowed",
+            )
+        return data
 
 
 class Conflict(exceptions.APIException):
@@ -114,6 +152,33 @@ def _first_messages(fields: dict, limit: int = 3) -> str:
     return " ".join(parts) or "Invalid input."
 
 
+def error_renderers(renderers) -> list:
+    """The renderers an error may be answered with, given a view's renderers: plain JSON first,
+    then any other JSON media type the view serves (FHIR's `application/fhir+json`).
+
+    The error body is the same in each; config/openapi.py documents these media types for every
+    error of the view, and the exception handler negotiates among them.
+    """
+    others = [r for r in renderers if isinstance(r, JSONRenderer) and type(r) is not JSONRenderer]
+    return [JSONRenderer(), *others]
+
+
+def _negotiate_error_media_type(request, view) -> None:
+    """An error is `application/json` unless the client accepts only another JSON type the view
+    serves: a FHIR client sending `Accept: application/fhir+json` gets its error as that, a
+    caller accepting anything (or JSON) gets plain JSON, whatever the view's first renderer."""
+    if request is None or view is None:
+        return
+    candidates = error_renderers(view.get_renderers())
+    if len(candidates) == 1:
+        return  # plain JSON views: DRF's own negotiation (the browsable API included) stands
+    try:
+        renderer, media_type = DefaultContentNegotiation().select_renderer(request, candidates)
+    except (exceptions.NotAcceptable, Http404):  # nothing acceptable; an unknown `?format=`
+        renderer, media_type = candidates[0], candidates[0].media_type
+    request.accepted_renderer, request.accepted_media_type = renderer, media_type
+
+
 def exception_handler(exc, context):
     """Render every 4xx (and a lost database, 503) as
     {"error": {"status", "code", "message", "fields", "request_id"}}.
@@ -165,6 +230,7 @@ def exception_handler(exc, context):
     response.data = error_body(
         status=response.status_code, code=code, message=message, fields=fields
     )
+    _negotiate_error_media_type(context.get("request"), context.get("view"))
     if response.status_code == 503:
         response["Retry-After"] = "5"
     return response

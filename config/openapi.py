@@ -12,7 +12,7 @@ from drf_spectacular.plumbing import ResolvedComponent, append_meta
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from config.api import RolePermission
+from config.api import RolePermission, error_renderers
 
 ERROR_COMPONENT = "Error"
 
@@ -74,14 +74,20 @@ class ContractSchema(AutoSchema):
         if operation is None:
             return None
         error_ref = self._error_component().ref
+        # Errors come in plain JSON, and in the view's other JSON type to a client accepting
+        # only that (config.api.error_renderers): documented alike.
+        content = {
+            renderer.media_type: {"schema": error_ref}
+            for renderer in error_renderers(self.view.get_renderers())
+        }
+        responses = operation["responses"]
         for status in self._error_statuses(operation):
-            operation["responses"].setdefault(
-                status,
-                {
-                    "description": _DESCRIPTIONS[status],
-                    "content": {"application/json": {"schema": error_ref}},
-                },
-            )
+            responses.setdefault(status, {"description": _DESCRIPTIONS[status]})
+        for status, response in responses.items():
+            # A view names an error the rules below cannot see (e.g. a search's 404 for an
+            # unknown patient) with a description alone; its body is the error shape as well.
+            if str(status)[0] in "45" and "content" not in response:
+                response["content"] = content
         operation["responses"] = dict(sorted(operation["responses"].items()))
         return operation
 

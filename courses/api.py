@@ -341,7 +341,13 @@ class DoseViewSet(
     def miss(self, request, pk=None):
         return self._not_given(request, DoseStatus.MISSED)
 
-    @extend_schema(filters=True, responses={(200, "text/calendar"): ICALENDAR})
+    @extend_schema(
+        filters=True,
+        responses={
+            (200, "text/calendar"): ICALENDAR,
+            404: OpenApiResponse(description="No such ward, or not one the caller may see."),
+        },
+    )
     @action(detail=False, methods=["get"])
     def ical(self, request):
         ward = request.query_params.get("ward", "")

@@ -149,5 +149,7 @@ class CalendarFeedView(APIView):
         name = feed.label or f"Infusions – {feed.ward.name if feed.ward else feed.user}"
         body = exports.doses_ical(doses, name=name)
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        # Opened in a browser, the feed saves under its own name (often not ASCII).
+        response["Content-Disposition"] = exports.download_disposition(f"{name}.ics", inline=True)
         response["Cache-Control"] = "private, max-age=300"
         return response

@@ -3,13 +3,14 @@ MedicationAdministration (a recorded dose), by id and by patient, under /api/v1/
 
 They answer `application/fhir+json` (also to `Accept: application/fhir+json`) or plain JSON, and
 see exactly what the rest of the API lets the user see: nurses their wards' patients, another
-ward's id is a 404. Errors keep the project's error shape.
+ward's id is a 404. Errors keep the project's error shape, as `application/json` — or as
+`application/fhir+json` to a client accepting only that (config.api.error_renderers).
 """
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +27,14 @@ class FhirJSONRenderer(JSONRenderer):
 
 FHIR_RENDERERS = [FhirJSONRenderer, JSONRenderer]
 _RESOURCE = {"type": "object", "additionalProperties": True}
+
+
+def _resource(description: str) -> OpenApiResponse:
+    return OpenApiResponse(_RESOURCE, description=f"{description} (https://hl7.org/fhir/R4/).")
+
+
+# A search by an unknown patient, or one the caller may not see, is a 404 like a read by id.
+_UNKNOWN_PATIENT = OpenApiResponse(description="No such patient, or not one the caller may see.")
 
 
 def _pk(value: str) -> int:
@@ -50,7 +59,11 @@ class _FhirView(APIView):
 
 
 class PatientRead(_FhirView):
-    @extend_schema(responses={200: _RESOURCE}, tags=["fhir"], operation_id="fhir_patient_read")
+    @extend_schema(
+        responses={200: _resource("A Patient resource")},
+        tags=["fhir"],
+        operation_id="fhir_patient_read",
+    )
     def get(self, request, pk: str):
         patient = selectors.patients_visible(request.user).filter(pk=_pk(pk)).first()
         if patient is None:
@@ -59,7 +72,11 @@ class PatientRead(_FhirView):
 
 
 class MedicationRequestRead(_FhirView):
-    @extend_schema(responses={200: _RESOURCE}, tags=["fhir"], operation_id="fhir_request_read")
+    @extend_schema(
+        responses={200: _resource("A MedicationRequest resource: one course")},
+        tags=["fhir"],
+        operation_id="fhir_request_read",
+    )
     def get(self, request, pk: str):
         course = selectors.courses_visible(request.user).filter(pk=_pk(pk)).first()
         if course is None:
@@ -70,7 +87,10 @@ class MedicationRequestRead(_FhirView):
 class MedicationRequestSearch(_FhirView):
     @extend_schema(
         parameters=[OpenApiParameter("patient", OpenApiTypes.STR, required=True)],
-        responses={200: _RESOURCE},
+        responses={
+            200: _resource("A searchset Bundle of the patient's MedicationRequests"),
+            404: _UNKNOWN_PATIENT,
+        },
         tags=["fhir"],
         operation_id="fhir_request_search",
     )
@@ -82,7 +102,9 @@ class MedicationRequestSearch(_FhirView):
 
 class MedicationAdministrationRead(_FhirView):
     @extend_schema(
-        responses={200: _RESOURCE}, tags=["fhir"], operation_id="fhir_administration_read"
+        responses={200: _resource("A MedicationAdministration resource: one recorded dose")},
+        tags=["fhir"],
+        operation_id="fhir_administration_read",
     )
     def get(self, request, pk: str):
         dose = selectors.doses_visible(request.user).filter(pk=_pk(pk)).first()
@@ -95,7 +117,10 @@ class MedicationAdministrationRead(_FhirView):
 class MedicationAdministrationSearch(_FhirView):
     @extend_schema(
         parameters=[OpenApiParameter("patient", OpenApiTypes.STR, required=True)],
-        responses={200: _RESOURCE},
+        responses={
+            200: _resource("A searchset Bundle of the patient's MedicationAdministrations"),
+            404: _UNKNOWN_PATIENT,
+        },
         tags=["fhir"],
         operation_id="fhir_administration_search",
     )

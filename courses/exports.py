@@ -10,7 +10,9 @@ subscribed copy is cancelled rather than left behind.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.conf import settings
 from icalendar import Calendar, Event
@@ -19,6 +21,28 @@ from courses import fhir, selectors
 from courses.models import Course, CourseStatus, Dose, DoseStatus
 from courses.schedule import local_date
 from courses.units import Mass
+
+_QUOTABLE = re.compile(r"[\x20-\x7e]")  # printable ASCII (RFC 9110 quoted-string, qdtext)
+
+
+def download_disposition(filename: str, *, inline: bool = False) -> str:
+    """A Content-Disposition value naming a download (RFC 6266), one line of ASCII whatever the
+    name: `filename="…"` and, for a name beyond ASCII (a Ukrainian ward or feed label),
+    `filename*=UTF-8''…` (RFC 8187/5987) with the ASCII `filename` as the fallback for clients
+    that ignore it. Django would send such a value RFC 2047-encoded, which browsers and calendar
+    apps do not decode; nothing here is ever folded."""
+    kind = "inline" if inline else "attachment"
+    plain = [bool(_QUOTABLE.fullmatch(char)) and char not in '"\\' for char in filename]
+    if all(plain):
+        return f'{kind}; filename="{filename}"'
+    fallback = re.sub(
+        r"_+", "_", "".join(char if ok else "_" for char, ok in zip(filename, plain, strict=True))
+    )
+    if not re.search(r"[A-Za-z]", fallback.rsplit(".", 1)[0]):
+        # Nothing readable left (an all-Cyrillic name): keep the extension at least.
+        fallback = "download" + (f".{fallback.rsplit('.', 1)[1]}" if "." in fallback else "")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
 
 PRODID = "-//Infusion pharmacy//courses//EN"
 # An injection (no drip, no infusion time) occupies the nurse this long in the calendar.

@@ -220,6 +220,22 @@ def _runs(doses: list[Dose], zone: str) -> list[list[Dose]]:
     return runs
 
 
+def _planned_mass(dose: Dose) -> Mass:
+    return Mass(dose.amount, dose.amount_unit)
+
+
+def _same_amount_runs(doses: list[Dose]) -> list[list[Dose]]:
+    """Doses split where the planned amount changes: an age band reached mid-course (leaflet 001:
+    50 mg under one year, 100 mg from the first birthday), or a dose lowered after a reaction."""
+    runs: list[list[Dose]] = []
+    for previous, dose in pairwise([None, *doses]):
+        if previous is not None and _planned_mass(previous) == _planned_mass(dose):
+            runs[-1].append(dose)
+        else:
+            runs.append([dose])
+    return runs
+
+
 def _instructions(course: Course, doses: list[Dose]) -> list[dict]:
     protocol = course.protocol
     route = _route(protocol.route, protocol.get_route_display())
@@ -234,24 +250,25 @@ def _instructions(course: Course, doses: list[Dose]) -> list[dict]:
         # 14 dose-free days between cycles survive any expansion.
         groups = _runs(phase_doses, course.time_zone) if pattern.kind == "cycles" else [phase_doses]
         for number, group in enumerate(groups, start=1):
-            sequence += 1
             label = f"cycle {number} of {len(groups)}: " if pattern.kind == "cycles" else ""
-            dose_and_rate = {
-                "doseQuantity": _quantity(phase.dose_amount, phase.amount_unit),
-            }
-            if course.drip_rate_drops_per_min:
-                dose_and_rate["rateQuantity"] = _rate(course.drip_rate_drops_per_min)
-            instructions.append(
-                {
-                    "sequence": sequence,
-                    "text": f"{Mass(phase.dose_amount, phase.amount_unit).best_unit()} "
-                    f"{label}{pattern.describe()}, {len(group)} dose"
-                    f"{'' if len(group) == 1 else 's'}",
-                    "timing": _timing(pattern.kind, pattern, group, course),
-                    "route": route,
-                    "doseAndRate": [dose_and_rate],
-                }
-            )
+            # Each planned amount its own instruction, with its own timing (bounds, count,
+            # events): a phase's one dose would tell the client the wrong amount for some dates.
+            for run in _same_amount_runs(group):
+                sequence += 1
+                amount = _planned_mass(run[0])
+                dose_and_rate = {"doseQuantity": _quantity(amount.amount, amount.unit)}
+                if course.drip_rate_drops_per_min:
+                    dose_and_rate["rateQuantity"] = _rate(course.drip_rate_drops_per_min)
+                instructions.append(
+                    {
+                        "sequence": sequence,
+                        "text": f"{amount.best_unit()} {label}{pattern.describe()}, "
+                        f"{len(run)} dose{'' if len(run) == 1 else 's'}",
+                        "timing": _timing(pattern.kind, pattern, run, course),
+                        "route": route,
+                        "doseAndRate": [dose_and_rate],
+                    }
+                )
     return instructions
 
 

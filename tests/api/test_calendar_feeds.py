@@ -183,3 +183,64 @@ def test_an_unknown_ward_is_a_404_not_an_empty_calendar(viewer_client, course):
     assert response.json()["error"]["status"] == 404
     known = viewer_client.get("/api/v1/doses/ical/?ward=ward-3a")
     assert len(_events(known.content)) == 7
+
+
+def _disposition_line(response) -> str:
+    """The Content-Disposition line exactly as sent on the wire."""
+    (line,) = [
+        line
+        for line in response.serialize_headers().decode("ascii").split("\r\n")
+        if line.lower().startswith("content-disposition:")
+    ]
+    return line
+
+
+def _filenames(line: str) -> tuple[str, str]:
+    """(the ASCII fallback, the name a client reads) as Werkzeug's RFC 6266/5987 parser sees
+    them: it prefers `filename*`; a client ignoring it reads `filename`."""
+    from werkzeug.http import parse_options_header
+
+    value = line.split(":", 1)[1].strip()
+    _, with_star = parse_options_header(value)
+    _, without = parse_options_header(value.split("; filename*=")[0])
+    return without["filename"], with_star["filename"]
+
+
+def test_a_feed_with_a_long_ukrainian_label_is_named_in_one_ascii_header_line(
+    nurse_client, ward, course
+):
+    ward.members.add(nurse_client.user)
+    label = "Інфузії церулоплазміну – Шевченко Тарас Григорович, хірургічне відділення №7"
+    url = _feed(nurse_client, label=label)
+    response = APIClient().get(url)
+    assert response.status_code == 200
+    line = _disposition_line(response)  # decoding as ASCII above already proves it is ASCII
+    assert "\n" not in line and "=?" not in line  # no folding, no RFC 2047 encoded word
+    assert line.startswith("Content-Disposition: inline; filename=")
+    fallback, name = _filenames(line)
+    assert name == f"{label}.ics"
+    assert fallback == "download.ics"  # no Latin letter to keep
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("course-12.ics", 'attachment; filename="course-12.ics"'),
+        (
+            "Доза 12.ics",
+            "attachment; filename=\"download.ics\"; filename*=UTF-8''"
+            "%D0%94%D0%BE%D0%B7%D0%B0%2012.ics",
+        ),
+        (
+            'Ward "7C" – doses.ics',
+            "attachment; filename=\"Ward _7C_ _ doses.ics\"; filename*=UTF-8''"
+            "Ward%20%227C%22%20%E2%80%93%20doses.ics",
+        ),
+    ],
+)
+def test_download_names_follow_rfc_6266(filename, expected):
+    from courses.exports import download_disposition
+
+    assert download_disposition(filename) == expected
+    fallback, name = _filenames(f"Content-Disposition: {expected}")
+    assert name == filename and fallback.isascii()

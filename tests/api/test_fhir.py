@@ -299,3 +299,37 @@ def test_fhir_endpoints_keep_ward_visibility_and_the_error_shape(nurse_client, o
     assert "patient" in missing.json()["error"]["fields"]
     bad = nurse_client.get("/api/v1/fhir/MedicationRequest?patient=abc")
     assert bad.status_code == 400 and "patient" in bad.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        ("application/fhir+json", "application/fhir+json"),
+        ("application/fhir+json, application/json;q=0.5", "application/json"),
+        ("text/html", "application/json"),  # 406: nothing it accepts is served
+    ],
+)
+def test_fhir_errors_are_the_error_shape_in_a_media_type_the_client_accepts(
+    nurse_client, course, accept, media_type
+):
+    from tests.api.contract.checks import error_shape_problem
+
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    for url in (
+        "/api/v1/fhir/Patient/999999999",
+        "/api/v1/fhir/MedicationRequest?patient=999999999",
+        "/api/v1/fhir/MedicationAdministration",  # 400: no patient
+        "/api/v1/courses/999999999/fhir/",
+    ):
+        response = nurse_client.get(url, **headers)
+        assert response.status_code in (400, 404, 406), url
+        assert response["Content-Type"].split(";")[0] == media_type, url
+        assert error_shape_problem(response.status_code, response.json()) is None, url
+    # An unknown `?format=` (DRF's format suffix) is a 404, answered in plain JSON.
+    unknown_format = nurse_client.get("/api/v1/fhir/Patient/1?format=nope", **headers)
+    assert unknown_format.status_code == 404
+    assert unknown_format["Content-Type"] == "application/json"
+    assert error_shape_problem(404, unknown_format.json()) is None

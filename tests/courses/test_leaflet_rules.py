@@ -687,11 +687,6 @@ def test_dose_and_course_total_outside_the_label_stop(formulary, ward, today):
     assert {"dose_range", "course_total"} <= {f.code for f in low.hard_stops}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the FHIR export (courses/fhir.py) gives a phase one dose; a run of doses per "
-    "age band is not yet split into its own dosageInstruction",
-)
 def test_fhir_gives_each_band_its_own_dosage_instruction(formulary, physician, ward, today):
     from courses.exports import course_fhir
 
@@ -699,13 +694,24 @@ def test_fhir_gives_each_band_its_own_dosage_instruction(formulary, physician, w
     course = prescribe(
         child, "ceruloplasmin-child-purulent-surgical", physician, today, phases=[{"count": 7}]
     )
-    request = course_fhir(course)["entry"][0]["resource"]
+    from tests.api.test_fhir import _expanded, _planned, _request, assert_r4
+
+    bundle = course_fhir(course)
+    assert_r4(bundle)  # R4 (fhir.resources) and FHIR JSON's rules
+    request = _request(bundle)
     dosage = request["dosageInstruction"]
     assert [(d["sequence"], d["doseAndRate"][0]["doseQuantity"]["value"]) for d in dosage] == [
         (1, 50.0),
         (2, 100.0),
     ]
     assert [len(d["timing"]["event"]) for d in dosage] == [3, 4]
+    # Each band's own bounds: 50 mg up to the day before the birthday, 100 mg from it.
+    doses = _planned(course)
+    bounds = [d["timing"]["repeat"]["boundsPeriod"] for d in dosage]
+    assert [dt.datetime.fromisoformat(b["start"]) for b in bounds] == [doses[0], doses[3]]
+    assert [dt.datetime.fromisoformat(b["end"]) for b in bounds] == [doses[2], doses[6]]
+    assert [d["timing"]["repeat"]["count"] for d in dosage] == [3, 4]
+    assert _expanded(request, course.time_zone) == doses
 
 
 def test_a_reduction_after_a_reaction_keeps_each_dates_band(

@@ -112,8 +112,19 @@ def test_every_operation_documents_its_errors_with_the_one_component(roles):
         if method == "DELETE":
             expected.add("409")
         assert expected <= errors, (method, path, errors)
+        # FHIR operations answer an error as application/fhir+json to a client accepting only
+        # that: documented, with the same component.
+        fhir = path.startswith("/api/v1/fhir/") or path.endswith("/fhir/")
+        media_types = (
+            {"application/json", "application/fhir+json"} if fhir else {"application/json"}
+        )
         for status in errors:
-            assert responses[status]["content"] == {"application/json": {"schema": error}}
+            content = responses[status]["content"]
+            assert content == {media_type: {"schema": error} for media_type in media_types}, (
+                method,
+                path,
+                status,
+            )
         assert any(status.startswith("2") for status in responses), (method, path)
     assert set(schema["components"]["schemas"]["Error"]["properties"]) == {"error"}
     # Only sign-in and the calendar feed (its token in the path is the credential) are public.
@@ -179,3 +190,54 @@ def test_the_schema_is_valid_openapi_generated_without_warnings(tmp_path):
     call_command(
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
     )
+
+
+def test_a_locked_out_sign_in_answers_the_error_shape_and_is_documented(roles, settings):
+    """The lockout's 429 — raised by the token view at the limit, answered by django-axes'
+    handler once locked — is the error shape with its request id, like every other 4xx."""
+    from tests.api.contract.conftest import PASSWORD
+
+    user = UserFactory(username="locked-nurse", roles=[Role.NURSE])
+    user.set_password(PASSWORD)
+    user.save()
+    client = APIClient()
+    url = "/api/v1/auth/token/"
+    answers = [
+        client.post(url, {"username": "locked-nurse", "password": "wrong"}, format="json")
+        for _ in range(settings.LOGIN_FAILURE_LIMIT)
+    ]
+    # Locked now: even the right password is refused, by axes before the view runs.
+    answers.append(
+        client.post(url, {"username": "locked-nurse", "password": PASSWORD}, format="json")
+    )
+    assert [a.status_code for a in answers[-2:]] == [429, 429]
+    for answer in answers[-2:]:
+        assert answer["Content-Type"] == "application/json"
+        assert error_shape_problem(429, answer.json()) is None, answer.content
+        assert answer.json()["error"]["code"] == "locked_out"
+        assert answer.json()["error"]["request_id"] == answer["X-Request-ID"]
+    documented = _schema(APIClient())["paths"][url]["post"]["responses"]["429"]
+    assert documented["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "where"),
+    [
+        # Related fields looked up by code: without the parser's check, PostgreSQL's refusal of
+        # the NUL was a 500 (schemathesis found it with 20 examples per operation).
+        ({"ward": "ward-\u0000"}, "ward", ""),
+        ({"drug_allergies": ["ok", "betaleukin\u0000"]}, "drug_allergies", "drug_allergies.1"),
+        ({"name\u0000": "x"}, "name\u0000", ""),
+        ("\u0000", "non_field_errors", ""),
+    ],
+)
+def test_text_with_a_nul_character_is_a_400_naming_the_field(signed_in, body, field, where):
+    response = signed_in(Role.PHARMACIST).post("/api/v1/patients/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert error_shape_problem(400, response.json()) is None
+    error = response.json()["error"]
+    assert error["code"] == "null_characters_not_allowed"
+    assert list(error["fields"]) == [field]
+    assert "NUL" in error["fields"][field][0] and where in error["fields"][field][0]
