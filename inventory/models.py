@@ -149,6 +149,12 @@ class Ward(models.Model):
     mailbox_digests = models.BooleanField(
         default=True, help_text="The ward mailbox receives the morning digest."
     )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="Language of the e-mails to the ward mailbox (blank: the site's LANGUAGE_CODE).",
+    )
 
     class Meta:
         ordering = ["name"]
