@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.roles import Role, has_role
 from history import selectors
@@ -19,19 +21,23 @@ AUDITORS = (Role.PHARMACIST, Role.VIEWER)
 
 class AuditFilter(forms.Form):
     user = forms.ModelChoiceField(
-        get_user_model().objects.order_by("username"), required=False, empty_label="Anyone"
+        get_user_model().objects.order_by("username"),
+        required=False,
+        empty_label=gettext_lazy("Anyone"),
     )
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("To (inclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "Must not be before From.")
+            self.add_error("end", gettext_lazy("Must not be before From."))
         return data
 
 
@@ -42,7 +48,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 @login_required
 def audit(request):
     if not has_role(request.user, *AUDITORS):
-        raise PermissionDenied("The audit trail is for pharmacists and auditors.")
+        raise PermissionDenied(_("The audit trail is for pharmacists and auditors."))
     form = AuditFilter(request.GET or None)
     enabled = selectors.enabled()
     page_obj, entries = None, []

@@ -2,26 +2,27 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationKind(models.TextChoices):
-    DOSE_REMINDER = "dose_reminder", "Dose reminder"
-    WARD_DIGEST = "ward_digest", "Ward morning digest"
-    DOSE_OVERDUE = "dose_overdue", "Dose overdue"
-    DOSE_MISSED_ESCALATION = "dose_missed_escalation", "Missed dose (escalated to pharmacy)"
-    EXPIRY_ALERT = "expiry_alert", "Expiry alert"
-    EXCURSION_ALERT = "excursion_alert", "Temperature excursion"
-    EXCURSION_REMINDER = "excursion_reminder", "Unresolved excursion reminder"
-    SHORTAGE_ALERT = "shortage_alert", "Stock shortage"
-    SENSOR_SILENT = "sensor_silent", "Temperature sensor silent"
+    DOSE_REMINDER = "dose_reminder", _("Dose reminder")
+    WARD_DIGEST = "ward_digest", _("Ward morning digest")
+    DOSE_OVERDUE = "dose_overdue", _("Dose overdue")
+    DOSE_MISSED_ESCALATION = "dose_missed_escalation", _("Missed dose (escalated to pharmacy)")
+    EXPIRY_ALERT = "expiry_alert", _("Expiry alert")
+    EXCURSION_ALERT = "excursion_alert", _("Temperature excursion")
+    EXCURSION_REMINDER = "excursion_reminder", _("Unresolved excursion reminder")
+    SHORTAGE_ALERT = "shortage_alert", _("Stock shortage")
+    SENSOR_SILENT = "sensor_silent", _("Temperature sensor silent")
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending (claimed by a worker)"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending (claimed by a worker)")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Notification(models.Model):

@@ -215,7 +215,7 @@ class _Outcome:
 def _classify(exc: Exception) -> _Outcome:
     """Temporary (4xx, connection trouble) is retried; permanent (5xx) is not."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
+        codes = [code for code, _message in exc.recipients.values()]
         error = "; ".join(
             f"{address}: {code} {_text(message)}"
             for address, (code, message) in exc.recipients.items()
