@@ -37,7 +37,10 @@ class Route(models.TextChoices):
 
 
 class Diluent(models.TextChoices):
+    # "% g" and "% s" read like format directives to xgettext; these labels are never formatted.
+    # xgettext:no-python-format
     GLUCOSE_5 = "glucose_5", _("5% glucose")
+    # xgettext:no-python-format
     NACL_0_9 = "nacl_0_9", _("0.9% sodium chloride")
     WATER = "water", _("Water for injection")
 

@@ -19,8 +19,8 @@ LETTER = re.compile(r"[^\W\d_]")
 ATTRIBUTE = re.compile(
     r"\b(aria-label|placeholder|title|alt|data-label|data-confirm|label)=\"([^\"]*)\"", re.S
 )
-# Symbols a reader needs in no particular language: units and the product's own codes.
-ALLOWED = {"°C", "MRN", "ml", "mg", "µg", "kg", "QR", "FHIR", "GS1"}
+# Symbols read alike in every language here: units and standards' names.
+SYMBOLS = re.compile(r"°C|\b(?:ml|mg|µg|kg|QR|FHIR|GS1)\b")
 OPEN = {"blocktranslate": "endblocktranslate", "blocktrans": "endblocktrans"}
 OPEN |= {"comment": "endcomment", "verbatim": "endverbatim"}
 
@@ -52,7 +52,7 @@ def untranslated(source: str) -> list[str]:
 
 def _words(text: str) -> list[str]:
     runs = [" ".join(run.split()) for run in ENTITY.sub(" ", text).split("\x00")]
-    return [run for run in runs if LETTER.search(run) and run.strip(" ,.;:()—–-·") not in ALLOWED]
+    return [run for run in runs if LETTER.search(SYMBOLS.sub("", run))]
 
 
 def project_templates(base: Path) -> list[Path]:
