@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from config.roles import Role
 from courses import selectors
-from courses.models import Dose, DoseStatus, Patient
+from courses.models import Diluent, Dose, DoseStatus, Patient, Route
 from courses.preparation import amount_text
 from courses.schedule import local_moment
 from courses.units import Mass
@@ -72,8 +72,9 @@ def dose_summary(dose: Dose) -> dict:
         "drug": dose.course.protocol.product.name,
         "dose": amount_text(Mass(dose.amount, dose.amount_unit)),
         "vials": ", ".join(line["text"] for line in preparation["containers"]),
-        "route": preparation["route_label"],
-        "diluent": preparation["diluent_label"],
+        # The labels themselves (lazy), not get_*_display()'s text in the language active now.
+        "route": Route(dose.course.protocol.route).label,
+        "diluent": Diluent(dose.course.diluent).label if dose.course.diluent else "",
         "volume_ml": Decimal(volume) if volume else None,
         # Betaleukin IV: the volume of the made-up 100 ml that holds the dose (leaflet 002).
         "draw_ml": Decimal(preparation["transfer_volume_ml"])
