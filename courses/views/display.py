@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -44,8 +46,15 @@ def age_text(months: int) -> str:
 
 
 def mass_text(amount, unit: str, shown_in: str | None = None) -> str:
-    """'1.05 µg': sensible precision, in `shown_in` when given (a dose's waste in its unit)."""
-    return amount_text(Mass(amount, unit), shown_in)
+    """'1.05 µg' ('1,05 мкг' on a Ukrainian page): sensible precision, in `shown_in` when given
+    (a dose's waste in its unit). The API keeps `amount_text`'s point and English unit."""
+    number, _space, label = amount_text(Mass(amount, unit), shown_in).partition(" ")
+    return f"{decimal_text(number)} {_(label)}"
+
+
+def decimal_text(value) -> str:
+    """A decimal as the page's language writes it (decimal comma in Ukrainian)."""
+    return number_format(Decimal(str(value)))
 
 
 def vials_text(dose: Dose, prep: dict) -> str:
@@ -65,17 +74,17 @@ def give_text(prep: dict) -> str:
     if prep["route"] == "iv_infusion":
         if prep["infusion_minutes"]:
             return _("Give the whole bag: %(volume)s ml over %(minutes)s min") % {
-                "volume": give,
+                "volume": decimal_text(give),
                 "minutes": prep["infusion_minutes"],
             }
         return _("Give the whole bag: %(volume)s ml over 120–180 min as prescribed") % {
-            "volume": give
+            "volume": decimal_text(give)
         }
     if prep["route"] == "sc":
-        return _("Inject %(volume)s ml subcutaneously") % {"volume": give}
+        return _("Inject %(volume)s ml subcutaneously") % {"volume": decimal_text(give)}
     return _("Give %(volume)s ml of %(total)s ml at %(rate)s drops/min") % {
-        "volume": give,
-        "total": prep["final_volume_ml"],
+        "volume": decimal_text(give),
+        "total": decimal_text(prep["final_volume_ml"]),
         "rate": prep["drip_rate_drops_per_min"],
     }
 

@@ -146,6 +146,7 @@ def test_todays_dose_count_takes_the_ukrainian_plural_form(
     client.force_login(nurse)
     html = client.get(f"/?date={on:%Y-%m-%d}", **UK).content.decode()
     assert f"· {shown}</span>" in html
+    assert "Ceruloplasmin 140 мг</strong>" in html  # 2 mg/kg × 70 kg, the unit in Ukrainian
 
 
 def test_day_and_month_names_on_the_page_are_ukrainian(client, nurse):
