@@ -155,3 +155,21 @@ def test_day_and_month_names_on_the_page_are_ukrainian(client, nurse):
     html = client.get(f"/?date={monday:%Y-%m-%d}", **UK).content.decode()
     # Ukrainian dates name the month in the genitive ("30 листопада"), not "30 листопад".
     assert "Понеділок, 30 листопада 2026" in html
+
+
+def test_a_refused_recording_is_explained_in_the_asked_language(
+    nurse_client, nurse, ward, formulary, physician
+):
+    course = seven_doses("ceruloplasmin-postop", physician, ward, timezone.localdate())
+    future = course.doses.order_by("sequence").last()  # a week ahead: too early to be missed
+    nurse_client.force_authenticate(nurse)
+    url = f"/api/v1/doses/{future.pk}/miss/"
+    body = {"reason": "Transferred", "replace": True}
+    uk = nurse_client.post(url, body, format="json", **UK).json()["error"]
+    en = nurse_client.post(url, body, format="json", **EN).json()["error"]
+    assert uk["fields"]["status"] == [
+        "Дозу можна вважати пропущеною лише після її часу; натомість відкладіть її."
+    ]
+    assert en["fields"]["status"] == [
+        "A dose is missed only once its time has passed; hold it instead."
+    ]
