@@ -92,6 +92,14 @@ def _pattern_label(spec: dict) -> str:
     return Pattern.from_dict(spec).describe()
 
 
+# The formulary's anchor dates (courses/formulary.py), as the prescribing form names them.
+ANCHOR_LABELS = {
+    "surgery": gettext_lazy("Surgery date"),
+    "chemotherapy_dates": gettext_lazy("Chemotherapy dates"),
+    "procedure_dates": gettext_lazy("Procedure dates"),
+}
+
+
 def anchor_kinds(protocol) -> dict[str, bool]:
     """The anchor dates the protocol's patterns use: name -> True when it is a list of dates."""
     kinds: dict[str, bool] = {}
@@ -226,7 +234,7 @@ class PrescribeForm(forms.Form):
             }
         for name, is_list in anchor_kinds(protocol).items():
             key = f"anchor_{name}"
-            label = name.replace("_", " ").capitalize()
+            label = ANCHOR_LABELS.get(name) or name.replace("_", " ").capitalize()
             self.fields[key] = (
                 forms.CharField(
                     label=label,
@@ -234,9 +242,7 @@ class PrescribeForm(forms.Form):
                     max_length=2000,
                 )
                 if is_list
-                else forms.DateField(
-                    label=_("%(anchor)s date") % {"anchor": label}, widget=DATE_INPUT
-                )
+                else forms.DateField(label=label, widget=DATE_INPUT)
             )
             self.anchor_fields.append(key)
         for index, phase in enumerate(protocol.phases.all()):
