@@ -16,6 +16,7 @@ from notifications.models import Notification, NotificationKind, NotificationPre
 from notifications.services import notifications_send_due
 from tests.courses.helpers import prescribe
 from tests.factories import PatientFactory, UserFactory
+from tests.notifications.conftest import enqueue
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +137,13 @@ def test_a_retry_renders_the_same_message_again(smtp, course, ward_mailbox):
     again = by_recipient(smtp)["ward-3a@hospital.test"]
     assert text_of(again) == text_of(first) and html_of(again) == html_of(first)
     assert again["Message-ID"] == first["Message-ID"]
+
+
+def test_a_row_stored_before_rendering_moved_to_send_time_goes_out_as_stored(smtp):
+    notification, _ = enqueue(recipients=["ward-3a@hospital.test"])
+    Notification.objects.filter(pk=notification.pk).update(
+        context=None, subject="Stored subject", body_text="Stored text\n", body_html="<p>x</p>"
+    )
+    assert notifications_send_due(now=timezone.now()).sent == 1
+    [message] = smtp.messages
+    assert subject_of(message) == "Stored subject" and text_of(message).strip() == "Stored text"
