@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test install install-test browser lint bench stress clean
+.PHONY: run test install install-test browser gettext messages lint bench stress clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -18,8 +18,21 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(PY)
 	$(PIP) install -c constraints.txt ".[test]"
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed messages
+install-test: $(VENV)/.installed-test messages
+
+# Translations: config/locale/<lang>/LC_MESSAGES/django.po is the source, its .mo is build output
+# (not committed), compiled here by every entry point (run, test, lint). compilemessages needs
+# GNU gettext's msgfmt: installed with apt-get where missing and permitted, like Chromium.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext) \
+	  || { echo "msgfmt (GNU gettext) missing: install gettext to compile the translations"; exit 1; }; }
+
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard config/locale/*/LC_MESSAGES/django.po))
+messages: $(MO_FILES)
+config/locale/%/LC_MESSAGES/django.mo: config/locale/%/LC_MESSAGES/django.po | gettext $(VENV)/.installed
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --locale $* --ignore '.*' --ignore var
 
 # The embedded demo runs in debug; without DJANGO_DEBUG=1 the settings are production's.
 run: export DJANGO_DEBUG ?= 1

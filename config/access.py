@@ -10,6 +10,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
+from django.utils.translation import gettext as _
 
 from config.roles import ALL_ROLES, user_roles
 
@@ -37,7 +38,7 @@ def page(*, write: Iterable[str] = (), read: Iterable[str] | None = None):
             else:
                 return HttpResponseNotAllowed(["GET", "POST"] if write_roles else ["GET"])
             if not user_roles(request.user) & allowed:
-                raise PermissionDenied("Your role does not allow this.")
+                raise PermissionDenied(_("Your role does not allow this."))
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.contrib.auth import authenticate, logout
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.views import LoginView
@@ -55,10 +57,13 @@ def client_ip(request) -> str | None:
 
 
 def _lockout_message() -> str:
-    return (
+    return ngettext(
         "Too many failed sign-ins for this account or from this address. Try again in "
-        f"{settings.LOGIN_LOCKOUT_MINUTES} minutes, or ask an administrator to lift the lock."
-    )
+        "%(minutes)d minute, or ask an administrator to lift the lock.",
+        "Too many failed sign-ins for this account or from this address. Try again in "
+        "%(minutes)d minutes, or ask an administrator to lift the lock.",
+        settings.LOGIN_LOCKOUT_MINUTES,
+    ) % {"minutes": settings.LOGIN_LOCKOUT_MINUTES}
 
 
 class LockedOut(exceptions.APIException):
@@ -140,7 +145,7 @@ class TokenView(LoginView):
             if getattr(django_request, "axes_locked_out", False):
                 raise LockedOut()
             raise exceptions.ValidationError(
-                {"non_field_errors": ["Unable to log in with the credentials given."]},
+                {"non_field_errors": [_("Unable to log in with the credentials given.")]},
                 code="authorization",
             )
         request.user = user

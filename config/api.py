@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, permissions
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -20,7 +22,7 @@ class RolePermission(permissions.BasePermission):
     action name to the roles allowed to run it, which wins over both defaults.
     """
 
-    message = "Your role does not allow this action."
+    message = gettext_lazy("Your role does not allow this action.")
 
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
@@ -82,7 +84,7 @@ class JSONParser(parsers.JSONParser):
 
 class Conflict(exceptions.APIException):
     status_code = 409
-    default_detail = "It is still in use and cannot be deleted."
+    default_detail = gettext_lazy("It is still in use and cannot be deleted.")
     default_code = "protected"
 
 
@@ -90,7 +92,9 @@ class DatabaseUnavailable(exceptions.APIException):
     """The database connection was lost mid-request: the write was rolled back; try again."""
 
     status_code = 503
-    default_detail = "The service is briefly unavailable (database connection lost). Try again."
+    default_detail = gettext_lazy(
+        "The service is briefly unavailable (database connection lost). Try again."
+    )
     default_code = "database_unavailable"
 
 
@@ -149,7 +153,7 @@ def _first_messages(fields: dict, limit: int = 3) -> str:
             first = first[0] if isinstance(first, list) else next(iter(first.values()))
         text = str(first)
         parts.append(text if name == "non_field_errors" else f"{name}: {text}")
-    return " ".join(parts) or "Invalid input."
+    return " ".join(parts) or _("Invalid input.")
 
 
 def error_renderers(renderers) -> list:
@@ -205,7 +209,10 @@ def exception_handler(exc, context):
             exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         )
         used_by = sorted({str(obj._meta.verbose_name_plural) for obj in blocking})
-        exc = Conflict(f"It is still used by {', '.join(used_by)} and cannot be deleted.")
+        exc = Conflict(
+            _("It is still used by %(objects)s and cannot be deleted.")
+            % {"objects": ", ".join(used_by)}
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -255,7 +262,7 @@ def error_body(*, status: int, code: str, message: str, fields: dict | None = No
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Every URL under /api/ that matches no endpoint, whatever the method: the error shape, not
     Django's HTML page (an API client parses every answer as JSON)."""
-    message = "No such endpoint."
+    message = _("No such endpoint.")
     if not request.path.endswith("/"):
-        message += f" API URLs end with a slash: {request.path}/"
+        message += " " + _("API URLs end with a slash: %(path)s/") % {"path": request.path}
     return JsonResponse(error_body(status=404, code="not_found", message=message), status=404)

@@ -1,19 +1,20 @@
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from config.roles import AUDITORS, PHARMACY, Role, user_roles
 
 # Main navigation: (url name, label, roles that see it). Pages that are not installed yet
 # (their URL name does not resolve) are left out.
 NAV = [
-    ("today", "Today", None),
-    ("course-list", "Courses", None),
-    ("patients", "Patients", None),
-    ("stock", "Stock", None),
-    ("cold-chain", "Cold chain", None),
-    ("alerts", "Alerts", AUDITORS),
-    ("audit", "Audit", AUDITORS),
-    ("formulary", "Formulary", PHARMACY),
-    ("admin:index", "Admin", PHARMACY),
+    ("today", _("Today"), None),
+    ("course-list", _("Courses"), None),
+    ("patients", _("Patients"), None),
+    ("stock", _("Stock"), None),
+    ("cold-chain", _("Cold chain"), None),
+    ("alerts", _("Alerts"), AUDITORS),
+    ("audit", _("Audit"), AUDITORS),
+    ("formulary", _("Formulary"), PHARMACY),
+    ("admin:index", _("Admin"), PHARMACY),
 ]
 
 

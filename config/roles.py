@@ -5,14 +5,15 @@ readings: it may do that and nothing else (no page, no read of the API).
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    PHARMACIST = "pharmacist", "Pharmacist"
-    PHYSICIAN = "physician", "Physician"
-    NURSE = "nurse", "Nurse"
-    VIEWER = "viewer", "Viewer / auditor"
-    SENSOR_GATEWAY = "sensor-gateway", "Sensor gateway (posts temperature readings only)"
+    PHARMACIST = "pharmacist", _("Pharmacist")
+    PHYSICIAN = "physician", _("Physician")
+    NURSE = "nurse", _("Nurse")
+    VIEWER = "viewer", _("Viewer / auditor")
+    SENSOR_GATEWAY = "sensor-gateway", _("Sensor gateway (posts temperature readings only)")
 
 
 # Every person's role: the default readers of the API and the pages. A gateway is not one.

@@ -72,9 +72,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # serves our own static assets, no CDN
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # Accept-Language, then LANGUAGE_CODE
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.i18n.UserLanguageMiddleware",  # a signed-in user's own language wins
     "history.context.HistoryMiddleware",  # who/which request for the history (PostgreSQL)
     "config.accounts.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -184,10 +186,23 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# --- Time: the hospital's own zone; doses are planned in it ------------------------------------
-LANGUAGE_CODE = "en-gb"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+# --- Languages (config/i18n.py) -----------------------------------------------------------------
+# Pages, forms, e-mails, API error messages and command output in English or Ukrainian. A signed-in
+# user's own choice (Settings page) wins, then the browser's Accept-Language, then LANGUAGE_CODE.
+# The default is English so that machine clients of the API (which send no Accept-Language) and
+# the logs keep English; a Ukrainian hospital sets LANGUAGE_CODE=uk and every ward tablet whose
+# browser asks for Ukrainian gets it anyway. English is British English (day-month-year dates).
+# One catalogue for the whole project (config/locale/uk); `make install` compiles it.
+LANGUAGES = [("en-gb", "English"), ("uk", "Українська")]
+LANGUAGE_CODE = (os.environ.get("LANGUAGE_CODE") or "en-gb").strip().lower()
+LANGUAGE_CODE = "en-gb" if LANGUAGE_CODE == "en" else LANGUAGE_CODE
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}")
+LOCALE_PATHS = [BASE_DIR / "config" / "locale"]
 USE_I18N = True
+
+# --- Time: the hospital's own zone; doses are planned in it ------------------------------------
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_TZ = True
 
 STATIC_URL = "/static/"

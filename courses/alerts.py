@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from config.roles import Role
 from courses import selectors
-from courses.models import Dose, DoseStatus, Patient
+from courses.models import Diluent, Dose, DoseStatus, Patient, Route
 from courses.preparation import amount_text
 from courses.schedule import local_moment
 from courses.units import Mass
@@ -33,7 +34,6 @@ from notifications.models import Notification, NotificationKind
 from notifications.selectors import role_recipients, ward_recipients
 from notifications.services import (
     NotificationDraft,
-    count_noun,
     notification_enqueue,
     notifications_enqueue_many,
     site_link,
@@ -55,39 +55,35 @@ def _scheduled() -> QuerySet[Dose]:
 
 
 def dose_summary(dose: Dose) -> dict:
-    """What a nurse needs to prepare and give the dose, for the e-mail templates."""
+    """What a nurse needs to prepare and give the dose, for the e-mail templates.
+
+    Values, not sentences: the templates word them in each recipient's language at send time
+    (labels such as the route are lazy translations, stored by their English text).
+    """
     preparation = selectors.dose_preparation(dose)
     local = local_moment(dose.scheduled_at, dose.course.time_zone)
-    if preparation["infusion_minutes"]:
-        rate = f"infuse over {preparation['infusion_minutes']} min"
-    elif preparation["drip_rate_drops_per_min"]:
-        rate = f"{preparation['drip_rate_drops_per_min']} drops/min"
-    else:
-        rate = ""
     volume = preparation["diluent_volume_ml"]
-    give = f"Give {preparation['give_volume_ml']} ml" + (
-        f", discard {preparation['discard_volume_ml']} ml"
-        if preparation["discard_volume_ml"] != "0"
-        else ""
-    )
     return {
-        "time": local.strftime("%H:%M"),
+        "time": local.strftime("%H:%M"),  # 24-hour in both languages
         "date": local.date(),
-        # A subject that concerns a day names it: a reminder read the next morning is unambiguous.
-        "day": f"{local:%a} {local.day} {local:%b %Y}",
         "url": site_link(reverse("course-page", args=[dose.course_id])) + f"#dose-{dose.pk}",
         "patient": patient_label(dose.course.patient),
         "ward": dose.course.patient.ward.name,
         "drug": dose.course.protocol.product.name,
         "dose": amount_text(Mass(dose.amount, dose.amount_unit)),
         "vials": ", ".join(line["text"] for line in preparation["containers"]),
-        "route": preparation["route_label"],
-        "diluent": preparation["diluent_label"],
-        "volume_ml": f"{volume} ml" if volume else "",
+        # The labels themselves (lazy), not get_*_display()'s text in the language active now.
+        "route": Route(dose.course.protocol.route).label,
+        "diluent": Diluent(dose.course.diluent).label if dose.course.diluent else "",
+        "volume_ml": Decimal(volume) if volume else None,
         # Betaleukin IV: the volume of the made-up 100 ml that holds the dose (leaflet 002).
-        "draw_ml": preparation["transfer_volume_ml"] or "",
-        "rate": rate,
-        "note": give,
+        "draw_ml": Decimal(preparation["transfer_volume_ml"])
+        if preparation["transfer_volume_ml"]
+        else None,
+        "infusion_minutes": preparation["infusion_minutes"],
+        "drops_per_min": preparation["drip_rate_drops_per_min"],
+        "give_ml": Decimal(preparation["give_volume_ml"]),
+        "discard_ml": Decimal(preparation["discard_volume_ml"]),
     }
 
 
@@ -114,7 +110,6 @@ def _dose_alerts(
     *,
     kind: str,
     template: str,
-    subject: str,
     recipients,
     due_at,
     threshold: str = "",
@@ -141,9 +136,12 @@ def _dose_alerts(
                 kind=kind,
                 key=key,
                 recipients=addresses[ward.pk],
-                subject=subject.format(**summary),
                 template=template,
-                context={"dose": summary, "doses": [summary], "threshold": threshold},
+                context={
+                    "dose": summary,
+                    "doses": [summary],
+                    "hours": int(threshold.removesuffix("h")) if threshold else None,
+                },
                 subject_type="dose",
                 subject_id=dose.pk,
                 due_at=due_at(dose),
@@ -183,7 +181,6 @@ def dose_reminders_enqueue(*, now: dt.datetime) -> int:
         due,
         kind=NotificationKind.DOSE_REMINDER,
         template="dose_reminder",
-        subject="Dose due {day} at {time}: {drug} {dose} for {patient} ({ward})",
         recipients=_nurses,
         due_at=_reminder_time,
     )
@@ -217,20 +214,11 @@ def doses_overdue_enqueue(*, now: dt.datetime) -> int:
             _scheduled().filter(scheduled_at__gt=now - oldest, scheduled_at__lte=now - late),
             kind=kind,
             template=template,
-            subject=SUBJECTS[kind],
             recipients=recipients,
             threshold=f"{int(late.total_seconds() // 3600)}h",
             due_at=lambda dose, late=late: dose.scheduled_at + late,
         )
     return created
-
-
-SUBJECTS = {
-    NotificationKind.DOSE_OVERDUE: "Overdue dose ({day}, {time}): {drug} {dose} for {patient} "
-    "({ward}) not recorded",
-    NotificationKind.DOSE_MISSED_ESCALATION: "Missed dose ({day}, {time}): {drug} {dose} for "
-    "{patient} ({ward}) still not recorded",
-}
 
 
 def digest_moment(ward: Ward, day: dt.date) -> dt.datetime:
@@ -268,8 +256,6 @@ def ward_digests_enqueue(*, now: dt.datetime) -> int:
             kind=NotificationKind.WARD_DIGEST,
             key=f"digest:{ward.code}:{today.isoformat()}",
             recipients=ward_recipients(ward, role=Role.NURSE, digest=True),
-            subject=f"{ward.name}: {count_noun(len(summaries), 'infusion')} today, "
-            f"{today:%a} {today.day} {today:%b %Y}",
             template="ward_digest",
             context={
                 "ward": ward.name,

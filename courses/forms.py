@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.forms import service_errors_to_form
 from courses import selectors
@@ -26,14 +28,14 @@ def _number(value: Decimal | None) -> str:
 # --- Today: recording a dose ---------------------------------------------------------------------
 
 RECORD_ACTIONS = [
-    (DoseStatus.GIVEN, "Given"),
-    (DoseStatus.HELD, "Held"),
-    (DoseStatus.REFUSED, "Refused"),
-    (DoseStatus.MISSED, "Missed"),
+    (DoseStatus.GIVEN, gettext_lazy("Given")),
+    (DoseStatus.HELD, gettext_lazy("Held")),
+    (DoseStatus.REFUSED, gettext_lazy("Refused")),
+    (DoseStatus.MISSED, gettext_lazy("Missed")),
 ]
 
 
-REPLACE_CHOICES = [("yes", "Re-add it at the end"), ("no", "Drop it")]
+REPLACE_CHOICES = [("yes", gettext_lazy("Re-add it at the end")), ("no", gettext_lazy("Drop it"))]
 
 
 class DoseRecordForm(forms.Form):
@@ -67,15 +69,20 @@ class CourseActionForm(forms.Form):
 
 
 class CourseFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Patient (name or MRN)", max_length=100)
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *CourseStatus.choices])
+    q = forms.CharField(required=False, label=gettext_lazy("Patient (name or MRN)"), max_length=100)
+    status = forms.ChoiceField(
+        required=False, choices=[("", gettext_lazy("Any status")), *CourseStatus.choices]
+    )
     ward = forms.ChoiceField(required=False)
     product = forms.ChoiceField(required=False)
 
     def __init__(self, *args, wards, products, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["ward"].choices = [("", "All wards"), *((w.code, w.name) for w in wards)]
-        self.fields["product"].choices = [("", "All products"), *products]
+        self.fields["ward"].choices = [
+            ("", gettext_lazy("All wards")),
+            *((w.code, w.name) for w in wards),
+        ]
+        self.fields["product"].choices = [("", gettext_lazy("All products")), *products]
 
 
 # --- Prescribing -------------------------------------------------------------------------------
@@ -83,6 +90,14 @@ class CourseFilterForm(forms.Form):
 
 def _pattern_label(spec: dict) -> str:
     return Pattern.from_dict(spec).describe()
+
+
+# The formulary's anchor dates (courses/formulary.py), as the prescribing form names them.
+ANCHOR_LABELS = {
+    "surgery": gettext_lazy("Surgery date"),
+    "chemotherapy_dates": gettext_lazy("Chemotherapy dates"),
+    "procedure_dates": gettext_lazy("Procedure dates"),
+}
 
 
 def anchor_kinds(protocol) -> dict[str, bool]:
@@ -102,7 +117,13 @@ def phase_ranges(protocol) -> list[dict]:
     for phase in protocol.phases.all():
         if phase.dose_basis == "age_band":
             dose = "; ".join(
-                f"{b['min_months']}–{b['max_months']} months: {b['dose']} {phase.dose_unit}"
+                _("%(low)s–%(high)s months: %(dose)s %(unit)s")
+                % {
+                    "low": b["min_months"],
+                    "high": b["max_months"],
+                    "dose": b["dose"],
+                    "unit": phase.dose_unit,
+                }
                 for b in phase.age_bands
             )
         elif phase.dose_min == phase.dose_max:
@@ -110,7 +131,7 @@ def phase_ranges(protocol) -> list[dict]:
         else:
             dose = f"{_number(phase.dose_min)}–{_number(phase.dose_max)} {phase.dose_unit}"
         if phase.count_max is None:
-            count = f"at least {phase.count_min}"
+            count = _("at least %(count)s") % {"count": phase.count_min}
         elif phase.count_min == phase.count_max:
             count = str(phase.count_min)
         else:
@@ -120,7 +141,7 @@ def phase_ranges(protocol) -> list[dict]:
             cycles = (
                 f"{phase.cycles_min}–{phase.cycles_max}"
                 if phase.cycles_max
-                else f"{phase.cycles_min} or more"
+                else _("%(count)s or more") % {"count": phase.cycles_min}
             )
         ranges.append(
             {
@@ -143,24 +164,24 @@ class PrescribeForm(forms.Form):
     """
 
     patient = forms.ModelChoiceField(queryset=Patient.objects.none())
-    protocol = forms.ChoiceField(label="Protocol")
+    protocol = forms.ChoiceField(label=gettext_lazy("Protocol"))
     start_date = forms.DateField(widget=DATE_INPUT)
     administration_time = forms.TimeField(
-        initial=dt.time(10, 0), widget=TIME_INPUT, label="Administration time"
+        initial=dt.time(10, 0), widget=TIME_INPUT, label=gettext_lazy("Administration time")
     )
     diluent = forms.ChoiceField(required=False)
     drip_rate_drops_per_min = forms.IntegerField(
-        required=False, min_value=1, max_value=200, label="Drip rate (drops/min)"
+        required=False, min_value=1, max_value=200, label=gettext_lazy("Drip rate (drops/min)")
     )
     infusion_minutes = forms.IntegerField(
-        required=False, min_value=1, max_value=1440, label="Infusion time (min)"
+        required=False, min_value=1, max_value=1440, label=gettext_lazy("Infusion time (min)")
     )
     override_reason = forms.CharField(
         required=False,
         max_length=2000,
         widget=NOTE_INPUT,
-        label="Override reason",
-        help_text="Only to override a hard stop (physicians); kept on the course.",
+        label=gettext_lazy("Override reason"),
+        help_text=gettext_lazy("Only to override a hard stop (physicians); kept on the course."),
     )
     notes = forms.CharField(required=False, max_length=2000, widget=NOTE_INPUT)
 
@@ -168,9 +189,16 @@ class PrescribeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.protocol = protocol
         self.fields["patient"].queryset = selectors.patients_visible(user)
-        self.fields["patient"].label_from_instance = lambda p: f"{p.name} · MRN {p.mrn} · {p.ward}"
+        self.fields["patient"].label_from_instance = lambda p: (
+            _("%(name)s · MRN %(mrn)s · %(ward)s")
+            % {
+                "name": p.name,
+                "mrn": p.mrn,
+                "ward": p.ward,
+            }
+        )
         self.fields["protocol"].choices = [
-            ("", "Choose a protocol…"),
+            ("", gettext_lazy("Choose a protocol…")),
             *(
                 (product, [(p.code, f"{p.indication} ({p.get_route_display()})") for p in items])
                 for product, items in selectors.protocols_by_product()
@@ -188,34 +216,33 @@ class PrescribeForm(forms.Form):
     def _add_protocol_fields(self, protocol) -> None:
         labels = dict(Diluent.choices)
         self.fields["diluent"].choices = [
-            ("", "Label default"),
+            ("", gettext_lazy("Label default")),
             *((code, labels.get(code, code)) for code in protocol.diluent_options),
         ]
         if protocol.drip_rate_drops_per_min is None:
             del self.fields["drip_rate_drops_per_min"]
         else:
-            self.fields[
-                "drip_rate_drops_per_min"
-            ].help_text = f"Label: {protocol.drip_rate_drops_per_min} drops/min (no faster)."
+            self.fields["drip_rate_drops_per_min"].help_text = _(
+                "Label: %(rate)s drops/min (no faster)."
+            ) % {"rate": protocol.drip_rate_drops_per_min}
         if protocol.infusion_minutes_min is None:
             del self.fields["infusion_minutes"]
         else:
-            self.fields[
-                "infusion_minutes"
-            ].help_text = (
-                f"Label: {protocol.infusion_minutes_min}–{protocol.infusion_minutes_max} min."
-            )
+            self.fields["infusion_minutes"].help_text = _("Label: %(low)s–%(high)s min.") % {
+                "low": protocol.infusion_minutes_min,
+                "high": protocol.infusion_minutes_max,
+            }
         for name, is_list in anchor_kinds(protocol).items():
             key = f"anchor_{name}"
-            label = name.replace("_", " ").capitalize()
+            label = ANCHOR_LABELS.get(name) or name.replace("_", " ").capitalize()
             self.fields[key] = (
                 forms.CharField(
                     label=label,
-                    help_text="Dates YYYY-MM-DD, separated by commas or spaces.",
+                    help_text=gettext_lazy("Dates YYYY-MM-DD, separated by commas or spaces."),
                     max_length=2000,
                 )
                 if is_list
-                else forms.DateField(label=f"{label} date", widget=DATE_INPUT)
+                else forms.DateField(label=label, widget=DATE_INPUT)
             )
             self.anchor_fields.append(key)
         for index, phase in enumerate(protocol.phases.all()):
@@ -228,32 +255,32 @@ class PrescribeForm(forms.Form):
         if len(patterns) > 1:
             # The label leaves the choice to the prescriber: nothing is preselected.
             self.fields[prefix + "pattern"] = forms.ChoiceField(
-                label="Schedule",
+                label=gettext_lazy("Schedule"),
                 choices=[
-                    ("", "Choose a schedule…"),
+                    ("", gettext_lazy("Choose a schedule…")),
                     *((str(i), p.describe()) for i, p in enumerate(patterns)),
                 ],
             )
             names["pattern"] = prefix + "pattern"
         if any(p.kind == "per_week" for p in patterns):
             self.fields[prefix + "weekdays"] = forms.TypedMultipleChoiceField(
-                label="Weekdays",
+                label=gettext_lazy("Weekdays"),
                 required=False,
                 coerce=int,
                 choices=list(enumerate(WEEKDAY_NAMES)),
                 widget=forms.CheckboxSelectMultiple,
-                help_text="Leave empty for days 1, 3, 5 of each week from the start.",
+                help_text=gettext_lazy("Leave empty for days 1, 3, 5 of each week from the start."),
             )
             names["weekdays"] = prefix + "weekdays"
         if any(p.kind == "cycles" for p in patterns):
             # How many cycles is prescribed, never 1 by default.
             self.fields[prefix + "cycles"] = forms.IntegerField(
-                label="Cycles", min_value=1, max_value=50
+                label=gettext_lazy("Cycles"), min_value=1, max_value=50
             )
             names["cycles"] = prefix + "cycles"
         if any(not p.anchored and p.kind != "cycles" for p in patterns):
             self.fields[prefix + "count"] = forms.IntegerField(
-                label="Injections",
+                label=gettext_lazy("Injections"),
                 min_value=1,
                 max_value=500,
                 required=phase.count_min != phase.count_max,
@@ -262,7 +289,7 @@ class PrescribeForm(forms.Form):
             names["count"] = prefix + "count"
         if phase.dose_basis != "age_band":
             self.fields[prefix + "dose"] = forms.DecimalField(
-                label=f"Dose ({phase.dose_unit})",
+                label=_("Dose (%(unit)s)") % {"unit": phase.dose_unit},
                 min_value=Decimal("0.001"),
                 max_digits=10,
                 decimal_places=3,
@@ -295,7 +322,7 @@ class PrescribeForm(forms.Form):
             try:
                 return sorted(dt.date.fromisoformat(p) for p in parts)
             except ValueError:
-                self.add_error(key, "Dates are YYYY-MM-DD.")
+                self.add_error(key, _("Dates are YYYY-MM-DD."))
                 return None
         return value
 
@@ -355,9 +382,15 @@ class PrescribeForm(forms.Form):
 
 class PatientForm(forms.ModelForm):
     weight_kg = forms.DecimalField(
-        required=False, max_digits=5, decimal_places=2, label="Weight (kg)", min_value=0
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        label=gettext_lazy("Weight (kg)"),
+        min_value=0,
     )
-    measured_on = forms.DateField(required=False, widget=DATE_INPUT, label="Weighed on")
+    measured_on = forms.DateField(
+        required=False, widget=DATE_INPUT, label=gettext_lazy("Weighed on")
+    )
 
     class Meta:
         model = Patient
@@ -379,5 +412,9 @@ class PatientForm(forms.ModelForm):
 
 
 class WeightForm(forms.Form):
-    weight_kg = forms.DecimalField(max_digits=5, decimal_places=2, label="Weight (kg)")
-    measured_on = forms.DateField(required=False, widget=DATE_INPUT, label="Weighed on")
+    weight_kg = forms.DecimalField(
+        max_digits=5, decimal_places=2, label=gettext_lazy("Weight (kg)")
+    )
+    measured_on = forms.DateField(
+        required=False, widget=DATE_INPUT, label=gettext_lazy("Weighed on")
+    )

@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from courses.schedule import local_date
 from history.tracking import track
@@ -24,34 +25,37 @@ def not_in_future(value) -> None:
 
 
 class Population(models.TextChoices):
-    ADULT = "adult", "Adults"
-    CHILD = "child", "Children"
-    PREGNANCY = "pregnancy", "Pregnancy"
+    ADULT = "adult", _("Adults")
+    CHILD = "child", _("Children")
+    PREGNANCY = "pregnancy", _("Pregnancy")
 
 
 class Route(models.TextChoices):
-    IV_DRIP = "iv_drip", "Intravenous drip"
-    IV_INFUSION = "iv_infusion", "Intravenous infusion"
-    SC = "sc", "Subcutaneous injection"
+    IV_DRIP = "iv_drip", _("Intravenous drip")
+    IV_INFUSION = "iv_infusion", _("Intravenous infusion")
+    SC = "sc", _("Subcutaneous injection")
 
 
 class Diluent(models.TextChoices):
-    GLUCOSE_5 = "glucose_5", "5% glucose"
-    NACL_0_9 = "nacl_0_9", "0.9% sodium chloride"
-    WATER = "water", "Water for injection"
+    # "% g" and "% s" read like format directives to xgettext; these labels are never formatted.
+    # xgettext:no-python-format
+    GLUCOSE_5 = "glucose_5", _("5% glucose")
+    # xgettext:no-python-format
+    NACL_0_9 = "nacl_0_9", _("0.9% sodium chloride")
+    WATER = "water", _("Water for injection")
 
 
 class DoseBasis(models.TextChoices):
-    FIXED = "fixed", "Fixed amount"
-    PER_KG = "per_kg", "Per kg body weight"
-    AGE_BAND = "age_band", "By age band"
+    FIXED = "fixed", _("Fixed amount")
+    PER_KG = "per_kg", _("Per kg body weight")
+    AGE_BAND = "age_band", _("By age band")
 
 
 class DoseUnit(models.TextChoices):
-    MG = "mg", "mg"
-    MG_PER_KG = "mg/kg", "mg/kg"
-    UG_PER_KG = "ug/kg", "µg/kg"
-    NG_PER_KG = "ng/kg", "ng/kg"
+    MG = "mg", _("mg")
+    MG_PER_KG = "mg/kg", _("mg/kg")
+    UG_PER_KG = "ug/kg", _("µg/kg")
+    NG_PER_KG = "ng/kg", _("ng/kg")
 
 
 @track()
@@ -216,10 +220,10 @@ WEIGHT_MAX_KG = Decimal("400")
 
 
 class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Unknown"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 @track()
@@ -327,10 +331,10 @@ class PatientWeight(models.Model):
 
 
 class CourseStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    ON_HOLD = "on_hold", "On hold"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    ACTIVE = "active", _("Active")
+    ON_HOLD = "on_hold", _("On hold")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 @track()
@@ -425,12 +429,12 @@ class CoursePhase(models.Model):
 
 
 class DoseStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    GIVEN = "given", "Given"
-    HELD = "held", "Held"
-    REFUSED = "refused", "Refused"
-    MISSED = "missed", "Missed"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    GIVEN = "given", _("Given")
+    HELD = "held", _("Held")
+    REFUSED = "refused", _("Refused")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 RECORDED_STATUSES = (DoseStatus.GIVEN, DoseStatus.HELD, DoseStatus.REFUSED, DoseStatus.MISSED)

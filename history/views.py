@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from config.access import page
 from config.roles import AUDITORS
@@ -17,19 +18,23 @@ PAGE_SIZE = 50
 
 class AuditFilter(forms.Form):
     user = forms.ModelChoiceField(
-        get_user_model().objects.order_by("username"), required=False, empty_label="Anyone"
+        get_user_model().objects.order_by("username"),
+        required=False,
+        empty_label=gettext_lazy("Anyone"),
     )
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("To (inclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "Must not be before From.")
+            self.add_error("end", gettext_lazy("Must not be before From."))
         return data
 
 

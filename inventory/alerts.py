@@ -21,7 +21,6 @@ from inventory.selectors import expiry_alert_lots, stock_forecast
 from notifications.models import AlertMarker, Notification, NotificationKind
 from notifications.selectors import role_recipients, ward_recipients
 from notifications.services import (
-    count_noun,
     notification_enqueue,
     notifications_send_after_commit,
     site_link,
@@ -86,7 +85,7 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
     presentations = Presentation.objects.select_related("product").in_bulk(presentation_ids)
     rows = [
         {
-            "threshold": f"{threshold} days",
+            "threshold_days": threshold,
             "lot_number": lot["lot_number"],
             "presentation": str(presentations[lot["presentation_id"]]),
             "expiry_date": lot["expiry_date"],
@@ -103,11 +102,10 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
             kind=NotificationKind.EXPIRY_ALERT,
             key=f"expiry:{on.isoformat()}",
             recipients=role_recipients(Role.PHARMACIST),
-            subject=f"Expiry: {count_noun(len(rows), 'lot')} within "
-            f"{max(r[1] for r in listed)} days, {on:%a} {on.day} {on:%b %Y}",
             template="expiry_alert",
             context={
                 "on": on,
+                "within_days": max(r[1] for r in listed),
                 "lots": rows,
                 "wasted": [r for r in rows if r["unused"]],
                 "url": site_link(reverse("stock")),
@@ -126,11 +124,6 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
 
 
 # --- Temperature excursions ------------------------------------------------------------------
-
-
-def _moment(moment: dt.datetime) -> str:
-    local = timezone.localtime(moment)
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
 
 
 def _location_recipients(location: StorageLocation) -> list[str]:
@@ -185,8 +178,6 @@ def excursion_alert_enqueue(*, excursion: Excursion) -> bool:
         kind=NotificationKind.EXCURSION_ALERT,
         key=key,
         recipients=_excursion_recipients(excursion),
-        subject=f"Temperature excursion: {excursion.location.name} at {excursion.max_c} °C "
-        f"since {_moment(excursion.started_at)}, lots quarantined",
         template="excursion_alert",
         context=_excursion_context(excursion),
         subject_type="excursion",
@@ -217,8 +208,6 @@ def excursion_reminders_enqueue(*, now: dt.datetime) -> int:
             kind=NotificationKind.EXCURSION_REMINDER,
             key=key,
             recipients=_excursion_recipients(excursion),
-            subject=f"Unresolved excursion ({hours} h): {excursion.location.name} since "
-            f"{_moment(excursion.started_at)}",
             template="excursion_reminder",
             context={**_excursion_context(excursion), "hours": hours},
             subject_type="excursion",
@@ -253,7 +242,6 @@ def sensor_silence_alerts_enqueue(*, now: dt.datetime) -> int:
             kind=NotificationKind.SENSOR_SILENT,
             key=f"sensor_silent:location:{location.pk}:{last.isoformat()}",
             recipients=_location_recipients(location),
-            subject=f"No temperature reading from {location.name} for {minutes} min",
             template="sensor_silent",
             context={
                 "location": location.name,
@@ -292,10 +280,9 @@ def shortage_alerts_enqueue(*, on: dt.date) -> int:
             kind=NotificationKind.SHORTAGE_ALERT,
             key=f"shortage:presentation:{presentation.pk}:{first.isoformat()}",
             recipients=recipients,
-            subject=f"Shortage from {first:%a} {first.day} {first:%b %Y}: {presentation} "
-            f"({count_noun(sum(s['short'] for s in row['shortages']), 'container')} short)",
             template="shortage_alert",
             context={
+                "short_total": sum(s["short"] for s in row["shortages"]),
                 "presentation": str(presentation),
                 "first": first,
                 "horizon_end": forecast["end"],

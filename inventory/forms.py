@@ -4,6 +4,7 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from inventory.models import (
     ExcursionResolution,
@@ -14,7 +15,7 @@ from inventory.models import (
     Ward,
 )
 
-REASON_WIDGET = forms.TextInput(attrs={"placeholder": "Why (kept in the ledger)"})
+REASON_WIDGET = forms.TextInput(attrs={"placeholder": gettext_lazy("Why (kept in the ledger)")})
 
 
 def _locations():
@@ -23,13 +24,15 @@ def _locations():
 
 class StockFilterForm(forms.Form):
     product = forms.ModelChoiceField(
-        Product.objects.order_by("name"), required=False, empty_label="All products"
+        Product.objects.order_by("name"), required=False, empty_label=gettext_lazy("All products")
     )
     location = forms.ModelChoiceField(
-        StorageLocation.objects.order_by("name"), required=False, empty_label="All locations"
+        StorageLocation.objects.order_by("name"),
+        required=False,
+        empty_label=gettext_lazy("All locations"),
     )
     ward = forms.ModelChoiceField(
-        Ward.objects.order_by("name"), required=False, empty_label="All wards"
+        Ward.objects.order_by("name"), required=False, empty_label=gettext_lazy("All wards")
     )
 
     def filters(self) -> dict:
@@ -45,7 +48,7 @@ class ScanReceiveForm(forms.Form):
     """Receive from a scanned pack: the scanner types the code and presses Enter."""
 
     gs1 = forms.CharField(
-        label="Scan the pack's GS1 code",
+        label=gettext_lazy("Scan the pack's GS1 code"),
         max_length=200,
         widget=forms.TextInput(
             attrs={
@@ -55,12 +58,12 @@ class ScanReceiveForm(forms.Form):
                 "placeholder": "(01)…(17)…(10)…",
             }
         ),
-        help_text="DataMatrix / GS1-128 scan, or its printed text with (01)(17)(10).",
+        help_text=gettext_lazy("DataMatrix / GS1-128 scan, or its printed text with (01)(17)(10)."),
     )
-    quantity = forms.IntegerField(label="Vials", min_value=1, max_value=100000)
-    location = forms.ModelChoiceField(_locations(), label="Into")
+    quantity = forms.IntegerField(label=gettext_lazy("Vials"), min_value=1, max_value=100000)
+    location = forms.ModelChoiceField(_locations(), label=gettext_lazy("Into"))
     reference = forms.CharField(
-        required=False, max_length=100, label="Delivery note / order (optional)"
+        required=False, max_length=100, label=gettext_lazy("Delivery note / order (optional)")
     )
 
 
@@ -73,10 +76,10 @@ class ManualReceiveForm(forms.Form):
     manufacture_date = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    quantity = forms.IntegerField(label="Vials", min_value=1, max_value=100000)
-    location = forms.ModelChoiceField(_locations(), label="Into")
+    quantity = forms.IntegerField(label=gettext_lazy("Vials"), min_value=1, max_value=100000)
+    location = forms.ModelChoiceField(_locations(), label=gettext_lazy("Into"))
     reference = forms.CharField(
-        required=False, max_length=100, label="Delivery note / order (optional)"
+        required=False, max_length=100, label=gettext_lazy("Delivery note / order (optional)")
     )
 
 
@@ -88,8 +91,8 @@ class DestroyForm(ReasonForm):
     location = forms.ModelChoiceField(
         StorageLocation.objects.none(),
         required=False,
-        empty_label="Everywhere",
-        help_text="Destroy the vials at one location only, or all of them.",
+        empty_label=gettext_lazy("Everywhere"),
+        help_text=gettext_lazy("Destroy the vials at one location only, or all of them."),
     )
 
     def __init__(self, *args, lot: Lot, **kwargs):
@@ -111,8 +114,8 @@ def _holding(lot: Lot):
 class _LotStockForm(forms.Form):
     """A stock form on a lot page: `location` offers the places holding the lot."""
 
-    location = forms.ModelChoiceField(StorageLocation.objects.none(), label="At")
-    quantity = forms.IntegerField(label="Vials", min_value=1, max_value=100000)
+    location = forms.ModelChoiceField(StorageLocation.objects.none(), label=gettext_lazy("At"))
+    quantity = forms.IntegerField(label=gettext_lazy("Vials"), min_value=1, max_value=100000)
 
     def __init__(self, *args, lot: Lot, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,9 +128,11 @@ class _LotStockForm(forms.Form):
 
 class DispenseForm(_LotStockForm):
     recipient = forms.CharField(
-        max_length=200, required=False, help_text="Patient / ward the vials go to."
+        max_length=200, required=False, help_text=gettext_lazy("Patient / ward the vials go to.")
     )
-    reference = forms.CharField(max_length=100, required=False, help_text="e.g. dose:123")
+    reference = forms.CharField(
+        max_length=100, required=False, help_text=gettext_lazy("e.g. dose:123")
+    )
     reason = forms.CharField(max_length=500, required=False)
 
 
@@ -137,7 +142,9 @@ class WasteForm(_LotStockForm):
 
 class ReturnForm(_LotStockForm):
     reference = forms.CharField(
-        max_length=100, required=False, help_text="The dispense's reference (e.g. dose:123)."
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("The dispense's reference (e.g. dose:123)."),
     )
     reason = forms.CharField(max_length=500, required=False)
 
@@ -146,24 +153,26 @@ class ReturnForm(_LotStockForm):
 
 
 class TransferForm(_LotStockForm):
-    to_location = forms.ModelChoiceField(StorageLocation.objects.none(), label="To")
+    to_location = forms.ModelChoiceField(StorageLocation.objects.none(), label=gettext_lazy("To"))
     reason = forms.CharField(max_length=500, required=False)
 
     field_order = ["location", "to_location", "quantity", "reason"]
 
     def __init__(self, *args, lot: Lot, **kwargs):
         super().__init__(*args, lot=lot, **kwargs)
-        self.fields["location"].label = "From"
+        self.fields["location"].label = gettext_lazy("From")
         self.fields["to_location"].queryset = _locations()
 
 
 class AdjustForm(forms.Form):
-    location = forms.ModelChoiceField(StorageLocation.objects.none(), label="At")
+    location = forms.ModelChoiceField(StorageLocation.objects.none(), label=gettext_lazy("At"))
     quantity_delta = forms.IntegerField(
-        label="Change (vials)",
+        label=gettext_lazy("Change (vials)"),
         min_value=-100000,
         max_value=100000,
-        help_text="Negative to take off the count, positive to add (e.g. after a stock take).",
+        help_text=gettext_lazy(
+            "Negative to take off the count, positive to add (e.g. after a stock take)."
+        ),
     )
     reason = forms.CharField(max_length=500, widget=REASON_WIDGET)
 
@@ -180,7 +189,9 @@ class AdjustForm(forms.Form):
 
 
 class ForecastForm(forms.Form):
-    days = forms.IntegerField(min_value=1, max_value=120, initial=14, label="Next days")
+    days = forms.IntegerField(
+        min_value=1, max_value=120, initial=14, label=gettext_lazy("Next days")
+    )
 
 
 class ChartForm(forms.Form):
@@ -191,18 +202,22 @@ class ChartForm(forms.Form):
 
     location = forms.ModelChoiceField(StorageLocation.objects.none(), required=False)
     period = forms.ChoiceField(
-        choices=[("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("custom", "From – to")],
+        choices=[
+            ("24h", gettext_lazy("Last 24 hours")),
+            ("7d", gettext_lazy("Last 7 days")),
+            ("custom", gettext_lazy("From – to")),
+        ],
         required=False,
         initial="24h",
     )
     start = forms.DateTimeField(
         required=False,
-        label="From",
+        label=gettext_lazy("From"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     end = forms.DateTimeField(
         required=False,
-        label="To",
+        label=gettext_lazy("To"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
@@ -215,13 +230,13 @@ class ChartForm(forms.Form):
         if data.get("period") == "custom":
             start, end = data.get("start"), data.get("end")
             if start is None:
-                self.add_error("start", "Give the start of the period.")
+                self.add_error("start", gettext_lazy("Give the start of the period."))
             if end is None:
-                self.add_error("end", "Give the end of the period.")
+                self.add_error("end", gettext_lazy("Give the end of the period."))
             if start and end and end <= start:
-                self.add_error("end", "The end must come after the start.")
+                self.add_error("end", gettext_lazy("The end must come after the start."))
             elif start and end and end - start > self.MAX_SPAN:
-                self.add_error("end", "At most 92 days at a time.")
+                self.add_error("end", gettext_lazy("At most 92 days at a time."))
         return data
 
     def window(self, now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
@@ -236,6 +251,8 @@ class ExcursionResolveForm(forms.Form):
     resolution = forms.ChoiceField(
         choices=ExcursionResolution.choices,
         widget=forms.RadioSelect,
-        help_text="Release returns the lots to use; discard destroys the vials at this location.",
+        help_text=gettext_lazy(
+            "Release returns the lots to use; discard destroys the vials at this location."
+        ),
     )
     reason = forms.CharField(max_length=500, widget=REASON_WIDGET)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from history.tracking import track
 from inventory.gs1 import validate_gtin
@@ -14,14 +15,14 @@ from inventory.gs1 import validate_gtin
 class MassUnit(models.TextChoices):
     """Units a strength or a fixed dose is expressed in; converted exactly by `units.py`."""
 
-    MG = "mg", "mg"
-    UG = "ug", "µg"
-    NG = "ng", "ng"
+    MG = "mg", _("mg")
+    UG = "ug", _("µg")
+    NG = "ng", _("ng")
 
 
 class Container(models.TextChoices):
-    VIAL = "vial", "Vial"
-    AMPOULE = "ampoule", "Ampoule"
+    VIAL = "vial", _("Vial")
+    AMPOULE = "ampoule", _("Ampoule")
 
 
 # A GTIN with a wrong check digit can never match a scan: refuse it where it is typed.
@@ -149,6 +150,12 @@ class Ward(models.Model):
     mailbox_digests = models.BooleanField(
         default=True, help_text="The ward mailbox receives the morning digest."
     )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="Language of the e-mails to the ward mailbox (blank: the site's LANGUAGE_CODE).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -185,10 +192,10 @@ PLAUSIBLE_MAX_C = Decimal("60")
 
 
 class LocationKind(models.TextChoices):
-    FRIDGE = "fridge", "Pharmacy fridge"
-    COLD_ROOM = "cold_room", "Cold room"
-    WARD_FRIDGE = "ward_fridge", "Ward fridge"
-    ROOM = "room", "Room"
+    FRIDGE = "fridge", _("Pharmacy fridge")
+    COLD_ROOM = "cold_room", _("Cold room")
+    WARD_FRIDGE = "ward_fridge", _("Ward fridge")
+    ROOM = "room", _("Room")
 
 
 @track()
@@ -228,11 +235,11 @@ class StorageLocation(models.Model):
 
 
 class LotStatus(models.TextChoices):
-    AVAILABLE = "available", "Available"
-    QUARANTINED = "quarantined", "Quarantined"
-    RECALLED = "recalled", "Recalled"
-    EXPIRED = "expired", "Expired"
-    DESTROYED = "destroyed", "Destroyed"
+    AVAILABLE = "available", _("Available")
+    QUARANTINED = "quarantined", _("Quarantined")
+    RECALLED = "recalled", _("Recalled")
+    EXPIRED = "expired", _("Expired")
+    DESTROYED = "destroyed", _("Destroyed")
 
 
 @track()
@@ -301,19 +308,19 @@ class StockLevel(models.Model):
 
 
 class MovementKind(models.TextChoices):
-    RECEIPT = "receipt", "Receipt"
-    TRANSFER = "transfer", "Transfer"
-    RESERVATION = "reservation", "Reservation"
-    RESERVATION_RELEASE = "reservation_release", "Release of reservation"
-    DISPENSE = "dispense", "Dispense"
-    WASTE = "waste", "Waste"
-    ADJUSTMENT = "adjustment", "Adjustment"
-    QUARANTINE = "quarantine", "Quarantine"
-    RELEASE = "release", "Release from quarantine"
-    RECALL = "recall", "Recall"
-    EXPIRY = "expiry", "Expired"
-    RETURN = "return", "Return"
-    DESTRUCTION = "destruction", "Destruction"
+    RECEIPT = "receipt", _("Receipt")
+    TRANSFER = "transfer", _("Transfer")
+    RESERVATION = "reservation", _("Reservation")
+    RESERVATION_RELEASE = "reservation_release", _("Release of reservation")
+    DISPENSE = "dispense", _("Dispense")
+    WASTE = "waste", _("Waste")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    QUARANTINE = "quarantine", _("Quarantine")
+    RELEASE = "release", _("Release from quarantine")
+    RECALL = "recall", _("Recall")
+    EXPIRY = "expiry", _("Expired")
+    RETURN = "return", _("Return")
+    DESTRUCTION = "destruction", _("Destruction")
 
 
 class StockMovement(models.Model):
@@ -409,8 +416,8 @@ class TemperatureReading(models.Model):
 
 
 class ExcursionResolution(models.TextChoices):
-    RELEASE = "release", "Lots released"
-    DISCARD = "discard", "Stock discarded"
+    RELEASE = "release", _("Lots released")
+    DISCARD = "discard", _("Stock discarded")
 
 
 class Excursion(models.Model):

@@ -68,8 +68,10 @@ class NotificationAdmin(AuditorsOnly, admin.ModelAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "receive_digests", "updated_at"]
-    list_filter = ["receive_digests"]
+    # A language changed here reaches the user's pages at their next sign-in (the Settings page
+    # changes it at once); e-mails follow it from the next one sent.
+    list_display = ["user", "receive_digests", "language", "updated_at"]
+    list_filter = ["receive_digests", "language"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]
 

@@ -2,35 +2,39 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationKind(models.TextChoices):
-    DOSE_REMINDER = "dose_reminder", "Dose reminder"
-    WARD_DIGEST = "ward_digest", "Ward morning digest"
-    DOSE_OVERDUE = "dose_overdue", "Dose overdue"
-    DOSE_MISSED_ESCALATION = "dose_missed_escalation", "Missed dose (escalated to pharmacy)"
-    EXPIRY_ALERT = "expiry_alert", "Expiry alert"
-    EXCURSION_ALERT = "excursion_alert", "Temperature excursion"
-    EXCURSION_REMINDER = "excursion_reminder", "Unresolved excursion reminder"
-    SHORTAGE_ALERT = "shortage_alert", "Stock shortage"
-    SENSOR_SILENT = "sensor_silent", "Temperature sensor silent"
+    DOSE_REMINDER = "dose_reminder", _("Dose reminder")
+    WARD_DIGEST = "ward_digest", _("Ward morning digest")
+    DOSE_OVERDUE = "dose_overdue", _("Dose overdue")
+    DOSE_MISSED_ESCALATION = "dose_missed_escalation", _("Missed dose (escalated to pharmacy)")
+    EXPIRY_ALERT = "expiry_alert", _("Expiry alert")
+    EXCURSION_ALERT = "excursion_alert", _("Temperature excursion")
+    EXCURSION_REMINDER = "excursion_reminder", _("Unresolved excursion reminder")
+    SHORTAGE_ALERT = "shortage_alert", _("Stock shortage")
+    SENSOR_SILENT = "sensor_silent", _("Temperature sensor silent")
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending (claimed by a worker)"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending (claimed by a worker)")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Notification(models.Model):
     """One e-mail that must reach its readers once: the row is the outbox and the audit trail.
 
-    The bodies are rendered when the alert is raised, not when it is sent, so that a retry sends
-    byte-for-byte the message the first attempt tried (the stable Message-ID then names one
-    content), the record shows what the ward was actually told, and sending never reads the
-    domain rows (a dose or lot changed or deleted later cannot break or alter the e-mail).
+    The alert stores its template and a snapshot of its context when it is raised; the sender
+    renders each recipient's copy from them in that recipient's language
+    (`notifications.rendering`). So a retry in one language sends the message the first attempt
+    tried (the stable Message-ID names one content), and sending never reads the domain rows (a
+    dose or lot changed or deleted later cannot break or alter the e-mail). `subject`,
+    `body_text` and `body_html` are the same rendering in the site's LANGUAGE_CODE, kept as the
+    record the admin and the API show.
 
     `next_attempt_at` is the due time while pending and the claim lease's end while sending: a
     worker that dies mid-batch leaves rows `sending` that become due again when the lease ends.
@@ -55,6 +59,11 @@ class Notification(models.Model):
     recipients = models.JSONField(default=list, help_text="E-mail addresses (To).")
     subject = models.CharField(max_length=255)
     template = models.CharField(max_length=100)
+    context = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The template's context when the alert was raised (rendered at send time).",
+    )
     body_text = models.TextField()
     body_html = models.TextField()
     message_id = models.CharField(max_length=255, help_text="Derived from the key.")
@@ -113,12 +122,17 @@ class Notification(models.Model):
 
 
 class NotificationPreference(models.Model):
-    """A user's opt-outs. Only digests can be declined: alerts that need action always go out."""
+    """A user's preferences: the digest opt-out and the language of pages and e-mails.
+
+    Only digests can be declined: alerts that need action always go out. A blank language
+    follows the browser's Accept-Language on pages and LANGUAGE_CODE in e-mails.
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
     )
     receive_digests = models.BooleanField(default=True)
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

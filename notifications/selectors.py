@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from config.roles import Role
 from notifications.models import Notification
@@ -33,6 +34,35 @@ def ward_recipients(ward, *, role: str | None = Role.NURSE, digest: bool = False
     if ward.email and (ward.mailbox_digests or not digest):
         addresses.add(ward.email)
     return sorted(addresses)
+
+
+def recipient_languages(addresses) -> dict[str, str]:
+    """Lower-cased address → the language its e-mails are written in, for those that have one.
+
+    A user's own choice (Settings page) wins over a ward mailbox's language; addresses with
+    neither (and users who chose none) are left out: the caller falls back to LANGUAGE_CODE.
+    """
+    from inventory.models import Ward
+    from notifications.models import NotificationPreference
+
+    wanted = {address.lower() for address in addresses if address}
+    if not wanted:
+        return {}
+    found = dict(
+        Ward.objects.annotate(address=Lower("email"))
+        .filter(address__in=wanted)
+        .exclude(language="")
+        .values_list("address", "language")
+    )
+    for address, language in (
+        NotificationPreference.objects.annotate(address=Lower("user__email"))
+        .filter(address__in=wanted, user__is_active=True)
+        .exclude(language="")
+        .order_by("-user_id")  # two accounts on one address: the oldest one's choice
+        .values_list("address", "language")
+    ):
+        found[address] = language
+    return found
 
 
 def notification_list(*, filters: Q | None = None) -> QuerySet[Notification]:

@@ -24,11 +24,13 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
+from notifications import rendering
 from notifications.models import Notification, NotificationStatus
+from notifications.selectors import recipient_languages
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +47,10 @@ class NotificationDraft:
     kind: str
     key: str
     recipients: Iterable[str]
-    subject: str
     template: str
     context: dict
     subject_type: str
+    subject: str = ""
     subject_id: str | int = ""
     due_at: datetime | None = None
     threshold: str = ""
@@ -73,7 +75,15 @@ def _build(draft: NotificationDraft, *, now: datetime) -> Notification:
     if not draft.key or len(draft.key) > 200:
         raise ValidationError({"key": "A key of 1 to 200 characters is required."})
     recipients = _clean_recipients(draft.recipients)
-    context = {**draft.context, "subject": draft.subject}
+    context = rendering.context_encode(draft.context)
+    # The row's own subject and bodies, in the site's language, are the record the admin and the
+    # API show; each recipient's copy is rendered again at send time in their language.
+    subject, body_text, body_html = rendering.render(
+        template=draft.template,
+        context=context,
+        subject=draft.subject,
+        language=settings.LANGUAGE_CODE,
+    )
     due_at = draft.due_at or now
     notification = Notification(
         kind=draft.kind,
@@ -83,11 +93,11 @@ def _build(draft: NotificationDraft, *, now: datetime) -> Notification:
         threshold=draft.threshold,
         for_date=draft.for_date,
         recipients=recipients,
-        # A newline in a subject would be a header injection; Django refuses to send it.
-        subject=" ".join(draft.subject.split())[:255],
+        subject=subject,
         template=draft.template,
-        body_text=render_to_string(f"notifications/email/{draft.template}.txt", context),
-        body_html=render_to_string(f"notifications/email/{draft.template}.html", context),
+        context=context,
+        body_text=body_text,
+        body_html=body_html,
         message_id=notification_message_id(draft.key),
         due_at=due_at,
         next_attempt_at=due_at,
@@ -107,10 +117,10 @@ def notification_enqueue(
     kind: str,
     key: str,
     recipients: Iterable[str],
-    subject: str,
     template: str,
     context: dict,
     subject_type: str,
+    subject: str = "",
     subject_id: str | int = "",
     due_at: datetime | None = None,
     threshold: str = "",
@@ -118,8 +128,10 @@ def notification_enqueue(
 ) -> tuple[Notification, bool]:
     """Store one notification unless one with this key exists; returns (row, created).
 
-    `template` names `notifications/email/<template>.txt` and `.html`, rendered now with
-    `context`. `due_at` (default now) is when it should go out; the sender picks it up then.
+    `template` names `notifications/email/<template>.txt` and `.html` (and
+    `<template>_subject.txt`, else `subject` is the subject), rendered with `context` at send
+    time in each recipient's language (`notifications.rendering`); `context` must hold only
+    JSON values, dates, times and decimals. `due_at` (default now) is when it should go out.
     Idempotent under concurrency: the unique key decides, inside a savepoint, so two callers
     racing on one key get one row (the loser waits for the winner's commit, then reads it).
     """
@@ -203,7 +215,7 @@ class _Outcome:
 def _classify(exc: Exception) -> _Outcome:
     """Temporary (4xx, connection trouble) is retried; permanent (5xx) is not."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
+        codes = [code for code, _message in exc.recipients.values()]
         error = "; ".join(
             f"{address}: {code} {_text(message)}"
             for address, (code, message) in exc.recipients.items()
@@ -277,6 +289,8 @@ def _claim(*, now: datetime, batch_size: int, lease: timedelta, max_attempts: in
             "key",
             "recipients",
             "subject",
+            "template",
+            "context",
             "body_text",
             "body_html",
             "message_id",
@@ -291,11 +305,6 @@ def _claim(*, now: datetime, batch_size: int, lease: timedelta, max_attempts: in
 # alerts that need action are not, and carry no unsubscribe link.
 UNSUBSCRIBABLE_KINDS = {"ward_digest"}
 UNSUBSCRIBE_SALT = "notifications.digest-unsubscribe"
-
-
-def count_noun(count: int, singular: str, plural: str | None = None) -> str:
-    """ "1 lot", "3 lots": subjects are plain text, not templates with |pluralize."""
-    return f"{count} {singular if count == 1 else plural or singular + 's'}"
 
 
 def site_link(path: str) -> str:
@@ -343,42 +352,69 @@ def _sender() -> str:
     return formataddr((settings.EMAIL_FROM_NAME, settings.DEFAULT_FROM_EMAIL))
 
 
-def _emails(row: Notification, connection) -> list[EmailMultiAlternatives]:
-    """The messages of one row: one to all its recipients, or for a digest one per recipient,
-    each with its own unsubscribe link (and a Message-ID per copy derived from key + address)."""
+def _emails(row: Notification, connection, languages: dict[str, str]) -> list:
+    """The messages of one row: one per language of its recipients (each rendered in it), or for
+    a digest one per recipient, each with its own unsubscribe link (and a Message-ID per copy
+    derived from key + address). A row stored without a context (before e-mails were rendered
+    at send time) goes out as stored."""
     headers = {
         "Message-ID": row.message_id,
         "X-Notification-Key": row.key,
         # RFC 3834: out-of-office robots must not answer a machine.
         "Auto-Submitted": "auto-generated",
     }
+    groups: dict[str, list[str]] = {}
+    for address in row.recipients:
+        groups.setdefault(languages.get(address.lower(), settings.LANGUAGE_CODE), []).append(
+            address
+        )
+    rendered = {language: _rendered(row, language) for language in groups}
     if row.kind not in UNSUBSCRIBABLE_KINDS:
-        return [_message(row, row.recipients, row.body_text, row.body_html, headers, connection)]
+        messages = []
+        for language, addresses in sorted(groups.items()):
+            # One language: the row's Message-ID; several: one per language, stable on retry.
+            own = headers
+            if len(groups) > 1:
+                own = {**headers, "Message-ID": notification_message_id(f"{row.key}:{language}")}
+            messages.append(_message(*rendered[language], addresses, own, connection))
+        return messages
     # RFC 2919: a list id under a domain the deployment controls (the site's).
     domain = urlsplit(settings.SITE_URL).hostname or settings.NOTIFICATION_MESSAGE_ID_DOMAIN
     messages = []
-    for address in row.recipients:
-        url = digest_unsubscribe_url(address)
-        own = {
-            **headers,
-            "Message-ID": notification_message_id(f"{row.key}:{address.lower()}"),
-            "List-Id": f"Ward digests <ward-digests.{domain}>",
-            "List-Unsubscribe": f"<{url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
-        text = f"{row.body_text.rstrip()}\n\nStop receiving these digests: {url}\n"
-        html = row.body_html.replace(
-            "</body>",
-            f'<p style="color: #666; font-size: 12px;"><a href="{escape(url)}">Stop receiving '
-            "these digests</a></p>\n</body>",
-        )
-        messages.append(_message(row, [address], text, html, own, connection))
+    for language, addresses in sorted(groups.items()):
+        subject, body_text, body_html = rendered[language]
+        with translation.override(language):
+            stop = _("Stop receiving these digests")
+        for address in addresses:
+            url = digest_unsubscribe_url(address)
+            own = {
+                **headers,
+                "Message-ID": notification_message_id(f"{row.key}:{address.lower()}"),
+                "List-Id": f"Ward digests <ward-digests.{domain}>",
+                "List-Unsubscribe": f"<{url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+            text = f"{body_text.rstrip()}\n\n{stop}: {url}\n"
+            html = body_html.replace(
+                "</body>",
+                f'<p style="color: #666; font-size: 12px;"><a href="{escape(url)}">{escape(stop)}'
+                "</a></p>\n</body>",
+            )
+            messages.append(_message(subject, text, html, [address], own, connection))
     return messages
 
 
-def _message(row, to, text, html, headers, connection) -> EmailMultiAlternatives:
+def _rendered(row: Notification, language: str) -> tuple[str, str, str]:
+    if row.context is None:
+        return row.subject, row.body_text, row.body_html
+    return rendering.render(
+        template=row.template, context=row.context, subject=row.subject, language=language
+    )
+
+
+def _message(subject, text, html, to, headers, connection) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
-        subject=row.subject,
+        subject=subject,
         body=text,
         from_email=_sender(),
         to=to,
@@ -449,13 +485,15 @@ def _send_batch(rows, token, *, now, stats: SendStats, lease: timedelta, max_att
         for row in rows:
             _count(stats, _mark_error(row, token, outcome, now=now, max_attempts=max_attempts))
         return False
+    # Every recipient's language, read once for the batch (users' preferences, ward mailboxes).
+    languages = recipient_languages({address for row in rows for address in row.recipients})
     try:
         for index, row in enumerate(rows):
             if time.monotonic() > lease_deadline:
                 stats.released += _release(rows[index:], token, at=now)
                 return True  # the next claim takes them up under a fresh lease
             try:
-                connection.send_messages(_emails(row, connection))
+                connection.send_messages(_emails(row, connection, languages))
             except Exception as exc:
                 outcome = _classify(exc)
                 _count(stats, _mark_error(row, token, outcome, now=now, max_attempts=max_attempts))
@@ -555,3 +593,19 @@ def notification_resend(*, notification: Notification, user) -> Notification:
         notifications_send_after_commit()
     locked.refresh_from_db()
     return locked
+
+
+# --- Preferences -------------------------------------------------------------------------------
+
+
+def notification_preference_save(*, user, language: str, receive_digests: bool):
+    """A user's own settings (the Settings page): language of pages and e-mails ("" = the
+    browser's, and LANGUAGE_CODE in e-mails) and whether ward digests reach them."""
+    from notifications.models import NotificationPreference
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the languages offered.")})
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, defaults={"language": language, "receive_digests": receive_digests}
+    )
+    return preference

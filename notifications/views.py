@@ -4,17 +4,24 @@ Same rule as the API (`NotificationViewSet`): pharmacists and viewers read, only
 re-send; nurses and physicians get 403 (and no menu entry, see config/context_processors.py).
 """
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.access import page
-from config.roles import AUDITORS, PHARMACY, has_role
+from config.forms import service_errors_to_form
+from config.i18n import remember_language
+from config.roles import ALL_ROLES, AUDITORS, PHARMACY, has_role
 from notifications import services
 from notifications.filters import NotificationFilter
 from notifications.models import Notification, NotificationKind, NotificationStatus
@@ -65,9 +72,13 @@ def alert_resend(request, pk: int):
     try:
         notification_resend(notification=notification, user=request.user)
     except ValidationError as error:
-        messages.error(request, f"Not re-sent: {' '.join(error.messages)}")
+        messages.error(
+            request, _("Not re-sent: %(reasons)s") % {"reasons": " ".join(error.messages)}
+        )
     else:
-        messages.success(request, f"Queued again: {notification.subject}")
+        messages.success(
+            request, _("Queued again: %(subject)s") % {"subject": notification.subject}
+        )
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -89,3 +100,40 @@ def digest_unsubscribe(request, token: str):
     if done:
         services.digest_unsubscribe(address=address)
     return render(request, "notifications/unsubscribe.html", {"address": address, "done": done})
+
+
+class PreferenceForm(forms.Form):
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"),
+        required=False,
+        choices=[("", gettext_lazy("The browser's language"))] + list(settings.LANGUAGES),
+        help_text=gettext_lazy("Pages and the e-mails you receive."),
+    )
+    receive_digests = forms.BooleanField(
+        label=gettext_lazy("Send me the morning ward digest"),
+        required=False,
+        help_text=gettext_lazy("Dose reminders and alerts that need action always arrive."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@page(write=ALL_ROLES)
+def preferences(request):
+    """The signed-in user's settings: language and digests."""
+    preference = getattr(request.user, "notification_preference", None)
+    initial = {
+        "language": preference.language if preference else "",
+        "receive_digests": preference.receive_digests if preference else True,
+    }
+    form = PreferenceForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_valid():
+        try:
+            saved = services.notification_preference_save(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            service_errors_to_form(form, error)
+        else:
+            remember_language(request, saved.language)
+            with translation.override(saved.language or translation.get_language()):
+                messages.success(request, _("Settings saved."))
+            return redirect("preferences")
+    return render(request, "notifications/preferences.html", {"form": form})

@@ -9,6 +9,33 @@ from tests import services
 from tests.factories import UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """The catalogues compiled as `make install` compiles them, for a suite run without make
+    (compilemessages skips a catalogue whose .mo is newer than its .po). Under pytest-xdist every
+    process runs this: a lock file lets one compile while the others wait, never read half a .mo."""
+    import fcntl
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    checkout = hashlib.sha256(str(settings.BASE_DIR).encode()).hexdigest()[:12]
+    lock = Path(tempfile.gettempdir()) / f"compilemessages-{checkout}.lock"
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            call_command(
+                "compilemessages",
+                locale=["uk"],
+                ignore_patterns=[".*", "var", "test-artifacts"],
+                verbosity=0,
+            )
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _need(available: bool, what: str):
     if available:
         return

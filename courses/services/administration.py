@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from courses import checks, selectors, stock
 from courses.models import (
@@ -41,10 +42,18 @@ def _dose_locked(dose: Dose) -> Dose:
     )
     if locked.status != DoseStatus.SCHEDULED:
         raise ValidationError(
-            {"status": f"Dose {locked.sequence} is already {locked.get_status_display().lower()}."}
+            {
+                "status": _("Dose %(number)s is already %(status)s.")
+                % {"number": locked.sequence, "status": str(locked.get_status_display()).lower()}
+            }
         )
     if locked.course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
-        raise ValidationError({"status": f"The course is {locked.course.status}."})
+        raise ValidationError(
+            {
+                "status": _("The course is %(status)s.")
+                % {"status": str(locked.course.get_status_display()).lower()}
+            }
+        )
     return locked
 
 
@@ -78,7 +87,10 @@ def dose_administer(
     dose = _dose_locked(dose)
     if dose.held_by_course:
         raise ValidationError(
-            {"status": f"The course is on hold from {dose.course.held_since}; resume it first."}
+            {
+                "status": _("The course is on hold from %(day)s; resume it first.")
+                % {"day": dose.course.held_since}
+            }
         )
     from courses.services.preparation import preparation_release_error, preparation_released
 
@@ -87,47 +99,46 @@ def dose_administer(
     given_at = given_at or now
     errors: dict = {}
     if given_at > now + CLOCK_SKEW:
-        errors["given_at"] = "A dose cannot be recorded as given in the future."
+        errors["given_at"] = _("A dose cannot be recorded as given in the future.")
     elif local_date(given_at, dose.course.time_zone) < (
         prescribed_on := local_date(dose.course.prescribed_at, dose.course.time_zone)
     ):
         # The day, not the minute: a dose given this morning may be entered with a course
         # prescribed (typed in) this afternoon; one dated before that day was not given from it.
-        errors["given_at"] = (
-            f"A dose cannot be recorded as given before the day the course was prescribed "
-            f"({prescribed_on})."
-        )
+        errors["given_at"] = _(
+            "A dose cannot be recorded as given before the day the course was prescribed (%(day)s)."
+        ) % {"day": prescribed_on}
     window = selectors.on_time_window()
     if abs(given_at - dose.scheduled_at) > window and not reason.strip():
-        errors["reason"] = (
-            f"Given more than {int(window.total_seconds() // 3600)} h from the scheduled "
-            "time: say why."
-        )
+        errors["reason"] = _("Given more than %(hours)s h from the scheduled time: say why.") % {
+            "hours": int(window.total_seconds() // 3600)
+        }
     amount = dose.amount if amount is None else Decimal(amount)
     if amount <= 0 or amount > dose.amount:
-        errors["amount"] = (
-            f"Between 0 and the planned {dose.amount.normalize():f} {dose.amount_unit}."
-        )
+        errors["amount"] = _("Between 0 and the planned %(amount)s %(unit)s.") % {
+            "amount": f"{dose.amount.normalize():f}",
+            "unit": dose.amount_unit,
+        }
     reducing = later_dose_percent is not None or later_drip_rate_drops_per_min is not None
     if reducing:
         product_code = dose.course.protocol.product.code
         if not reaction.strip():
-            errors["reaction"] = "Describe the reaction that calls for the reduction."
+            errors["reaction"] = _("Describe the reaction that calls for the reduction.")
         elif product_code not in checks.REDUCE_ON_REACTION:
-            errors["later_dose_percent"] = (
+            errors["later_dose_percent"] = _(
                 "This product's leaflet does not reduce the dose for reactions (they are "
                 "expected and treated symptomatically)."
             )
         if later_dose_percent is not None and not 1 <= later_dose_percent < 100:
-            errors["later_dose_percent"] = "A reduction is 1–99 % of the prescribed dose."
+            errors["later_dose_percent"] = _("A reduction is 1–99 %% of the prescribed dose.") % {}
         current_rate = dose.drip_rate_drops_per_min
         if later_drip_rate_drops_per_min is not None and (
             current_rate is None or not 1 <= later_drip_rate_drops_per_min < current_rate
         ):
             errors["later_drip_rate_drops_per_min"] = (
-                f"Must be slower than the current {current_rate} drops/min."
+                _("Must be slower than the current %(rate)s drops/min.") % {"rate": current_rate}
                 if current_rate
-                else "This dose has no drip rate."
+                else _("This dose has no drip rate.")
             )
     if errors:
         raise ValidationError(errors)
@@ -230,17 +241,17 @@ def dose_record_not_given(
     (`replace=False`): never decided for them, a course is not extended silently (issue 11).
     Anchored doses (surgery, chemotherapy days) cannot move to another day: they are dropped."""
     if status not in NOT_GIVEN_STATUSES:
-        raise ValidationError({"status": "One of held, refused, missed."})
+        raise ValidationError({"status": _("One of held, refused, missed.")})
     dose = _dose_locked(dose)
     errors = {}
     if replace is None:
-        errors["replace"] = (
+        errors["replace"] = _(
             "Say whether the dose is re-added at the end of the course (true) or dropped (false)."
         )
     if not reason.strip():
-        errors["reason"] = "Say why the dose was not given."
+        errors["reason"] = _("Say why the dose was not given.")
     if status == DoseStatus.MISSED and dose.scheduled_at > now:
-        errors["status"] = "A dose is missed only once its time has passed; hold it instead."
+        errors["status"] = _("A dose is missed only once its time has passed; hold it instead.")
     if errors:
         raise ValidationError(errors)
     anchored = Pattern.from_dict(dose.phase.pattern).anchored

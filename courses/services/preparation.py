@@ -12,6 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from config.roles import Role, has_role
 from courses.models import Dose, DoseStatus
@@ -72,6 +73,8 @@ def preparation_released(dose: Dose) -> bool:
 
 def preparation_release_error() -> dict:
     return {
-        "checked_by": "Prepared in the pharmacy and not yet checked by a second person: the dose "
-        "is not released to the ward."
+        "checked_by": _(
+            "Prepared in the pharmacy and not yet checked by a second person: the dose is not "
+            "released to the ward."
+        )
     }

@@ -11,6 +11,8 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.access import page
 from config.forms import service_errors_to_form
@@ -152,8 +154,12 @@ def course_page(request, pk: int):
             except ValidationError as error:
                 service_errors_to_form(form, error)
             else:
-                labels = {"hold": "held", "resume": "resumed", "cancel": "cancelled"}
-                messages.success(request, f"Course {course.pk} {labels[failed]}.")
+                done = {
+                    "hold": _("Course %(number)s held."),
+                    "resume": _("Course %(number)s resumed."),
+                    "cancel": _("Course %(number)s cancelled."),
+                }
+                messages.success(request, done[failed] % {"number": course.pk})
                 return redirect("course-page", pk=course.pk)
         course = _visible_course(request, pk)
     context = _course_context(request, course, action_form=form, failed_action=failed)
@@ -256,7 +262,7 @@ def course_prescribe(request):
     preview, stops = None, []
     if action in {"check", "save"} and protocol is None:
         form.is_valid()
-        form.add_error("protocol", "Choose a protocol.")
+        form.add_error("protocol", gettext_lazy("Choose a protocol."))
     elif action in {"check", "save"} and form.is_valid():
         kwargs = form.service_kwargs()
         patient = form.cleaned_data["patient"]
@@ -275,8 +281,13 @@ def course_prescribe(request):
                     )
                     messages.success(
                         request,
-                        f"Course {course.pk} prescribed: {protocol.product.name} for "
-                        f"{patient.name} (MRN {patient.mrn}).",
+                        _("Course %(number)s prescribed: %(product)s for %(name)s (MRN %(mrn)s).")
+                        % {
+                            "number": course.pk,
+                            "product": protocol.product.name,
+                            "name": patient.name,
+                            "mrn": patient.mrn,
+                        },
                     )
                     return redirect("course-page", pk=course.pk)
                 draft = services.course_check(

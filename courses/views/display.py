@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from courses import selectors
 from courses.models import Dose, DoseStatus
@@ -12,9 +17,9 @@ from courses.schedule import local_date
 from courses.units import Mass
 
 STATUS_LABELS = {
-    "planned": "Planned",
-    "due": "Due",
-    "overdue": "Overdue",
+    "planned": gettext_lazy("Planned"),
+    "due": gettext_lazy("Due"),
+    "overdue": gettext_lazy("Overdue"),
     **{value: label for value, label in DoseStatus.choices},
 }
 
@@ -35,13 +40,21 @@ def dose_status(dose: Dose, *, now: dt.datetime, today: dt.date) -> str:
 def age_text(months: int) -> str:
     """Completed months as a ward says it: months under two years, else years."""
     if months < 24:
-        return f"{months} month{'s' if months != 1 else ''}"
-    return f"{months // 12} years"
+        return ngettext("%(count)d month", "%(count)d months", months) % {"count": months}
+    years = months // 12
+    return ngettext("%(count)d year", "%(count)d years", years) % {"count": years}
 
 
 def mass_text(amount, unit: str, shown_in: str | None = None) -> str:
-    """'1.05 µg': sensible precision, in `shown_in` when given (a dose's waste in its unit)."""
-    return amount_text(Mass(amount, unit), shown_in)
+    """'1.05 µg' ('1,05 мкг' on a Ukrainian page): sensible precision, in `shown_in` when given
+    (a dose's waste in its unit). The API keeps `amount_text`'s point and English unit."""
+    number, _space, label = amount_text(Mass(amount, unit), shown_in).partition(" ")
+    return f"{decimal_text(number)} {_(label)}"
+
+
+def decimal_text(value) -> str:
+    """A decimal as the page's language writes it (decimal comma in Ukrainian)."""
+    return number_format(Decimal(str(value)))
 
 
 def vials_text(dose: Dose, prep: dict) -> str:
@@ -50,7 +63,8 @@ def vials_text(dose: Dose, prep: dict) -> str:
     text = " + ".join(line["text"] for line in prep["containers"])
     if dose.waste_amount:
         unit = display_unit(Mass(dose.amount, dose.amount_unit))
-        text += f" ({mass_text(dose.waste_amount, dose.amount_unit, unit)} waste)"
+        waste = mass_text(dose.waste_amount, dose.amount_unit, unit)
+        text += " " + _("(%(amount)s waste)") % {"amount": waste}
     return text
 
 
@@ -58,15 +72,21 @@ def give_text(prep: dict) -> str:
     """The line a nurse acts on: what volume goes into the patient, and how."""
     give = prep["give_volume_ml"]
     if prep["route"] == "iv_infusion":
-        rate = (
-            f"over {prep['infusion_minutes']} min"
-            if prep["infusion_minutes"]
-            else "over 120–180 min as prescribed"
-        )
-        return f"Give the whole bag: {give} ml {rate}"
+        if prep["infusion_minutes"]:
+            return _("Give the whole bag: %(volume)s ml over %(minutes)s min") % {
+                "volume": decimal_text(give),
+                "minutes": prep["infusion_minutes"],
+            }
+        return _("Give the whole bag: %(volume)s ml over 120–180 min as prescribed") % {
+            "volume": decimal_text(give)
+        }
     if prep["route"] == "sc":
-        return f"Inject {give} ml subcutaneously"
-    return f"Give {give} ml of {prep['final_volume_ml']} ml at {prep['drip_rate_drops_per_min']} drops/min"
+        return _("Inject %(volume)s ml subcutaneously") % {"volume": decimal_text(give)}
+    return _("Give %(volume)s ml of %(total)s ml at %(rate)s drops/min") % {
+        "volume": decimal_text(give),
+        "total": decimal_text(prep["final_volume_ml"]),
+        "rate": prep["drip_rate_drops_per_min"],
+    }
 
 
 @dataclass

@@ -9,7 +9,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from config.access import page
 from config.roles import RECORDERS, has_role
@@ -58,7 +60,7 @@ def dose_label(request, pk: int):
             "check": services.dose_preparation_check,
         }.get(action)
         if record is None:
-            messages.error(request, "Choose “prepared” or “checked”.")
+            messages.error(request, _("Choose “prepared” or “checked”."))
         else:
             try:
                 record(dose=dose, user=request.user, now=timezone.now())
@@ -67,7 +69,8 @@ def dose_label(request, pk: int):
                     messages.error(request, text)
             else:
                 messages.success(
-                    request, "Preparation recorded." if action == "prepared" else "Check recorded."
+                    request,
+                    _("Preparation recorded.") if action == "prepared" else _("Check recorded."),
                 )
         return redirect(request.get_full_path())
     return render(
@@ -101,6 +104,7 @@ def day_labels(request):
             "single": False,
             "day": day,
             "ward_code": ward_code,
-            "title": f"Labels for {day:%a %d %b %Y}" + (f" · {ward_code}" if ward_code else ""),
+            "title": _("Labels for %(day)s") % {"day": date_format(day, "D d M Y")}
+            + (f" · {ward_code}" if ward_code else ""),
         },
     )

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
 
 from config.access import page
 from config.forms import service_errors_to_form
@@ -32,7 +34,10 @@ def patient_list(request):
         except ValidationError as error:
             service_errors_to_form(form, error)
         else:
-            messages.success(request, f"{patient.name} (MRN {patient.mrn}) added.")
+            messages.success(
+                request,
+                _("%(name)s (MRN %(mrn)s) added.") % {"name": patient.name, "mrn": patient.mrn},
+            )
             return redirect("patient-page", pk=patient.pk)
     patients = selectors.patients_visible(user)
     search = request.GET.get("q", "").strip()
@@ -69,7 +74,14 @@ def patient_page(request, pk: int):
         except ValidationError as error:
             service_errors_to_form(form, error)
         else:
-            messages.success(request, f"Weight {weight.weight_kg} kg on {weight.measured_on}.")
+            messages.success(
+                request,
+                _("Weight %(weight)s kg on %(day)s.")
+                % {
+                    "weight": number_format(weight.weight_kg),
+                    "day": date_format(weight.measured_on),
+                },
+            )
             return redirect("patient-page", pk=patient.pk)
     courses = selectors.courses_listed(user).filter(patient=patient)
     return render(

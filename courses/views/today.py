@@ -11,6 +11,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from config.access import page
 from config.dates import date_error
@@ -86,22 +89,32 @@ def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list
     stock_url = reverse("stock")
     return [
         {
-            "label": "Overdue doses",
+            "label": _("Overdue doses"),
             "value": overdue,
             "url": f"{reverse('today')}?show=overdue" + (f"&ward={ward_code}" if ward_code else ""),
         },
         {
-            "label": "Open temperature excursions",
+            "label": _("Open temperature excursions"),
             "value": excursions,
             "url": reverse("cold-chain"),
         },
         {
-            "label": f"Lots expiring within {EXPIRY_DAYS} days",
+            "label": ngettext(
+                "Lots expiring within %(days)d day",
+                "Lots expiring within %(days)d days",
+                EXPIRY_DAYS,
+            )
+            % {"days": EXPIRY_DAYS},
             "value": expiring,
             "url": stock_url,
         },
         {
-            "label": f"Presentations short in the next {settings.SHORTAGE_HORIZON_DAYS} days",
+            "label": ngettext(
+                "Presentations short in the next %(days)d day",
+                "Presentations short in the next %(days)d days",
+                settings.SHORTAGE_HORIZON_DAYS,
+            )
+            % {"days": settings.SHORTAGE_HORIZON_DAYS},
             "value": short,
             "url": stock_url,
         },
@@ -137,10 +150,11 @@ def _offer_lots(rows, *, stock: list[dict]) -> None:
 
 def _groups(rows, *, day: dt.date, overdue_only: bool) -> list[dict]:
     """Rows by ward, then by hour (by day and hour when listing overdue doses of many days)."""
-    fmt = "%a %d %b %H:00" if overdue_only else "%H:00"
+    fmt = "D d M H:00" if overdue_only else "H:00"
 
     def hour(row):
-        return local_moment(row.dose.scheduled_at, row.dose.course.time_zone).strftime(fmt)
+        # Django's date format: the day and month names in the page's language.
+        return date_format(local_moment(row.dose.scheduled_at, row.dose.course.time_zone), fmt)
 
     groups = []
     for ward, ward_rows in groupby(rows, key=lambda r: r.dose.course.patient.ward):
@@ -216,15 +230,18 @@ def _scanned(request, *, ward_code: str):
             open_dose_id=_open_id(request.GET.get("open")),
         )
     except selectors.LabelRefused as refusal:
-        messages.error(request, f"Label refused: {refusal}")
+        messages.error(request, _("Label refused: %(reason)s") % {"reason": refusal})
         query = request.GET.copy()
         query.pop("scan")
         return redirect(f"{reverse('today')}?{query.urlencode()}")
     patient = dose.course.patient
     messages.info(
         request,
-        f"Label scanned: dose {dose.sequence} for {patient.name} (MRN {patient.mrn}). Check the "
-        "patient's wristband, scan the vial, then record.",
+        _(
+            "Label scanned: dose %(number)s for %(name)s (MRN %(mrn)s). Check the patient's "
+            "wristband, scan the vial, then record."
+        )
+        % {"number": dose.sequence, "name": patient.name, "mrn": patient.mrn},
     )
     day = local_date(dose.scheduled_at, dose.course.time_zone)
     query = f"date={day:%Y-%m-%d}&open={dose.pk}" + (f"&ward={ward_code}" if ward_code else "")
@@ -267,15 +284,24 @@ def today(request):
                 failed = {"dose": dose.pk, "errors": _errors_by_slot(by_field), "values": values}
             else:
                 patient = recorded.course.patient
-                lot = f" from lot {recorded.lot_number}" if recorded.lot_number else ""
-                messages.success(
-                    request,
-                    f"{patient.name} (MRN {patient.mrn}): dose {recorded.sequence} recorded as "
-                    f"{recorded.get_status_display().lower()}{lot}.",
-                )
+                values = {
+                    "name": patient.name,
+                    "mrn": patient.mrn,
+                    "number": recorded.sequence,
+                    "status": str(recorded.get_status_display()).lower(),
+                    "lot": recorded.lot_number,
+                }
+                if recorded.lot_number:
+                    text = _(
+                        "%(name)s (MRN %(mrn)s): dose %(number)s recorded as %(status)s from lot "
+                        "%(lot)s."
+                    )
+                else:
+                    text = _("%(name)s (MRN %(mrn)s): dose %(number)s recorded as %(status)s.")
+                messages.success(request, text % values)
                 return redirect(f"{request.get_full_path()}#dose-{recorded.pk}")
     if failed and failed["dose"] is None:
-        messages.error(request, "That dose could not be read; reload the page and try again.")
+        messages.error(request, _("That dose could not be read; reload the page and try again."))
     context = _context(
         request, day=day, ward_code=ward_code, overdue_only=overdue_only, failed=failed
     )

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
 
 from config.access import page
 from config.forms import service_errors_to_form
@@ -24,7 +26,8 @@ def _chart(location: StorageLocation, limits, start, end, now) -> dict:
             location.min_c,
             location.max_c,
             "band-location",
-            f"{location.name} is kept at {location.range_label}",
+            _("%(location)s is kept at %(range)s")
+            % {"location": location.name, "range": location.range_label},
         )
     ]
     if limits:
@@ -34,7 +37,8 @@ def _chart(location: StorageLocation, limits, start, end, now) -> dict:
                 low,
                 high,
                 "band-product",
-                f"Strictest stored product range ({', '.join(names)}): {_range_label(low, high)}",
+                _("Strictest stored product range (%(products)s): %(range)s")
+                % {"products": ", ".join(names), "range": _range_label(low, high)},
             )
         )
     spans = []
@@ -46,12 +50,18 @@ def _chart(location: StorageLocation, limits, start, end, now) -> dict:
                 excursion.started_at,
                 until,
                 "excursion" if excursion.ended_at else "excursion running",
-                f"Excursion {local(excursion.started_at):%d %b %H:%M} – "
-                + (f"{local(until):%d %b %H:%M}" if excursion.ended_at else "still out of range")
-                + f", {excursion.min_c}–{excursion.max_c} °C",
+                _("Excursion %(start)s – %(end)s, %(low)s–%(high)s °C")
+                % {
+                    "start": date_format(local(excursion.started_at), "d M H:i"),
+                    "end": date_format(local(until), "d M H:i")
+                    if excursion.ended_at
+                    else _("still out of range"),
+                    "low": number_format(excursion.min_c),
+                    "high": number_format(excursion.max_c),
+                },
             )
         )
-    values = [value for _, value in points]
+    values = [value for _at, value in points]
     return {
         "svg": charts.temperature_svg(
             points=points,
@@ -60,8 +70,12 @@ def _chart(location: StorageLocation, limits, start, end, now) -> dict:
             bands=bands,
             spans=spans,
             tz=timezone.get_current_timezone(),
-            title=f"Temperature at {location.name}, {timezone.localtime(start):%d %b %H:%M} to "
-            f"{timezone.localtime(end):%d %b %H:%M}",
+            title=_("Temperature at %(location)s, %(start)s to %(end)s")
+            % {
+                "location": location.name,
+                "start": date_format(timezone.localtime(start), "d M H:i"),
+                "end": date_format(timezone.localtime(end), "d M H:i"),
+            },
         ),
         "count": len(points),
         "min": min(values) if values else None,
@@ -142,11 +156,11 @@ def excursion_resolve(request, pk: int):
         except ValidationError as exc:
             service_errors_to_form(form, exc, {"excursion_id": None})
         else:
-            verb = "released" if form.cleaned_data["resolution"] == "release" else "discarded"
-            messages.success(
-                request,
-                f"Excursion at {excursion.location} resolved: stock {verb}.",
-            )
+            if form.cleaned_data["resolution"] == "release":
+                text = _("Excursion at %(location)s resolved: stock released.")
+            else:
+                text = _("Excursion at %(location)s resolved: stock discarded.")
+            messages.success(request, text % {"location": excursion.location})
             url = reverse("cold-chain")
             return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
     return _page(request, bound_pk=pk, bound_form=form)

@@ -10,6 +10,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.access import page
 from config.forms import service_errors_to_form
@@ -90,8 +93,16 @@ def _received(request, movement) -> None:
     request.session["receive_reference"] = movement.reference
     messages.success(
         request,
-        f"Received {movement.quantity} × {lot.presentation} lot {lot.lot_number} "
-        f"(expiry {lot.expiry_date:%d %b %Y}) into {movement.location}.",
+        _(
+            "Received %(count)s × %(presentation)s lot %(lot)s (expiry %(expiry)s) into %(location)s."
+        )
+        % {
+            "count": movement.quantity,
+            "presentation": lot.presentation,
+            "lot": lot.lot_number,
+            "expiry": date_format(lot.expiry_date, "d M Y"),
+            "location": movement.location,
+        },
     )
 
 
@@ -217,31 +228,31 @@ def _at_location(service, **renames):
 AVAILABLE = frozenset({LotStatus.AVAILABLE})
 LOT_ACTIONS = {
     "dispense": LotAction(
-        "Dispense",
-        "Vials dispensed",
+        gettext_lazy("Dispense"),
+        gettext_lazy("Vials dispensed"),
         RECORDERS,
         forms.DispenseForm,
         _dispense,
         statuses=AVAILABLE,
     ),
     "return": LotAction(
-        "Return unused vials",
-        "Vials returned to stock",
+        gettext_lazy("Return unused vials"),
+        gettext_lazy("Vials returned to stock"),
         RECORDERS,
         forms.ReturnForm,
         _at_location(services.stock_return, location="location_id"),
     ),
     "waste": LotAction(
-        "Record waste",
-        "Waste recorded",
+        gettext_lazy("Record waste"),
+        gettext_lazy("Waste recorded"),
         RECORDERS,
         forms.WasteForm,
         _at_location(services.stock_waste, location="location_id"),
-        confirm="Record these vials as wasted?",
+        confirm=gettext_lazy("Record these vials as wasted?"),
     ),
     "transfer": LotAction(
-        "Transfer",
-        "Vials transferred",
+        gettext_lazy("Transfer"),
+        gettext_lazy("Vials transferred"),
         PHARMACY,
         forms.TransferForm,
         _at_location(
@@ -249,48 +260,50 @@ LOT_ACTIONS = {
         ),
     ),
     "adjust": LotAction(
-        "Adjust the count",
-        "Count adjusted",
+        gettext_lazy("Adjust the count"),
+        gettext_lazy("Count adjusted"),
         PHARMACY,
         forms.AdjustForm,
         _at_location(services.stock_adjust, location="location_id"),
-        confirm="Change the recorded count of this lot?",
+        confirm=gettext_lazy("Change the recorded count of this lot?"),
     ),
     "quarantine": LotAction(
-        "Quarantine",
-        "Lot quarantined",
+        gettext_lazy("Quarantine"),
+        gettext_lazy("Lot quarantined"),
         PHARMACY,
         forms.ReasonForm,
         _status_call(services.lot_quarantine),
-        confirm="Quarantine this lot everywhere? Nobody can dispense it until it is released.",
+        confirm=gettext_lazy(
+            "Quarantine this lot everywhere? Nobody can dispense it until it is released."
+        ),
         statuses=AVAILABLE,
     ),
     "release": LotAction(
-        "Release from quarantine",
-        "Lot released for use",
+        gettext_lazy("Release from quarantine"),
+        gettext_lazy("Lot released for use"),
         PHARMACY,
         forms.ReasonForm,
         _status_call(services.lot_release),
-        confirm="Release this lot for use?",
+        confirm=gettext_lazy("Release this lot for use?"),
         statuses=frozenset({LotStatus.QUARANTINED}),
     ),
     "recall": LotAction(
-        "Recall",
-        "Lot recalled",
+        gettext_lazy("Recall"),
+        gettext_lazy("Lot recalled"),
         PHARMACY,
         forms.ReasonForm,
         _status_call(services.lot_recall),
-        confirm="Recall this lot? It becomes unusable everywhere.",
+        confirm=gettext_lazy("Recall this lot? It becomes unusable everywhere."),
         danger=True,
         statuses=frozenset({LotStatus.AVAILABLE, LotStatus.QUARANTINED, LotStatus.EXPIRED}),
     ),
     "destroy": LotAction(
-        "Destroy",
-        "Vials destroyed",
+        gettext_lazy("Destroy"),
+        gettext_lazy("Vials destroyed"),
         PHARMACY,
         forms.DestroyForm,
         _destroy,
-        confirm="Destroy these vials? This cannot be undone.",
+        confirm=gettext_lazy("Destroy these vials? This cannot be undone."),
         danger=True,
     ),
 }
@@ -330,7 +343,7 @@ def lot_detail(request, pk: int):
         if action is None:
             raise Http404("No such action.")
         if not has_role(request.user, *action.roles):
-            raise PermissionDenied("Your role does not allow this action.")
+            raise PermissionDenied(_("Your role does not allow this action."))
         kwargs = {} if action.form_class is forms.ReasonForm else {"lot": lot}
         bound_form = action.form_class(request.POST, prefix=bound_op, **kwargs)
         if bound_form.is_valid():
@@ -339,7 +352,10 @@ def lot_detail(request, pk: int):
             except ValidationError as exc:
                 service_errors_to_form(bound_form, exc, getattr(action.run, "field_map", {}))
             else:
-                messages.success(request, f"{action.done}: lot {lot.lot_number}.")
+                messages.success(
+                    request,
+                    _("%(done)s: lot %(lot)s.") % {"done": action.done, "lot": lot.lot_number},
+                )
                 return redirect("stock-lot", pk=lot.pk)
     lot_forms = _lot_forms(request, lot, bound_op, bound_form)
     ledger = Paginator(selectors.lot_ledger(lot_id=lot.pk), PAGE_SIZE).get_page(

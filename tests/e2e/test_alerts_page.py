@@ -19,7 +19,7 @@ def test_a_pharmacist_resends_a_failed_alert_from_the_alerts_page(page, sign_in,
     page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.accept()))
     row.get_by_role("button", name="Re-send").click()
     page.wait_for_selector(".msg.success")
-    assert messages == ["Re-send “Ward 3A digest that bounced” to 2 recipient(s)?"]
+    assert messages == ["Re-send “Ward 3A digest that bounced” to 2 recipients?"]
     assert "status=failed" in page.url  # back to the filtered list
     assert page.locator(f"#notification-{notification.pk}").count() == 0  # no longer failed
     notification.refresh_from_db()

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from config.roles import roles_ensure
 from courses.services import formulary_load
@@ -12,6 +13,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         roles_ensure()
         report = formulary_load()
-        self.stdout.write(f"Formulary: {report}")
+        self.stdout.write(_("Formulary: %(report)s") % {"report": report})
         for line in report.created + report.updated:
             self.stdout.write(f"  {line}")

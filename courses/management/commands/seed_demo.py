@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from config.roles import Role, roles_ensure
 from courses.demo import courses_demo_seed
@@ -20,24 +21,24 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("seed_demo creates known passwords; it runs only with DEBUG on.")
+            raise CommandError(_("seed_demo creates known passwords; it runs only with DEBUG on."))
         roles_ensure()
         User = get_user_model()
-        self.stdout.write("Demo users (username / password / role):")
+        self.stdout.write(_("Demo users (username / password / role):"))
         for username, role, staff in DEMO_USERS:
             password = f"{username}-demo"
-            user, _ = User.objects.get_or_create(username=username)
+            user, _created = User.objects.get_or_create(username=username)
             user.is_staff = staff
             user.email = f"{username}@hospital.invalid"
             user.set_password(password)
             user.save()
             user.groups.set([Group.objects.get(name=role.value)])
             self.stdout.write(f"  {username:<11} {password:<16} {role.label}")
-        admin, _ = User.objects.get_or_create(username="admin")
+        admin, _created = User.objects.get_or_create(username="admin")
         admin.is_staff = admin.is_superuser = True
         admin.set_password("admin-demo")
         admin.save()
-        self.stdout.write(f"  {'admin':<11} {'admin-demo':<16} superuser")
+        self.stdout.write(f"  {'admin':<11} {'admin-demo':<16} {_('superuser')}")
         self.stdout.write(
             courses_demo_seed(
                 prescriber=User.objects.get(username="physician"),
