@@ -63,12 +63,20 @@ def page(browser, request, live_server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     problems: list[str] = []
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
-        ),
-    )
+    # A test that opens an error page on purpose (404, 403) names its URL here: the browser's
+    # "Failed to load resource" line for that document is expected, any other error is not.
+    page.expected_error_urls = set()
+
+    def on_console(msg):
+        if msg.type != "error":
+            return
+        if msg.text.startswith("Failed to load resource") and (
+            msg.location.get("url") in page.expected_error_urls
+        ):
+            return
+        problems.append(f"console {msg.type}: {msg.text} ({msg.location.get('url')})")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.base_url = live_server.url
     yield page
