@@ -23,6 +23,28 @@ def demo(formulary, settings):
     settings.DEBUG = True  # seed_demo's known passwords exist only in debug
     call_command("seed_demo", stdout=StringIO())
     settings.DEBUG = False
+    # A failed alert with the long, unbroken error text SMTP servers give (the alerts table must
+    # still fit a tablet).
+    from django.utils import timezone
+
+    from notifications.models import Notification
+
+    Notification.objects.create(
+        kind="expiry_alert",
+        key="demo:failed:1",
+        subject_type="lot",
+        subject="Expiry in 30 days: lot DEMO-05-1 (Betaleukin 0.05 µg ampoule)",
+        template="notifications/email/expiry_alert.html",
+        body_text="-",
+        body_html="-",
+        message_id="demo-failed-1@pharmacy.invalid",
+        recipients=["pharmacy-team-mailbox@hospital-with-a-long-domain.example"],
+        status="failed",
+        attempts=5,
+        last_error="SMTPRecipientsRefused: {'pharmacy-team-mailbox@hospital-with-a-long-domain"
+        ".example': (550, b'5.1.1_Recipient_address_rejected:_User_unknown_in_virtual_table')}",
+        due_at=timezone.now(),
+    )
     course = Course.objects.order_by("pk").first()
     return {
         "course": course,
