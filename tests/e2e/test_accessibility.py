@@ -3,63 +3,15 @@ rules find nothing, nothing makes the page scroll sideways, and a screenshot of 
 test-artifacts/screenshots/pages/ to be looked at."""
 
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
-from courses.models import Course, Dose, Patient
-from inventory.models import Lot
 from tests.e2e.axe import axe_violations, horizontal_overflow
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = (1280, 800)
-
-
-@pytest.fixture
-def demo(formulary, settings):
-    settings.DEBUG = True  # seed_demo's known passwords exist only in debug
-    call_command("seed_demo", stdout=StringIO())
-    settings.DEBUG = False
-    # A failed alert with the long, unbroken error text SMTP servers give (the alerts table must
-    # still fit a tablet).
-    from django.utils import timezone
-
-    from notifications.models import Notification
-
-    Notification.objects.create(
-        kind="expiry_alert",
-        key="demo:failed:1",
-        subject_type="lot",
-        subject="Expiry in 30 days: lot DEMO-05-1 (Betaleukin 0.05 µg ampoule)",
-        template="notifications/email/expiry_alert.html",
-        body_text="-",
-        body_html="-",
-        message_id="demo-failed-1@pharmacy.invalid",
-        recipients=["pharmacy-team-mailbox@hospital-with-a-long-domain.example"],
-        status="failed",
-        attempts=5,
-        last_error="SMTPRecipientsRefused: {'pharmacy-team-mailbox@hospital-with-a-long-domain"
-        ".example': (550, b'5.1.1_Recipient_address_rejected:_User_unknown_in_virtual_table')}",
-        due_at=timezone.now(),
-    )
-    course = Course.objects.order_by("pk").first()
-    return {
-        "course": course,
-        "patient": Patient.objects.order_by("pk").first(),
-        "dose": Dose.objects.filter(course=course).order_by("sequence").first(),
-        "lot": Lot.objects.order_by("pk").first(),
-    }
-
-
-def signed_in(page, username):
-    page.goto(page.base_url + "/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f"{username}-demo")
-    page.click("button[type=submit]")
-    page.wait_for_selector("header.top")
 
 
 def check_pages(page, paths, prefix):
@@ -97,7 +49,7 @@ def test_every_page_passes_axe_at_both_widths(page, demo):
         "receive": "/stock/receive/",
         "forecast": "/stock/forecast/",
         "lot": f"/stock/lots/{lot.pk}/",
-        "cold-chain": "/cold-chain/",
+        "cold-chain": f"/cold-chain/?location={demo['fridge'].pk}&period=24h",
         "alerts": "/alerts/",
         "audit": "/audit/",
         "not-found": "/no-such-page/",

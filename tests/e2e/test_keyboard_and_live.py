@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from courses.models import DoseStatus
 from tests.courses.helpers import prescribe
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM_ARGS  # noqa: F401 — one browser set-up
+from tests.e2e.conftest import ARTIFACTS
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
