@@ -161,3 +161,35 @@ def test_a_second_nurse_sees_the_recording_without_reloading(
     other.screenshot(path=str(ARTIFACTS / "today_live_second_nurse_800.png"), full_page=True)
     other_context.close()
     assert errors == []
+
+
+def test_a_refused_form_is_announced_and_its_errors_tied_to_the_fields(page, sign_in, physician):
+    sign_in(physician)
+    page.goto(page.base_url + "/patients/")
+    page.click("button:text('Add patient')")
+    banner = page.locator(".msg.not-saved")
+    assert banner.get_attribute("role") == "alert" and "Not saved." in banner.inner_text()
+    # The focus moves to the first field in error; what it is described by is its error text.
+    focused = page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+          return {invalid: el.getAttribute('aria-invalid'),
+                  described: ids.map(id => document.getElementById(id).textContent.trim())};
+        }"""
+    )
+    assert focused["invalid"] == "true"
+    assert any("required" in text.lower() for text in focused["described"]), focused
+
+
+def test_a_refused_dose_record_ties_the_reason_error_to_its_box(page, sign_in, ward, due_dose):
+    nurse = UserFactory(username="rita", roles=["nurse"])
+    ward.members.add(nurse)
+    sign_in(nurse)
+    form = page.locator(f"form:has(input[name=dose][value='{due_dose.pk}'])")
+    form.locator("button[value=refused]").click()
+    page.wait_for_selector(".msg.not-saved")
+    reason = page.locator(f"#reason-{due_dose.pk}")
+    assert reason.get_attribute("aria-invalid") == "true"
+    error_id = reason.get_attribute("aria-describedby")
+    assert "Say why the dose was not given." in page.inner_text(f"#{error_id}")
