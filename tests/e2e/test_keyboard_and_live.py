@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from courses.models import DoseStatus
-from tests.courses.helpers import prescribe
+from tests.courses.helpers import prescribe_daily_at
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import PatientFactory, UserFactory
 
@@ -23,13 +23,11 @@ FOCUSED = """() => {
 def due_dose(roles, stocked, ward, physician, today):
     """A dose due now on `ward` (one presentation, so its row has the lot box)."""
     now = timezone.localtime()
-    course = prescribe(
+    course = prescribe_daily_at(
         PatientFactory(ward=ward, name="Ada Lovelace"),
-        "biocerulin-general",
         physician,
         today,
-        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
-        administration_time=dt.time(now.hour, now.minute),
+        dt.time(now.hour, now.minute),
     )
     return course.doses.order_by("sequence").first()
 
@@ -109,13 +107,11 @@ def test_a_second_nurse_sees_the_recording_without_reloading(
     earlier = timezone.localtime() - dt.timedelta(hours=3)
     if earlier.date() != today:
         pytest.skip("the test needs a dose 3 hours ago today; run after 03:00")
-    course = prescribe(
+    course = prescribe_daily_at(
         PatientFactory(ward=ward, name="Grace Hopper"),
-        "biocerulin-general",
         physician,
         today,
-        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
-        administration_time=dt.time(earlier.hour, earlier.minute),
+        dt.time(earlier.hour, earlier.minute),
     )
     dose = course.doses.order_by("sequence").first()
     first = UserFactory(username="olga", roles=["nurse"])

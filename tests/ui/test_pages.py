@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from courses.models import DoseStatus
-from tests.courses.helpers import prescribe
+from tests.courses.helpers import prescribe_daily_at
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,13 +73,11 @@ def test_500_renders_without_the_request_when_that_fails(rf):
 @pytest.fixture
 def due_course(stocked, ward, physician, today):
     now = timezone.localtime()
-    return prescribe(
+    return prescribe_daily_at(
         PatientFactory(ward=ward, name="Ada Lovelace"),
-        "biocerulin-general",
         physician,
         today,
-        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
-        administration_time=dt.time(now.hour, now.minute),
+        dt.time(now.hour, now.minute),
     )
 
 
@@ -142,3 +140,21 @@ def test_today_live_shows_only_the_users_wards(client, due_course, other_ward, r
 
 def test_today_live_needs_sign_in(client):
     assert client.get("/today/live/").status_code == 302
+
+
+def test_today_live_queries_do_not_grow_with_the_doses(client, nurse, stocked, ward, physician):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    today = timezone.localdate()
+    client.force_login(nurse)
+    counts = []
+    for _ in range(2):
+        now = timezone.localtime()
+        for _ in range(3):
+            prescribe_daily_at(PatientFactory(ward=ward), physician, today, now.time())
+        with CaptureQueriesContext(connection) as queries:
+            doses = client.get("/today/live/").json()["doses"]
+        counts.append((len(doses), len(queries)))
+    assert counts[0][0] < counts[1][0]  # more doses the second time …
+    assert counts[0][1] == counts[1][1]  # … for the same number of queries
