@@ -54,6 +54,9 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "Chromium missing and not installable here: browser tests will skip"; }
+	@# axe-core (accessibility checks injected by the browser suite), pinned by its lock file.
+	@command -v npm >/dev/null 2>&1 && (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) \
+	  || echo "npm missing: the accessibility checks will skip"
 
 # pytest-xdist spreads the test files over TEST_WORKERS processes (default: one per core); each
 # has its own test database (pytest-django suffixes _gw0, _gw1 …) and its own task queues.

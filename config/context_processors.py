@@ -42,3 +42,25 @@ def navigation(request):
         "user_role_labels": [Role(r).label for r in sorted(roles)],
         "user_roles": roles,
     }
+
+
+# POST actions that only redisplay the form (load a protocol's fields, check a plan): nothing was
+# meant to be saved, so nothing was refused.
+REDISPLAY_ACTIONS = frozenset({"load", "check"})
+
+
+def write_refused(request):
+    """`write_refused`: this page answers a signed-in user's POST by rendering, not redirecting.
+
+    Every page here saves and then redirects (post/redirect/get); a POST that renders a page was
+    refused — by the form's validation or by a service (`config.forms.service_errors_to_form`) —
+    and base.html says "Not saved" above the reasons.
+    """
+    user = getattr(request, "user", None)
+    refused = (
+        request.method == "POST"
+        and user is not None
+        and user.is_authenticated
+        and request.POST.get("action", "") not in REDISPLAY_ACTIONS
+    )
+    return {"write_refused": refused}

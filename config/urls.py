@@ -7,6 +7,9 @@ from rest_framework.routers import SimpleRouter
 from config.accounts import LogoutView, TokenView, TokenViewSet
 from config.api import api_not_found
 from config.health import views as health
+from config.pages import favicon
+
+handler500 = "config.pages.server_error"
 
 admin.site.site_header = "Infusion pharmacy administration"
 admin.site.site_title = "Infusion pharmacy"
@@ -26,6 +29,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("courses.page_urls")),
     path("", include("inventory.page_urls")),

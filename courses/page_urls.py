@@ -6,10 +6,11 @@ Named apart from the API's router names (course-detail, patient-list …) which 
 
 from django.urls import path
 
-from courses.views import courses, labels, leaflets, patients, today
+from courses.views import courses, labels, leaflets, patients, today, today_live
 
 urlpatterns = [
     path("", today.today, name="today"),
+    path("today/live/", today_live.today_live, name="today-live"),
     path("courses/", courses.course_list, name="course-list"),
     path("courses/new/", courses.course_prescribe, name="course-prescribe"),
     path("courses/<int:pk>/", courses.course_page, name="course-page"),

@@ -263,6 +263,7 @@ def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) ->
         stock = remaining[presentation_id]
         usable_at_start = sum(stock.values())
         days_out = []
+        by_day = []  # every day of the period, for the forecast chart
         shortages = []
         for offset in range(days):
             day = start + datetime.timedelta(days=offset)
@@ -280,10 +281,9 @@ def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) ->
             )
             for lot_id, take in plan:
                 stock[lot_id] -= take
+            by_day.append({"date": day, "needed": needed, "usable": usable_today, "short": short})
             if needed or short:
-                days_out.append(
-                    {"date": day, "needed": needed, "usable": usable_today, "short": short}
-                )
+                days_out.append(by_day[-1])
             if short:
                 shortages.append({"date": day, "needed": needed, "short": short})
         expiring_unused = [
@@ -304,6 +304,7 @@ def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) ->
                 "needed": sum(demand[presentation_id].values()),
                 "usable_at_start": usable_at_start,
                 "days": days_out,
+                "by_day": by_day,
                 "shortages": shortages,
                 "expiring_unused": expiring_unused,
             }

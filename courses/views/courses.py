@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +22,7 @@ from courses import exports, selectors, services
 from courses.forms import CourseActionForm, CourseFilterForm, PrescribeForm, phase_ranges
 from courses.models import Protocol
 from courses.schedule import Pattern, local_date, local_datetime
+from courses.timeline import SHAPES, TimelineDose, timeline_svg
 from courses.views.display import age_text, dose_rows, mass_text
 from inventory.models import Product
 
@@ -85,11 +87,41 @@ def _course_context(request, course, *, action_form=None, failed_action="") -> d
         "given": sum(1 for d in doses if d.status == "given"),
         "planned": sum(1 for d in doses if d.status != "cancelled"),
         "calendar": _calendar(rows),
+        "timeline": _timeline(rows, phases, timezone.localdate()),
         "can_manage": has_role(request.user, *PRESCRIBERS),
         "action_form": action_form,
         "failed_action": failed_action,
         "today": timezone.localdate(),
     }
+
+
+def _timeline(rows, phases, today: dt.date) -> str:
+    """The course's doses across phases and cycles as SVG (courses.timeline); "" when none."""
+    order = {phase.pk: phase.order for phase in phases}
+    doses = [
+        TimelineDose(
+            day=local_date(row.dose.scheduled_at, row.dose.course.time_zone),
+            sequence=row.dose.sequence,
+            status=row.status,
+            status_label=str(row.status_label),
+            phase=order.get(row.dose.phase_id, 1),
+            dose_id=row.dose.pk,
+        )
+        for row in rows
+        if row.status in SHAPES
+    ]
+    if not doses:
+        return ""
+    return mark_safe(  # noqa: S308 — timeline_svg escapes every text it writes
+        timeline_svg(
+            doses=doses,
+            phase_labels={phase.order: _("Phase %(n)s") % {"n": phase.order} for phase in phases},
+            cycle_phases=frozenset(p.order for p in phases if p.pattern.get("kind") == "cycles"),
+            today=today,
+            title=_("Doses by date, one line per phase"),
+            words={"dose": _("Dose %(n)s"), "cycle": _("Cycle %(n)s"), "today": _("today")},
+        )
+    )
 
 
 def _calendar(rows) -> list[dict]:

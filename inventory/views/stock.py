@@ -11,13 +11,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
 
 from config.access import page
 from config.forms import service_errors_to_form
 from config.roles import PHARMACY, RECIPIENT_READERS, RECORDERS, has_role, user_roles
 from inventory import forms, selectors, services
+from inventory.forecast_chart import forecast_svg
 from inventory.models import Excursion, Lot, LotStatus, MovementKind, Presentation
 
 EXPIRING_DAYS = 30
@@ -395,7 +398,35 @@ def forecast(request):
         row["short_total"] = sum(s["short"] for s in row["shortages"])
         for lot in row["expiring_unused"]:
             lot["url"] = reverse("stock-lot", args=[lot["lot"]])
+        if row["needed"] or row["expiring_unused"]:
+            row["chart"] = forecast_chart_for(row)
     report["presentations"].sort(key=lambda r: (not r["shortages"], r["label"]))
     return render(
         request, "inventory/forecast.html", {"form": form, "report": report, "days": days}
+    )
+
+
+def forecast_chart_for(row: dict) -> str:
+    """The presentation's forecast chart (inventory.forecast_chart), with the page's words."""
+    labels = {
+        "vials": _("vials"),
+        "needed": _("doses need"),
+        "usable": _("Usable vials on hand each morning"),
+        "short": _("short by"),
+        "expire_unused": lambda count, lot: (
+            ngettext(
+                "%(count)s vial of lot %(lot)s expires unused",
+                "%(count)s vials of lot %(lot)s expire unused",
+                count,
+            )
+            % {"count": count, "lot": lot}
+        ),
+    }
+    title = _("%(presentation)s: usable vials on hand against scheduled demand, by day") % {
+        "presentation": row["label"]
+    }
+    return mark_safe(  # noqa: S308 — forecast_svg escapes every text it writes
+        forecast_svg(
+            days=row["by_day"], expiring_unused=row["expiring_unused"], title=title, labels=labels
+        )
     )

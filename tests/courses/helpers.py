@@ -33,3 +33,16 @@ def day_numbers(course) -> list[int]:
         (local_date(d.scheduled_at, course.time_zone) - course.start_date).days + 1
         for d in course.doses.exclude(status="cancelled").order_by("scheduled_at")
     ]
+
+
+def prescribe_daily_at(patient, user, on: dt.date, at: dt.time):
+    """A daily Biocerulin course (80 mg: one 100 mg vial, so Today shows its lot box) whose first
+    dose is at `at` on `on`."""
+    return prescribe(
+        patient,
+        "biocerulin-general",
+        user,
+        on,
+        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
+        administration_time=at,
+    )

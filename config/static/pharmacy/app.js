@@ -62,3 +62,97 @@
     }
   });
 })();
+
+// ==== Refused forms (base.html's "Not saved" banner) ====
+(function () {
+  "use strict";
+  // After a refused save the first field in error takes the focus, so a screen reader reads the
+  // field with its error (aria-describedby) right after the banner's alert.
+  if (!document.querySelector(".msg.not-saved")) {
+    return;
+  }
+  var invalid = document.querySelector('[aria-invalid="true"]');
+  if (invalid && !invalid.hasAttribute("data-scan-autofocus")) {
+    invalid.focus();
+  }
+})();
+
+// ==== Today, kept current (courses/views/today_live.py) ====
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-live]");
+  if (!box || !window.fetch) {
+    return;  // without JavaScript the page shows what was true when it was loaded
+  }
+  var statusLine = document.querySelector("[data-live-status]");
+  var interval = parseInt(box.getAttribute("data-live-interval") || "30000", 10);
+  var STATUS_CLASS = /\bstatus-\S+/g;
+
+  function setStatus(text) {
+    if (statusLine && text) {
+      statusLine.textContent = text;
+    }
+  }
+
+  function apply(data) {
+    var changed = 0;
+    Array.prototype.forEach.call(box.querySelectorAll("[data-counter]"), function (counter) {
+      var value = data.counters[parseInt(counter.getAttribute("data-counter"), 10)];
+      var strong = counter.querySelector("strong");
+      if (value === undefined || !strong || strong.textContent === String(value)) {
+        return;
+      }
+      strong.textContent = String(value);
+      counter.classList.toggle("alert", value > 0);
+      changed += 1;
+    });
+    Object.keys(data.doses).forEach(function (id) {
+      var row = document.getElementById("dose-" + id);
+      var badge = row && row.querySelector(".badge");
+      var dose = data.doses[id];
+      if (!badge || badge.textContent === dose.label) {
+        return;
+      }
+      badge.textContent = dose.label;
+      badge.className = badge.className.replace(STATUS_CLASS, "").trim() + " status-" + dose.status;
+      row.className = row.className.replace(/\brow-\S+/g, "").trim() + " row-" + dose.status;
+      changed += 1;
+      var form = document.querySelector('[data-record-for="' + id + '"]');
+      if (form && ["given", "held", "refused", "missed", "cancelled"].indexOf(dose.status) >= 0) {
+        // Recorded by someone else: its form would be refused now; say so instead.
+        Array.prototype.forEach.call(form.querySelectorAll("button"), function (button) {
+          button.disabled = true;
+        });
+        if (!form.classList.contains("recorded-elsewhere")) {
+          form.classList.add("recorded-elsewhere");
+          var note = document.createElement("p");
+          note.className = "recorded-note";
+          note.textContent = box.getAttribute("data-live-recorded");
+          var cell = form.querySelector("td");
+          cell.insertBefore(note, cell.firstChild);
+        }
+      }
+    });
+    var when = new Date(data.as_of).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    if (changed) {
+      setStatus(box.getAttribute("data-live-changed").replace("%(time)s", when));
+    }
+  }
+
+  function poll() {
+    if (document.hidden) {
+      return;
+    }
+    fetch(box.getAttribute("data-live"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data) { apply(data); } })
+      .catch(function () { /* offline for a moment: the next poll tries again */ });
+  }
+
+  window.setInterval(poll, interval);
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) {
+      poll();
+    }
+  });
+})();

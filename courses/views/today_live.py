@@ -1,0 +1,48 @@
+"""Today, kept current: the counters and every listed dose's status as JSON, polled by app.js
+every 30 s, so two nurses on one ward see each other's recordings without reloading.
+
+Read-only and small (no preparation, no lots): the page itself stays the source of everything
+else, and without JavaScript it simply shows what was true when it was loaded.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from config.access import page
+from courses import selectors
+from courses.views.display import STATUS_LABELS, dose_status
+from courses.views.today import _counters, _day_from
+
+
+@never_cache
+@page()
+def today_live(request):
+    """GET ?date=&ward=&show=overdue (the page's own query): {"as_of", "counters": [values in
+    the page's order], "doses": {id: {"status", "label"}}}."""
+    user = request.user
+    now = timezone.now()
+    today = timezone.localdate()
+    ward_code = request.GET.get("ward", "")
+    if request.GET.get("show") == "overdue":
+        doses = selectors.doses_overdue(
+            user, before=now - selectors.on_time_window(), ward_code=ward_code
+        )
+    else:
+        day = _day_from(request.GET.get("date"), today)
+        doses = selectors.doses_of_day(user, day=day, ward_code=ward_code)
+    doses = doses.select_related("course")
+    statuses = {}
+    for dose in doses:
+        status = dose_status(dose, now=now, today=today)
+        statuses[str(dose.pk)] = {"status": status, "label": str(STATUS_LABELS.get(status, status))}
+    counters = _counters(user, today=today, now=now, ward_code=ward_code)
+    return JsonResponse(
+        {
+            "as_of": now.isoformat(),
+            "counters": [counter["value"] for counter in counters],
+            "doses": statuses,
+        }
+    )
