@@ -95,7 +95,11 @@ def doses_visible(user, *, write: bool = False) -> QuerySet[Dose]:
 
 
 def weight_on(patient: Patient, on: dt.date) -> PatientWeight | None:
-    """The latest weight measured on or before `on`."""
+    """The latest weight measured on or before `on` (from the prefetched weights when a bulk
+    import read them for all its patients)."""
+    if "weights" in getattr(patient, "_prefetched_objects_cache", {}):
+        earlier = [w for w in patient.weights.all() if w.measured_on <= on]
+        return max(earlier, key=lambda w: (w.measured_on, w.pk), default=None)
     return patient.weights.filter(measured_on__lte=on).order_by("-measured_on").first()
 
 
