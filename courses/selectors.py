@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Max, Min, Prefetch, Q, QuerySet, Value, When, Window
-from django.db.models.expressions import RowRange
-from django.db.models.functions import Coalesce, DenseRank
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import DenseRank
 from django.utils import timezone
 
 from config.roles import Role, user_roles
@@ -129,58 +128,34 @@ _STOCK_FIELDS = (
 _FEFO = ("lot__expiry_date", "lot_id", "location__name", "id")
 
 
-def _fefo_before(*partition: str) -> Window:
-    """The most any earlier level (FEFO order) of the same partition holds (NULL for the first)."""
-    return Window(
-        Max("on_hand"),
-        partition_by=[F(name) for name in partition],
-        order_by=[F(name).asc() for name in _FEFO],
-        frame=RowRange(start=None, end=-1),
-    )
-
-
 def lot_stock(*, on: dt.date, doses) -> list[dict]:
     """The usable stock `lot_suggestion` needs for these doses' suggestions on `on`, FEFO.
 
-    Not every level in the hospital (100,000 lots at a large one): one query, whatever the
-    number of doses or lots, and the same suggestion as over all the stock. A suggestion is the
-    first level (FEFO) holding ≥ n containers, at the ward's own locations or anywhere, or the
-    first level at all: each is a level holding more than every level before it in its
-    partition (per presentation, and per ward and presentation), and only the first `below`
-    such levels can be one, `below` being the most containers a dose here takes of one
-    presentation. So at most that many rows a presentation and a ward.
-    `doses` need `course__patient` loaded (the lists' select_related)."""
-    below = 0
-    wards: set[int] = set()
-    presentations: set[int] = set()
+    Not every level in the hospital (100,000 lots at a large one): a suggestion is the first
+    level (FEFO) holding the dose's count of containers at its ward's own locations, else
+    anywhere, else the first level at all — so exactly those levels are read, each one an
+    indexed first-expiry pick, in one query whatever the number of doses or lots. The same
+    suggestion as over all the stock. `doses` need `course__patient` loaded (select_related)."""
+    firsts: set[tuple[int | None, int, int]] = set()
     for dose in doses:
-        wards.add(dose.course.patient.ward_id)
+        ward = dose.course.patient.ward_id
         for line in dose.vials:
-            presentations.add(line["presentation_id"])
-            below = max(below, line["count"])
-    if not presentations:
+            presentation, count = line["presentation_id"], line["count"]
+            firsts |= {
+                (None, presentation, 1),
+                (None, presentation, count),
+                (ward, presentation, count),
+            }
+    if not firsts:
         return []
-    at_ward = Case(
-        When(
-            location__ward_id__in=wards,
-            then=Coalesce(_fefo_before("location__ward_id", "lot__presentation_id"), 0),
-        ),
-        default=Value(below),
-    )
-    rows = list(
-        StockLevel.objects.filter(
-            usable_q(on), on_hand__gt=0, lot__presentation_id__in=presentations
-        )
-        .annotate(
-            before_anywhere=Coalesce(_fefo_before("lot__presentation_id"), 0),
-            before_at_ward=at_ward,
-        )
-        .filter(
-            Q(before_anywhere__lt=below, on_hand__gt=F("before_anywhere"))
-            | Q(before_at_ward__lt=below, on_hand__gt=F("before_at_ward"))
-        )
-        .values(*_STOCK_FIELDS)
-    )
+    usable = StockLevel.objects.filter(usable_q(on), on_hand__gt=0)
+    picks = Q()
+    for ward, presentation, count in firsts:
+        level = usable.filter(lot__presentation_id=presentation, on_hand__gte=count)
+        if ward is not None:
+            level = level.filter(location__ward_id=ward)
+        picks |= Q(pk=Subquery(level.order_by(*_FEFO).values("pk")[:1]))
+    rows = list(StockLevel.objects.filter(picks).values(*_STOCK_FIELDS))
     rows.sort(key=_fefo_key)
     return rows
 
@@ -197,24 +172,19 @@ class SuggestionStock:
     def __init__(self, *, on: dt.date):
         self.on = on
         self.rows: list[dict] = []
-        self._covers: dict[tuple[int, int], int] = {}
+        self._covered: set[tuple[int, int, int]] = set()
 
-    def _covered(self, dose) -> bool:
+    @staticmethod
+    def _needs(dose) -> set[tuple[int, int, int]]:
         ward = dose.course.patient.ward_id
-        return all(
-            self._covers.get((ward, line["presentation_id"]), 0) >= line["count"]
-            for line in dose.vials
-        )
+        return {(ward, line["presentation_id"], line["count"]) for line in dose.vials}
 
     def covering(self, doses) -> list[dict]:
-        missing = [dose for dose in doses if not self._covered(dose)]
+        missing = [dose for dose in doses if not self._needs(dose) <= self._covered]
         if missing:
             self.rows = sorted(self.rows + lot_stock(on=self.on, doses=missing), key=_fefo_key)
-            below = max((line["count"] for d in missing for line in d.vials), default=0)
             for dose in missing:
-                for line in dose.vials:
-                    key = (dose.course.patient.ward_id, line["presentation_id"])
-                    self._covers[key] = max(self._covers.get(key, 0), below)
+                self._covered |= self._needs(dose)
         return self.rows
 
 
