@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Subquery, Window
-from django.db.models.functions import DenseRank
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.expressions import RowRange
+from django.db.models.functions import Coalesce, DenseRank
 from django.utils import timezone
 
 from config.roles import Role, user_roles
@@ -128,34 +129,57 @@ _STOCK_FIELDS = (
 _FEFO = ("lot__expiry_date", "lot_id", "location__name", "id")
 
 
+def _fefo_record_levels(levels: QuerySet, *, partition: list[str], below: int) -> list[dict]:
+    """Within each partition, in FEFO order, the levels holding more than every level before
+    them, while those before hold fewer than `below`: the first level holding ≥ n, for every
+    n ≤ `below`, is among them. At most `below` rows a partition."""
+    before = Window(
+        Max("on_hand"),
+        partition_by=[F(name) for name in partition],
+        order_by=[F(name).asc() for name in _FEFO],
+        frame=RowRange(start=None, end=-1),
+    )
+    return list(
+        levels.annotate(before=Coalesce(before, 0))
+        .filter(before__lt=below, on_hand__gt=F("before"))
+        .values(*_STOCK_FIELDS)
+    )
+
+
 def lot_stock(*, on: dt.date, doses) -> list[dict]:
     """The usable stock `lot_suggestion` needs for these doses' suggestions on `on`, FEFO.
 
-    Not every level in the hospital (100,000 lots at a large one): a suggestion is the first
+    Not every level in the hospital (100,000 lots at a large one). A suggestion is the first
     level (FEFO) holding the dose's count of containers at its ward's own locations, else
-    anywhere, else the first level at all — so exactly those levels are read, each one an
-    indexed first-expiry pick, in one query whatever the number of doses or lots. The same
-    suggestion as over all the stock. `doses` need `course__patient` loaded (select_related)."""
-    firsts: set[tuple[int | None, int, int]] = set()
+    anywhere, else the first level at all. Anywhere: each (presentation, count) is one indexed
+    first-expiry pick. At the wards: only the levels in those wards' own locations, and of them
+    only those holding more than every earlier one (the first holding ≥ n is one of them).
+    Two queries whatever the number of doses or lots; the same suggestion as over all the
+    stock. `doses` need `course__patient` loaded (the lists' select_related)."""
+    anywhere: set[tuple[int, int]] = set()
+    wards: set[int] = set()
+    below = 0
     for dose in doses:
-        ward = dose.course.patient.ward_id
+        wards.add(dose.course.patient.ward_id)
         for line in dose.vials:
-            presentation, count = line["presentation_id"], line["count"]
-            firsts |= {
-                (None, presentation, 1),
-                (None, presentation, count),
-                (ward, presentation, count),
-            }
-    if not firsts:
+            anywhere |= {(line["presentation_id"], 1), (line["presentation_id"], line["count"])}
+            below = max(below, line["count"])
+    if not anywhere:
         return []
     usable = StockLevel.objects.filter(usable_q(on), on_hand__gt=0)
     picks = Q()
-    for ward, presentation, count in firsts:
+    for presentation, count in anywhere:
         level = usable.filter(lot__presentation_id=presentation, on_hand__gte=count)
-        if ward is not None:
-            level = level.filter(location__ward_id=ward)
         picks |= Q(pk=Subquery(level.order_by(*_FEFO).values("pk")[:1]))
     rows = list(StockLevel.objects.filter(picks).values(*_STOCK_FIELDS))
+    rows += _fefo_record_levels(
+        usable.filter(
+            location__ward_id__in=wards,
+            lot__presentation_id__in={presentation for presentation, _ in anywhere},
+        ),
+        partition=["location__ward_id", "lot__presentation_id"],
+        below=below,
+    )
     rows.sort(key=_fefo_key)
     return rows
 

@@ -331,10 +331,15 @@ class DoseSerializer(serializers.ModelSerializer):
             # The stock a page of doses can be suggested from, read once for the whole page.
             context["lot_stock"] = SuggestionStock(on=timezone.localdate())
             root = self.root.instance
-            if isinstance(root, list | tuple | QuerySet) and all(
-                isinstance(item, Dose) for item in root
-            ):
-                context["lot_stock"].covering(root)
+            if isinstance(root, list | tuple | QuerySet):
+                # A page of doses, or of courses with their doses prefetched.
+                doses = []
+                for item in root:
+                    if isinstance(item, Dose):
+                        doses.append(item)
+                    elif "doses" in getattr(item, "_prefetched_objects_cache", {}):
+                        doses += item.doses.all()
+                context["lot_stock"].covering(doses)
         stock = context["lot_stock"].covering([dose])
         return dose_preparation(dose, presentations=context["presentations"], stock=stock)
 
