@@ -126,3 +126,31 @@ def test_bulk_queries_do_not_grow_with_the_courses(formulary, physician, ward, t
 
     assert queries(8) <= queries(2)
     assert Course.objects.count() == 10 and Dose.objects.count() == 100
+
+
+@pytest.mark.usefixtures("postgres")
+def test_bulk_records_who_prescribed_each_row_in_the_history(formulary, physician, ward, today):
+    from pghistory.models import Events
+
+    protocol = Protocol.objects.get(code="ceruloplasmin-postop")
+    made = courses_create_bulk(
+        prescriptions=[
+            {
+                "patient": _patient(today, ward),
+                "protocol": protocol,
+                "phases": [{"dose": "3", "count": 10}],
+            },
+        ],
+        user=physician,
+        on=today,
+    )
+    course_events = list(
+        Events.objects.across("courses.CourseEvent").filter(pgh_obj_id=str(made[0].pk))
+    )
+    assert [e.pgh_label for e in course_events] == ["insert"]
+    context = course_events[0].pgh_context
+    assert context["user"] == physician.pk and context["action"] == "course.prescribe"
+    dose_ids = [str(pk) for pk in made[0].doses.values_list("pk", flat=True)]
+    dose_events = Events.objects.across("courses.DoseEvent").filter(pgh_obj_id__in=dose_ids)
+    assert dose_events.count() == 10
+    assert all(e.pgh_context["action"] == "course.prescribe" for e in dose_events)
