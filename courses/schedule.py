@@ -14,10 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
-
-from dateutil.rrule import DAILY, WEEKLY, rrule
 
 KINDS = ("daily", "every_n_days", "per_week", "weekly", "cycles", "dates", "anchor_offsets")
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -229,12 +228,30 @@ class _State:
     in_phase: bool = False
 
 
-def _days(rule: rrule) -> list[dt.date]:
-    return [moment.date() for moment in rule]
+# Dose days by direct date arithmetic: the engine's hot loop (issue 14) — no recurrence-rule
+# objects, no datetimes, one timedelta per dose.
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time())
+_OFFSETS = tuple(dt.timedelta(days=n) for n in range(1_000))  # built once, not per dose
+
+
+def _every(first: dt.date, step: int, count: int) -> list[dt.date]:
+    """`count` days from `first`, `step` days apart."""
+    if step * count <= len(_OFFSETS):
+        return [first + offset for offset in _OFFSETS[0 : step * count : step]]
+    gap = dt.timedelta(days=step)
+    return [first + gap * k for k in range(count)]
+
+
+def _on_weekdays(first: dt.date, weekdays: Sequence[int], count: int) -> list[dt.date]:
+    """The first `count` days on or after `first` that fall on `weekdays` (0 = Monday)."""
+    offsets = sorted({(w - first.weekday()) % 7 for w in weekdays})
+    per_week = len(offsets)
+    return [first + _offset(7 * (k // per_week) + offsets[k % per_week]) for k in range(count)]
+
+
+def _offset(days: int) -> dt.timedelta:
+    return _OFFSETS[days] if days < len(_OFFSETS) else dt.timedelta(days=days)
 
 
 def _anchor_date(anchors: Anchors, name: str) -> dt.date:
@@ -275,7 +292,7 @@ def anchored_dates(pattern: Pattern, anchors: Anchors) -> list[dt.date]:
             f"'{pattern.until_anchor}' ({last}) is before '{pattern.from_anchor}' ({first}).",
             f"anchors.{pattern.until_anchor}",
         )
-    return _days(rrule(WEEKLY, dtstart=_midnight(first), until=_midnight(last)))
+    return _every(first, 7, (last - first).days // 7 + 1)
 
 
 def _cycle_days(first: dt.date, pattern: Pattern, count: int, position: int) -> list[dt.date]:
@@ -284,7 +301,7 @@ def _cycle_days(first: dt.date, pattern: Pattern, count: int, position: int) -> 
     day = first
     while len(days) < count:
         run = min(pattern.on_days - position, count - len(days))
-        days += _days(rrule(DAILY, dtstart=_midnight(day), count=run))
+        days += _every(day, 1, run)
         # The next cycle begins after `rest_days` dose-free days ("repeat at intervals of 2 weeks").
         day = days[-1] + dt.timedelta(days=pattern.rest_days + 1)
         position = 0
@@ -304,13 +321,12 @@ def _continue(pattern: Pattern, count: int, floor: dt.date, state: _State) -> li
         return _cycle_days(earliest, pattern, count, position)
     if state.last is not None:
         earliest = max(floor, state.last + dt.timedelta(days=pattern.min_gap()))
-    start = _midnight(earliest)
     if pattern.kind == "per_week":
         pattern = pattern.with_weekdays_from(earliest)
-        return _days(rrule(WEEKLY, byweekday=pattern.weekdays, dtstart=start, count=count))
+        return _on_weekdays(earliest, pattern.weekdays, count)
     if pattern.kind == "weekly":
-        return _days(rrule(WEEKLY, dtstart=start, count=count))
-    return _days(rrule(DAILY, interval=pattern.min_gap(), dtstart=start, count=count))
+        return _every(earliest, 7, count)
+    return _every(earliest, pattern.min_gap(), count)
 
 
 def course_replan(
@@ -360,7 +376,19 @@ def course_plan(
     phases: Sequence[PhasePlan], *, start: dt.date, anchors: Anchors | None = None
 ) -> list[list[dt.date]]:
     """Days of every dose of a new course, per phase."""
-    return course_replan(phases, anchors=anchors or {}, recorded=(), earliest=start)
+    if any(phase.count is None or phase.pattern.anchored for phase in phases):
+        return course_replan(phases, anchors=anchors or {}, recorded=(), earliest=start)
+    # Nothing recorded and nothing anchored (every prescription but a few): course_replan's
+    # walk without its bookkeeping — each phase continues from the previous one's last day.
+    plan: list[list[dt.date]] = []
+    floor, last = start, None
+    for phase in phases:
+        days = _continue(phase.pattern, phase.count, floor, _State(last=last))
+        plan.append(days)
+        if days:
+            last = days[-1]
+            floor = max(floor, last + _OFFSETS[1])
+    return plan
 
 
 def local_datetime(day: dt.date, at: dt.time, tz: ZoneInfo | str) -> dt.datetime:
@@ -369,8 +397,18 @@ def local_datetime(day: dt.date, at: dt.time, tz: ZoneInfo | str) -> dt.datetime
     On the autumn change a wall time that happens twice means its first occurrence (fold=0);
     on the spring change a wall time that does not exist moves forward by the gap, as clocks do.
     """
+    if at.tzinfo is not None:
+        at = at.replace(tzinfo=None)
+    return _wall_moment(day, at, tz)
+
+
+# A hospital's doses fall on a few hundred days at a few administration times: each (day, time,
+# zone) is worked out once (the zone arithmetic is most of the engine's cost per dose), then
+# shared — datetimes are immutable.
+@lru_cache(maxsize=65_536)
+def _wall_moment(day: dt.date, at: dt.time, tz: ZoneInfo | str) -> dt.datetime:
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    moment = dt.datetime.combine(day, at.replace(tzinfo=None), tzinfo=zone)
+    moment = dt.datetime.combine(day, at, tzinfo=zone)
     return moment.astimezone(dt.UTC).astimezone(zone)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.expressions import RowRange
+from django.db.models.functions import Coalesce, DenseRank
 from django.utils import timezone
 
 from config.roles import Role, user_roles
@@ -93,7 +95,11 @@ def doses_visible(user, *, write: bool = False) -> QuerySet[Dose]:
 
 
 def weight_on(patient: Patient, on: dt.date) -> PatientWeight | None:
-    """The latest weight measured on or before `on`."""
+    """The latest weight measured on or before `on` (from the prefetched weights when a bulk
+    import read them for all its patients)."""
+    if "weights" in getattr(patient, "_prefetched_objects_cache", {}):
+        earlier = [w for w in patient.weights.all() if w.measured_on <= on]
+        return max(earlier, key=lambda w: (w.measured_on, w.pk), default=None)
     return patient.weights.filter(measured_on__lte=on).order_by("-measured_on").first()
 
 
@@ -111,22 +117,99 @@ def presentations_by_id() -> dict[int, Presentation]:
     return Presentation.objects.in_bulk()
 
 
-def lot_stock(*, on: dt.date) -> list[dict]:
-    """Usable stock of every lot at every location on `on`, first-expiry first: one query, from
-    which each dose's lot suggestion is picked (`lot_suggestion`)."""
-    return list(
-        StockLevel.objects.filter(usable_q(on), on_hand__gt=0)
-        .values(
-            "lot_id",
-            "lot__lot_number",
-            "lot__expiry_date",
-            "lot__presentation_id",
-            "location__name",
-            "location__ward_id",
-            "on_hand",
-        )
-        .order_by("lot__expiry_date", "lot_id", "location__name")
+_STOCK_FIELDS = (
+    "lot_id",
+    "lot__lot_number",
+    "lot__expiry_date",
+    "lot__presentation_id",
+    "location__name",
+    "location__ward_id",
+    "on_hand",
+)
+_FEFO = ("lot__expiry_date", "lot_id", "location__name", "id")
+
+
+def _fefo_record_levels(levels: QuerySet, *, partition: list[str], below: int) -> list[dict]:
+    """Within each partition, in FEFO order, the levels holding more than every level before
+    them, while those before hold fewer than `below`: the first level holding ≥ n, for every
+    n ≤ `below`, is among them. At most `below` rows a partition."""
+    before = Window(
+        Max("on_hand"),
+        partition_by=[F(name) for name in partition],
+        order_by=[F(name).asc() for name in _FEFO],
+        frame=RowRange(start=None, end=-1),
     )
+    return list(
+        levels.annotate(before=Coalesce(before, 0))
+        .filter(before__lt=below, on_hand__gt=F("before"))
+        .values(*_STOCK_FIELDS)
+    )
+
+
+def lot_stock(*, on: dt.date, doses) -> list[dict]:
+    """The usable stock `lot_suggestion` needs for these doses' suggestions on `on`, FEFO.
+
+    Not every level in the hospital (100,000 lots at a large one). A suggestion is the first
+    level (FEFO) holding the dose's count of containers at its ward's own locations, else
+    anywhere, else the first level at all. Anywhere: each (presentation, count) is one indexed
+    first-expiry pick. At the wards: only the levels in those wards' own locations, and of them
+    only those holding more than every earlier one (the first holding ≥ n is one of them).
+    Two queries whatever the number of doses or lots; the same suggestion as over all the
+    stock. `doses` need `course__patient` loaded (the lists' select_related)."""
+    anywhere: set[tuple[int, int]] = set()
+    wards: set[int] = set()
+    below = 0
+    for dose in doses:
+        wards.add(dose.course.patient.ward_id)
+        for line in dose.vials:
+            anywhere |= {(line["presentation_id"], 1), (line["presentation_id"], line["count"])}
+            below = max(below, line["count"])
+    if not anywhere:
+        return []
+    usable = StockLevel.objects.filter(usable_q(on), on_hand__gt=0)
+    picks = Q()
+    for presentation, count in anywhere:
+        level = usable.filter(lot__presentation_id=presentation, on_hand__gte=count)
+        picks |= Q(pk=Subquery(level.order_by(*_FEFO).values("pk")[:1]))
+    rows = list(StockLevel.objects.filter(picks).values(*_STOCK_FIELDS))
+    rows += _fefo_record_levels(
+        usable.filter(
+            location__ward_id__in=wards,
+            lot__presentation_id__in={presentation for presentation, _ in anywhere},
+        ),
+        partition=["location__ward_id", "lot__presentation_id"],
+        below=below,
+    )
+    rows.sort(key=_fefo_key)
+    return rows
+
+
+def _fefo_key(row: dict):
+    return (row["lot__expiry_date"], row["lot_id"], row["location__name"])
+
+
+class SuggestionStock:
+    """`lot_stock` for a response whose doses arrive one at a time (a serializer): read for
+    the whole list up front (`covering(doses)`), and again only for a dose it does not cover
+    yet (a dose nested under a course): never once per dose."""
+
+    def __init__(self, *, on: dt.date):
+        self.on = on
+        self.rows: list[dict] = []
+        self._covered: set[tuple[int, int, int]] = set()
+
+    @staticmethod
+    def _needs(dose) -> set[tuple[int, int, int]]:
+        ward = dose.course.patient.ward_id
+        return {(ward, line["presentation_id"], line["count"]) for line in dose.vials}
+
+    def covering(self, doses) -> list[dict]:
+        missing = [dose for dose in doses if not self._needs(dose) <= self._covered]
+        if missing:
+            self.rows = sorted(self.rows + lot_stock(on=self.on, doses=missing), key=_fefo_key)
+            for dose in missing:
+                self._covered |= self._needs(dose)
+        return self.rows
 
 
 def lot_suggestion(stock: list[dict], *, presentation_id, count: int, ward_id) -> dict | None:
@@ -160,7 +243,7 @@ def _container_kind(line: dict, presentations: dict) -> str:
 def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None):
     """The `courses.preparation.Preparation` of one dose (containers, volumes, steps).
 
-    `presentations` (`presentations_by_id()`) and `stock` (`lot_stock()`) are read once by the
+    `presentations` (`presentations_by_id()`) and `stock` (`lot_stock()` of the list) are read once by the
     caller for a whole list; without them this reads the presentations itself and suggests no
     lot. `dose.course.protocol` and `dose.course.patient` come from the caller's select_related.
     """
@@ -293,39 +376,48 @@ def doses_overdue(user, *, before: dt.datetime, ward_code: str = "") -> QuerySet
 LOTS_OFFERED = 5
 
 
-def usable_lots(
-    *, presentation_ids, on: dt.date, ward_ids=None
-) -> dict[int | tuple[int, int], list[dict]]:
-    """Lots of each presentation a nurse may give from on `on`, first-expiry first (FEFO).
-
-    With `ward_ids`: only stock at those wards' own locations, keyed by (ward id, presentation
-    id) and at most LOTS_OFFERED per key — a handful, not every lot in the hospital.
-    """
-    levels = StockLevel.objects.filter(
-        usable_q(on), on_hand__gt=0, lot__presentation_id__in=set(presentation_ids)
+def lots_offered(*, on: dt.date, doses) -> dict[tuple[int, int], list[dict]]:
+    """The lots Today offers a nurse for these doses: per (ward id, presentation id), the first
+    LOTS_OFFERED usable lots at that ward's own locations, first-expiry first (FEFO), each with
+    the location and count of its first level there — a handful, not every lot in the hospital.
+    One query, whatever the number of doses or lots."""
+    wards, presentations = set(), set()
+    for dose in doses:
+        if len(dose.vials) == 1:
+            wards.add(dose.course.patient.ward_id)
+            presentations.add(dose.vials[0]["presentation_id"])
+    if not presentations:
+        return {}
+    rank = Window(
+        DenseRank(),
+        partition_by=[F("location__ward_id"), F("lot__presentation_id")],
+        order_by=[F("lot__expiry_date").asc(), F("lot_id").asc()],
     )
-    fields = ["lot_id", "lot__lot_number", "lot__expiry_date", "lot__presentation_id"]
-    if ward_ids is not None:
-        levels = levels.filter(location__ward_id__in=set(ward_ids))
-        fields.append("location__ward_id")
-    rows = (
-        levels.values(*fields)
-        .annotate(on_hand_total=Sum("on_hand"))
-        .order_by("lot__expiry_date", "lot_id")
+    levels = (
+        StockLevel.objects.filter(
+            usable_q(on),
+            on_hand__gt=0,
+            lot__presentation_id__in=presentations,
+            location__ward_id__in=wards,
+        )
+        .annotate(rank=rank)
+        .filter(rank__lte=LOTS_OFFERED)
+        .values(*_STOCK_FIELDS)
     )
-    lots: dict = {}
-    for row in rows:
-        key = row["lot__presentation_id"]
-        if ward_ids is not None:
-            key = (row["location__ward_id"], key)
-            if len(lots.get(key, ())) >= LOTS_OFFERED:
-                continue
+    lots: dict[tuple[int, int], list[dict]] = {}
+    seen = set()
+    for row in sorted(levels, key=_fefo_key):
+        key = (row["location__ward_id"], row["lot__presentation_id"])
+        if (key, row["lot_id"]) in seen:
+            continue
+        seen.add((key, row["lot_id"]))
         lots.setdefault(key, []).append(
             {
                 "lot_id": row["lot_id"],
                 "lot_number": row["lot__lot_number"],
                 "expiry_date": row["lot__expiry_date"],
-                "on_hand": row["on_hand_total"],
+                "location": row["location__name"],
+                "on_hand": row["on_hand"],
             }
         )
     return lots

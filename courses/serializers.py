@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -19,7 +20,7 @@ from courses.models import (
 )
 from courses.preparation import amount_text, display_unit
 from courses.schedule import Pattern, ScheduleError
-from courses.selectors import dose_preparation, lot_stock, presentations_by_id
+from courses.selectors import SuggestionStock, dose_preparation, presentations_by_id
 from courses.services import PATIENT_FIELDS
 from courses.services.preparation import preparation_released
 from courses.units import Mass
@@ -327,10 +328,20 @@ class DoseSerializer(serializers.ModelSerializer):
         if "presentations" not in context:
             context["presentations"] = presentations_by_id()
         if "lot_stock" not in context:
-            context["lot_stock"] = lot_stock(on=timezone.localdate())
-        return dose_preparation(
-            dose, presentations=context["presentations"], stock=context["lot_stock"]
-        )
+            # The stock a page of doses can be suggested from, read once for the whole page.
+            context["lot_stock"] = SuggestionStock(on=timezone.localdate())
+            root = self.root.instance
+            if isinstance(root, list | tuple | QuerySet):
+                # A page of doses, or of courses with their doses prefetched.
+                doses = []
+                for item in root:
+                    if isinstance(item, Dose):
+                        doses.append(item)
+                    elif "doses" in getattr(item, "_prefetched_objects_cache", {}):
+                        doses += item.doses.all()
+                context["lot_stock"].covering(doses)
+        stock = context["lot_stock"].covering([dose])
+        return dose_preparation(dose, presentations=context["presentations"], stock=stock)
 
 
 class DoseListSerializer(DoseSerializer):

@@ -12,6 +12,7 @@ from decimal import Decimal
 _NG_EXPONENT = {"mg": 6, "ug": 3, "µg": 3, "ng": 0}
 UNITS = ("mg", "ug", "ng")
 UNIT_LABELS = {"mg": "mg", "ug": "µg", "ng": "ng"}
+_SPELLED = {"mg": "mg", "ug": "ug", "µg": "ug", "mcg": "ug", "ng": "ng"}
 
 
 class UnitError(ValueError):
@@ -20,6 +21,9 @@ class UnitError(ValueError):
 
 def unit_normalise(unit: str) -> str:
     """'µg' and 'mcg' are spelled 'ug' inside the system (ASCII in codes and JSON)."""
+    known = _SPELLED.get(unit)  # every Mass is built through here: the common spellings first
+    if known is not None:
+        return known
     unit = unit.strip().lower().replace("mcg", "ug").replace("µg", "ug")
     if unit not in _NG_EXPONENT:
         raise UnitError(f"Unknown mass unit {unit!r}; expected one of {', '.join(UNITS)}.")

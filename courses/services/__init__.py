@@ -41,6 +41,7 @@ from .prescribing import (  # noqa: F401
     CourseDraft,
     course_check,
     course_create,
+    courses_create_bulk,
 )
 from .protocols import (  # noqa: F401
     LoadReport,

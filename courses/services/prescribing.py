@@ -125,7 +125,8 @@ def _choose_dose(phase: ProtocolPhase, choice: dict, key: str) -> Decimal | None
 
 
 def _drafts(protocol: Protocol, choices: list[dict]) -> list[_PhaseDraft]:
-    phases = list(protocol.phases.order_by("order"))
+    # .all(): a bulk import's prefetched phases, else one query.
+    phases = sorted(protocol.phases.all(), key=lambda phase: phase.order)
     choices = list(choices or [])
     if len(choices) > len(phases):
         raise ValidationError({"phases": f"The protocol has {len(phases)} phase(s)."})
@@ -185,7 +186,19 @@ def _default_diluent(protocol: Protocol, patient: Patient) -> str:
     return options[0] if options else ""
 
 
-def _vial_plan(amount: Mass, presentations) -> tuple[list[dict], Decimal]:
+def _vial_plan(amount: Mass, presentations, plans: dict | None = None):
+    """(containers, waste) for `amount`; `plans` keeps the ones worked out already (a course's
+    doses mostly share one amount: the plan is made once per amount, not per dose)."""
+    if plans is None:
+        return _vial_plan_new(amount, presentations)
+    key = (amount.amount, amount.unit)
+    if key not in plans:
+        plans[key] = _vial_plan_new(amount, presentations)
+    vials, waste = plans[key]
+    return [dict(line) for line in vials], waste
+
+
+def _vial_plan_new(amount: Mass, presentations) -> tuple[list[dict], Decimal]:
     strengths = [Strength(p.id, Mass(p.strength, p.strength_unit), p.code) for p in presentations]
     plan = vials_for(amount, strengths)
     return plan.as_list(), plan.waste.to(amount.unit).amount
@@ -437,18 +450,53 @@ def course_create(
         drip_rate_drops_per_min=drip_rate_drops_per_min,
         infusion_minutes=infusion_minutes,
     )
-    stops, drafts, weight = checked.hard_stops, checked.phases, checked.weight
+    drafts = checked.phases
     override_reason = (override_reason or "").strip()
-    if stops:
-        errors: dict = {"hard_stops": [str(s) for s in stops]}
+    errors = _hard_stops_refused(checked, user, override_reason)
+    if errors:
+        raise ValidationError(errors)
+
+    course = _course_new(
+        checked,
+        patient=patient,
+        protocol=protocol,
+        user=user,
+        administration_time=administration_time,
+        override_reason=override_reason,
+        notes=notes,
+    )
+    course.save(force_insert=True)
+    phases_new = [_phase_new(course, draft) for draft in drafts]
+    for phase in phases_new:
+        phase.save(force_insert=True)
+    Dose.objects.bulk_create(
+        _doses_new(course, drafts, phases_new, selectors.presentations_for(protocol), plans={})
+    )
+    return course
+
+
+def _hard_stops_refused(checked: CourseDraft, user, override_reason: str) -> dict:
+    """The errors refusing a checked prescription ({} when it may be saved): hard stops without
+    a physician's override reason, or a dose the patient's age has no band for."""
+    errors: dict = {}
+    if checked.hard_stops:
+        errors["hard_stops"] = [str(s) for s in checked.hard_stops]
         if override_reason and not has_role(user, Role.PHYSICIAN):
             errors["override_reason"] = "Only a physician can override a hard stop."
-        if not override_reason or "override_reason" in errors:
-            raise ValidationError(errors)
-    if any(d.amount is None or None in d.amounts for d in drafts):
-        raise ValidationError({"patient": "No dose band for the patient's age."})
+        if override_reason and "override_reason" not in errors:
+            errors = {}
+        if errors:
+            return errors
+    if any(d.amount is None or None in d.amounts for d in checked.phases):
+        return {"patient": "No dose band for the patient's age."}
+    return {}
 
-    course = Course.objects.create(
+
+def _course_new(
+    checked: CourseDraft, *, patient, protocol, user, administration_time, override_reason, notes
+) -> Course:
+    stops, weight = checked.hard_stops, checked.weight
+    return Course(
         patient=patient,
         protocol=protocol,
         start_date=checked.start_date,
@@ -468,30 +516,106 @@ def course_create(
         prescribed_by=user,
         notes=notes,
     )
-    presentations = selectors.presentations_for(protocol)
-    sequence = 0
-    doses = []
-    for draft in drafts:
-        course_phase = CoursePhase.objects.create(
-            course=course,
-            protocol_phase=draft.protocol_phase,
-            order=draft.protocol_phase.order,
-            pattern=draft.pattern.to_dict(),
-            count=None if draft.pattern.anchored else draft.count,
-            cycles=draft.cycles,
-            dose_value=draft.dose_value,
-            dose_unit=draft.protocol_phase.dose_unit,
-            dose_amount=draft.amount.amount,
-            prescribed_dose_amount=draft.amount.amount,
-            amount_unit=draft.amount.unit,
-        )
+
+
+def _phase_new(course: Course, draft: _PhaseDraft) -> CoursePhase:
+    return CoursePhase(
+        course=course,
+        protocol_phase=draft.protocol_phase,
+        order=draft.protocol_phase.order,
+        pattern=draft.pattern.to_dict(),
+        count=None if draft.pattern.anchored else draft.count,
+        cycles=draft.cycles,
+        dose_value=draft.dose_value,
+        dose_unit=draft.protocol_phase.dose_unit,
+        dose_amount=draft.amount.amount,
+        prescribed_dose_amount=draft.amount.amount,
+        amount_unit=draft.amount.unit,
+    )
+
+
+def _doses_new(course, drafts, phases, presentations, *, plans: dict) -> list[Dose]:
+    doses, sequence = [], 0
+    for draft, course_phase in zip(drafts, phases, strict=True):
         for day, amount in zip(draft.days, draft.amounts, strict=True):
             sequence += 1
             doses.append(
-                _dose_new(course, course_phase, sequence, day, presentations, amount=amount)
+                _dose_new(
+                    course, course_phase, sequence, day, presentations, amount=amount, plans=plans
+                )
             )
-    Dose.objects.bulk_create(doses)
-    return course
+    return doses
+
+
+@records("course.prescribe", reason_arg="override_reason")
+@transaction.atomic
+def courses_create_bulk(
+    *, prescriptions: list[dict], user, on: dt.date, override_reason: str = ""
+) -> list[Course]:
+    """Prescribe many courses at once (imports, data generation): every check `course_create`
+    runs, on each prescription, then one INSERT per table for all of them.
+
+    `prescriptions` are `course_create`'s keyword arguments (patient, protocol, start_date,
+    phases, anchors, administration_time, diluent, drip_rate_drops_per_min, infusion_minutes,
+    notes) without user, on and override_reason. All or nothing: any refused prescription
+    raises one ValidationError naming it (`prescriptions.<n>.<field>`) and nothing is created.
+    Single prescriptions go through `course_create` (one transaction each).
+    """
+    override_reason = (override_reason or "").strip()
+    # Each patient's weights and allergies and each protocol's phases, read once for all.
+    patients = Patient.objects.prefetch_related("weights", "drug_allergies").in_bulk(
+        {p["patient"].pk for p in prescriptions}
+    )
+    protocols = Protocol.objects.prefetch_related("phases").in_bulk(
+        {p["protocol"].pk for p in prescriptions}
+    )
+    checked_all, errors = [], {}
+    for n, prescription in enumerate(prescriptions):
+        kwargs = dict(prescription)
+        administration_time = kwargs.pop("administration_time", None)
+        notes = kwargs.pop("notes", "")
+        patient = patients[kwargs.pop("patient").pk]
+        protocol = protocols[kwargs.pop("protocol").pk]
+        try:
+            checked = course_check(patient=patient, protocol=protocol, on=on, **kwargs)
+        except ValidationError as error:
+            found = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+        else:
+            found = _hard_stops_refused(checked, user, override_reason)
+        if found:
+            errors.update({f"prescriptions.{n}.{k}".rstrip("."): v for k, v in found.items()})
+            continue
+        course = _course_new(
+            checked,
+            patient=patient,
+            protocol=protocol,
+            user=user,
+            administration_time=administration_time,
+            override_reason=override_reason,
+            notes=notes,
+        )
+        checked_all.append((course, checked))
+    if errors:
+        raise ValidationError(errors)
+    courses = Course.objects.bulk_create([course for course, _ in checked_all])
+    phases = [[_phase_new(course, d) for d in checked.phases] for course, checked in checked_all]
+    CoursePhase.objects.bulk_create([phase for group in phases for phase in group])
+    presentations: dict[int, list] = {}
+    plans: dict[int, dict] = {}
+    doses = []
+    for (course, checked), course_phases in zip(checked_all, phases, strict=True):
+        protocol = course.protocol
+        if protocol.pk not in presentations:
+            presentations[protocol.pk] = selectors.presentations_for(protocol)
+        doses += _doses_new(
+            course,
+            checked.phases,
+            course_phases,
+            presentations[protocol.pk],
+            plans=plans.setdefault(protocol.pk, {}),
+        )
+    Dose.objects.bulk_create(doses, batch_size=2_000)
+    return courses
 
 
 def amount_on(course: Course, phase: CoursePhase, day: dt.date) -> Mass:
@@ -516,10 +640,11 @@ def _dose_new(
     presentations,
     *,
     amount: Mass | None = None,
+    plans: dict | None = None,
 ):
     if amount is None:
         amount = amount_on(course, phase, day)
-    vials, waste = _vial_plan(amount, presentations)
+    vials, waste = _vial_plan(amount, presentations, plans)
     return Dose(
         course=course,
         phase=phase,

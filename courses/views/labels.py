@@ -28,12 +28,13 @@ def _qr_svg(text: str) -> str:
 
 def _labels(request, doses) -> list:
     today = timezone.localdate()
+    doses = list(doses)
     rows = dose_rows(
         doses,
         now=timezone.now(),
         today=today,
         presentations=selectors.presentations_by_id(),
-        stock=selectors.lot_stock(on=today),
+        stock=selectors.lot_stock(on=today, doses=doses),
     )
     for row in rows:
         row.reference = stock.dose_reference(row.dose.pk)

@@ -8,6 +8,8 @@ from itertools import groupby
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +28,9 @@ from courses.views.display import dose_rows
 from inventory import selectors as stock_selectors
 
 EXPIRY_DAYS = 30
+# Doses a page shows: a pharmacist's all-wards day (900 doses at a large hospital) comes in
+# pages of whole rows, each well under a second and a few hundred KB of HTML.
+DOSES_PER_PAGE = 50
 # Where each service error is shown on a Today row; anything else goes above the row's buttons.
 _ERROR_SLOTS = {
     "lot_number": "lot",
@@ -121,35 +126,23 @@ def _counters(user, *, today: dt.date, now: dt.datetime, ward_code: str) -> list
     ]
 
 
-def _offer_lots(rows, *, stock: list[dict]) -> None:
-    """Each one-presentation row's usable lots (for the scan box's list) and the suggested lot:
-    the ward's own fridge first (selectors.lot_suggestion). Shown beside the box, never in it."""
+def _offer_lots(rows, *, offered: dict) -> None:
+    """Each one-presentation row's lots for the scan box's list — the first few usable at its
+    ward's own locations (selectors.lots_offered) — and the suggested lot: the ward's own fridge
+    first (selectors.lot_suggestion). Shown beside the box, never in it."""
     for row in rows:
         if len(row.dose.vials) != 1:
             continue
-        line = row.dose.vials[0]
-        seen = set()
-        row.lots = []
-        for level in stock:
-            if level["lot__presentation_id"] != line["presentation_id"]:
-                continue
-            if level["lot_id"] not in seen:
-                seen.add(level["lot_id"])
-                row.lots.append(
-                    {
-                        "lot_number": level["lot__lot_number"],
-                        "expiry_date": level["lot__expiry_date"],
-                        "location": level["location__name"],
-                        "on_hand": level["on_hand"],
-                    }
-                )
+        ward_id = row.dose.course.patient.ward_id
+        row.lots = offered.get((ward_id, row.dose.vials[0]["presentation_id"]), [])
         suggestion = row.prep["containers"][0]["suggested_lot"]
         row.suggested_lot = suggestion["lot_number"] if suggestion else ""
         row.suggestion = suggestion
 
 
-def _groups(rows, *, day: dt.date, overdue_only: bool) -> list[dict]:
-    """Rows by ward, then by hour (by day and hour when listing overdue doses of many days)."""
+def _groups(rows, *, overdue_only: bool, ward_totals: dict) -> list[dict]:
+    """Rows by ward, then by hour (by day and hour when listing overdue doses of many days).
+    A ward's count is its doses on every page (`ward_totals`), not only on this one."""
     fmt = "D d M H:00" if overdue_only else "H:00"
 
     def hour(row):
@@ -162,7 +155,7 @@ def _groups(rows, *, day: dt.date, overdue_only: bool) -> list[dict]:
         groups.append(
             {
                 "ward": ward,
-                "count": len(ward_rows),
+                "count": ward_totals.get(ward.pk, len(ward_rows)),
                 "hours": [
                     {"hour": label, "rows": list(items)}
                     for label, items in groupby(ward_rows, key=hour)
@@ -170,6 +163,20 @@ def _groups(rows, *, day: dt.date, overdue_only: bool) -> list[dict]:
             }
         )
     return groups
+
+
+def _page(request, doses, *, count: int):
+    """The page of doses asked for (?page=); with ?open=<dose id> and no page, the page that
+    holds that dose (a scanned label opens it wherever it falls)."""
+    number = request.GET.get("page")
+    opened = _open_id(request.GET.get("open"))
+    if not number and opened is not None:
+        ids = list(doses.values_list("pk", flat=True))
+        if opened in ids:
+            number = ids.index(opened) // DOSES_PER_PAGE + 1
+    paginator = Paginator(doses, DOSES_PER_PAGE)
+    paginator.count = count  # known already: no second COUNT
+    return paginator.get_page(number)
 
 
 def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
@@ -182,12 +189,20 @@ def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
         ).order_by("course__patient__ward__name", "scheduled_at", "course__patient__name")
     else:
         doses = selectors.doses_of_day(user, day=day, ward_code=ward_code)
-    doses = list(doses)
-    stock = selectors.lot_stock(on=today)
-    rows = dose_rows(
-        doses, now=now, today=today, presentations=selectors.presentations_by_id(), stock=stock
+    # Each ward's doses on every page, for its heading; their sum is the paginator's count.
+    ward_totals = dict(
+        doses.values_list("course__patient__ward").annotate(n=Count("pk")).order_by()
     )
-    _offer_lots(rows, stock=stock)
+    page_obj = _page(request, doses, count=sum(ward_totals.values()))
+    doses = list(page_obj)
+    rows = dose_rows(
+        doses,
+        now=now,
+        today=today,
+        presentations=selectors.presentations_by_id(),
+        stock=selectors.lot_stock(on=today, doses=doses),
+    )
+    _offer_lots(rows, offered=selectors.lots_offered(on=today, doses=doses))
     may_record = has_role(user, *RECORDERS)
     for row in rows:
         row.can_record = (
@@ -207,8 +222,9 @@ def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
         "ward_code": ward_code,
         "wards": wards,
         "overdue_only": overdue_only,
-        "groups": _groups(rows, day=day, overdue_only=overdue_only),
-        "dose_count": len(rows),
+        "groups": _groups(rows, overdue_only=overdue_only, ward_totals=ward_totals),
+        "dose_count": page_obj.paginator.count,
+        "page_obj": page_obj,
         "counters": _counters(user, today=today, now=now, ward_code=ward_code),
         "failed_dose": failed["dose"] if failed else None,
         "open_dose": _open_id(request.GET.get("open")),

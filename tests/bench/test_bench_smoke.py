@@ -33,6 +33,7 @@ FIGURES = {
     "shortage_counter",
     "engine",
     "prescribing",
+    "prescribing_single",
     "dispense_one",
     "dispense_one_locks",
     "threads_small",

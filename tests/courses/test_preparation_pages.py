@@ -95,7 +95,9 @@ def test_suggestion_prefers_the_wards_own_fridge_and_says_where_the_vial_is(
     client.force_login(nurse)
     page = client.get("/").content.decode()
     assert "Suggested: lot ONWARD (expires" in page and "in Ward 3A fridge" in page
-    assert "EARLY" in page  # still offered in the scan list, with where it is
+    # The scan list offers the lots in this ward's own fridges only (issue 14): not the
+    # pharmacy's, however early they expire.
+    assert "EARLY" not in page and '<option value="ONWARD">' in page
     assert 'value="" placeholder="Scan the vial you take"' in page  # never typed in for her
 
 

@@ -2,7 +2,7 @@
 
 Seeded (the same size and seed give the same rows, relative to the day it runs), bulk inserted
 (COPY on PostgreSQL, bulk_create in batches elsewhere) with progress lines on stderr. Valid for
-the product: courses are prescribed through `course_create` (the real checks and scheduling
+the product: courses are prescribed through `courses_create_bulk` (course_create's checks and scheduling
 engine), doses before today are recorded as given without stock (dispensed=False: the ledger
 has no line for them), every stock level equals the sum of its ledger lines, readings stay in the
 locations' range (so no excursion is owed). Refuses a database that already holds patients or
@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from config.roles import Role, roles_ensure
 from courses.models import Course, Dose, DoseStatus, Patient, PatientWeight, Protocol
-from courses.services import course_create, formulary_load
+from courses.services import courses_create_bulk, formulary_load
 from inventory.models import (
     LocationKind,
     Lot,
@@ -123,6 +123,7 @@ def regimen_choices(protocol, phases: list[dict]) -> list[dict]:
 
 # Course starts spread over these days around today: ~937 doses on the busiest day at large size.
 START_FROM_DAYS, START_TO_DAYS = -18, 3
+COURSE_BATCH = 500  # prescriptions per courses_create_bulk call
 BATCH = 5_000
 
 
@@ -212,7 +213,7 @@ class Generator:
         self.step("formulary and roles", self.formulary)
         self.step("wards, users, locations", self.wards)
         self.step("patients", self.patients)
-        self.step("courses (course_create)", self.courses)
+        self.step("courses (courses_create_bulk)", self.courses)
         self.step("lots, stock levels, ledger", self.stock)
         self.step("temperature readings", self.readings)
         self.step("analyze", self.analyze)
@@ -327,20 +328,27 @@ class Generator:
         patients = Patient.objects.in_bulk(self.patient_ids)
         chosen = rnd.sample(self.patient_ids, min(self.size.courses, len(self.patient_ids)))
         progress = Progress("courses", len(chosen))
+        # Through the bulk prescribing path (every check course_create runs), in batches that
+        # share one "on" date (a course cannot start before it).
+        by_on: dict[dt.date, list[dict]] = {}
         for n, pid in enumerate(chosen):
             code, phases = REGIMENS[n % len(REGIMENS)]
             phases = regimen_choices(protocols[code], phases)
             start = self.today + dt.timedelta(days=rnd.randint(START_FROM_DAYS, START_TO_DAYS))
-            course_create(
-                patient=patients[pid],
-                protocol=protocols[code],
-                user=self.physician,
-                on=min(start, self.today),
-                start_date=start,
-                phases=phases,
-                administration_time=dt.time(rnd.choice([8, 10, 12, 14, 18]), 0),
+            by_on.setdefault(min(start, self.today), []).append(
+                {
+                    "patient": patients[pid],
+                    "protocol": protocols[code],
+                    "start_date": start,
+                    "phases": phases,
+                    "administration_time": dt.time(rnd.choice([8, 10, 12, 14, 18]), 0),
+                }
             )
-            progress.add(1)
+        for on, prescriptions in sorted(by_on.items()):
+            for first in range(0, len(prescriptions), COURSE_BATCH):
+                batch = prescriptions[first : first + COURSE_BATCH]
+                courses_create_bulk(prescriptions=batch, user=self.physician, on=on)
+                progress.add(len(batch))
         # Doses before today were given (no stock taken: dispensed stays False).
         day_start = timezone.make_aware(dt.datetime.combine(self.today, dt.time()))
         Dose.objects.filter(scheduled_at__lt=day_start).update(
