@@ -42,13 +42,19 @@ class DoseRecordForm(forms.Form):
     """One click on a Today row: given (with the scanned lot) or held/refused/missed (a reason)."""
 
     dose = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    action = forms.ChoiceField(choices=RECORD_ACTIONS)
-    lot_number = forms.CharField(required=False, max_length=40, strip=True)
-    given_time = forms.TimeField(required=False, widget=TIME_INPUT)
-    reason = forms.CharField(required=False, max_length=2000, strip=True)
+    action = forms.ChoiceField(label=gettext_lazy("Record as"), choices=RECORD_ACTIONS)
+    lot_number = forms.CharField(
+        label=gettext_lazy("Lot"), required=False, max_length=40, strip=True
+    )
+    given_time = forms.TimeField(label=gettext_lazy("Given at"), required=False, widget=TIME_INPUT)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), required=False, max_length=2000, strip=True
+    )
     # Held / refused / missed: re-add the dose at the end or drop it. Nothing is preselected;
     # the service refuses a not-given record without the answer (issue 11).
-    replace = forms.ChoiceField(required=False, choices=REPLACE_CHOICES)
+    replace = forms.ChoiceField(
+        label=gettext_lazy("If held / refused / missed"), required=False, choices=REPLACE_CHOICES
+    )
 
     def replace_answer(self) -> bool | None:
         return {"yes": True, "no": False}.get(self.cleaned_data.get("replace") or "")
@@ -60,9 +66,13 @@ COURSE_ACTIONS = ("hold", "resume", "cancel")
 
 
 class CourseActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(a, a) for a in COURSE_ACTIONS])
-    on = forms.DateField(required=False, widget=DATE_INPUT)
-    reason = forms.CharField(required=False, max_length=2000, strip=True, widget=NOTE_INPUT)
+    action = forms.ChoiceField(
+        label=gettext_lazy("Action"), choices=[(a, a) for a in COURSE_ACTIONS]
+    )
+    on = forms.DateField(label=gettext_lazy("On"), required=False, widget=DATE_INPUT)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), required=False, max_length=2000, strip=True, widget=NOTE_INPUT
+    )
 
 
 # --- Course list filters -------------------------------------------------------------------------
@@ -71,10 +81,12 @@ class CourseActionForm(forms.Form):
 class CourseFilterForm(forms.Form):
     q = forms.CharField(required=False, label=gettext_lazy("Patient (name or MRN)"), max_length=100)
     status = forms.ChoiceField(
-        required=False, choices=[("", gettext_lazy("Any status")), *CourseStatus.choices]
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *CourseStatus.choices],
     )
-    ward = forms.ChoiceField(required=False)
-    product = forms.ChoiceField(required=False)
+    ward = forms.ChoiceField(label=gettext_lazy("Ward"), required=False)
+    product = forms.ChoiceField(label=gettext_lazy("Product"), required=False)
 
     def __init__(self, *args, wards, products, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,13 +175,13 @@ class PrescribeForm(forms.Form):
     keys (`phases.0.count`, `anchors.surgery`) land next to the input they are about.
     """
 
-    patient = forms.ModelChoiceField(queryset=Patient.objects.none())
+    patient = forms.ModelChoiceField(label=gettext_lazy("Patient"), queryset=Patient.objects.none())
     protocol = forms.ChoiceField(label=gettext_lazy("Protocol"))
-    start_date = forms.DateField(widget=DATE_INPUT)
+    start_date = forms.DateField(label=gettext_lazy("Start date"), widget=DATE_INPUT)
     administration_time = forms.TimeField(
         initial=dt.time(10, 0), widget=TIME_INPUT, label=gettext_lazy("Administration time")
     )
-    diluent = forms.ChoiceField(required=False)
+    diluent = forms.ChoiceField(label=gettext_lazy("Diluent"), required=False)
     drip_rate_drops_per_min = forms.IntegerField(
         required=False, min_value=1, max_value=200, label=gettext_lazy("Drip rate (drops/min)")
     )
@@ -183,7 +195,9 @@ class PrescribeForm(forms.Form):
         label=gettext_lazy("Override reason"),
         help_text=gettext_lazy("Only to override a hard stop (physicians); kept on the course."),
     )
-    notes = forms.CharField(required=False, max_length=2000, widget=NOTE_INPUT)
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"), required=False, max_length=2000, widget=NOTE_INPUT
+    )
 
     def __init__(self, *args, user, protocol=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -399,6 +413,24 @@ class PatientForm(forms.ModelForm):
             "birth_date": DATE_INPUT,
             "wbc_measured_on": DATE_INPUT,
             "drug_allergies": forms.CheckboxSelectMultiple,
+        }
+        labels = {
+            "mrn": gettext_lazy("MRN"),
+            "name": gettext_lazy("Name"),
+            "birth_date": gettext_lazy("Birth date"),
+            "sex": gettext_lazy("Sex"),
+            "ward": gettext_lazy("Ward"),
+            "pregnant": gettext_lazy("Pregnant"),
+            "pregnancy_trimester": gettext_lazy("Pregnancy trimester"),
+            "lactating": gettext_lazy("Lactating"),
+            "protein_drug_allergy": gettext_lazy("Protein drug allergy"),
+            "septic_shock": gettext_lazy("Septic shock"),
+            "severe_fever": gettext_lazy("Severe fever"),
+            "high_dose_corticosteroids": gettext_lazy("High dose corticosteroids"),
+            "sodium_controlled_diet": gettext_lazy("Sodium controlled diet"),
+            "drug_allergies": gettext_lazy("Drug allergies"),
+            "wbc_10e9_per_l": gettext_lazy("WBC (×10⁹/L)"),
+            "wbc_measured_on": gettext_lazy("WBC taken on"),
         }
 
     def __init__(self, *args, user, **kwargs):

@@ -21,6 +21,7 @@ class AuditFilter(forms.Form):
         get_user_model().objects.order_by("username"),
         required=False,
         empty_label=gettext_lazy("Anyone"),
+        label=gettext_lazy("User"),
     )
     start = forms.DateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})

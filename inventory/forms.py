@@ -24,15 +24,22 @@ def _locations():
 
 class StockFilterForm(forms.Form):
     product = forms.ModelChoiceField(
-        Product.objects.order_by("name"), required=False, empty_label=gettext_lazy("All products")
+        Product.objects.order_by("name"),
+        required=False,
+        empty_label=gettext_lazy("All products"),
+        label=gettext_lazy("Product"),
     )
     location = forms.ModelChoiceField(
         StorageLocation.objects.order_by("name"),
         required=False,
         empty_label=gettext_lazy("All locations"),
+        label=gettext_lazy("Location"),
     )
     ward = forms.ModelChoiceField(
-        Ward.objects.order_by("name"), required=False, empty_label=gettext_lazy("All wards")
+        Ward.objects.order_by("name"),
+        required=False,
+        empty_label=gettext_lazy("All wards"),
+        label=gettext_lazy("Ward"),
     )
 
     def filters(self) -> dict:
@@ -70,11 +77,17 @@ class ScanReceiveForm(forms.Form):
 class ManualReceiveForm(forms.Form):
     """Receive when there is nothing to scan (damaged label): the fields typed in."""
 
-    presentation = forms.ModelChoiceField(Presentation.objects.select_related("product"))
-    lot_number = forms.CharField(max_length=20)
-    expiry_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    presentation = forms.ModelChoiceField(
+        Presentation.objects.select_related("product"), label=gettext_lazy("Presentation")
+    )
+    lot_number = forms.CharField(max_length=20, label=gettext_lazy("Lot number"))
+    expiry_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Expiry date")
+    )
     manufacture_date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label=gettext_lazy("Manufacture date"),
     )
     quantity = forms.IntegerField(label=gettext_lazy("Vials"), min_value=1, max_value=100000)
     location = forms.ModelChoiceField(_locations(), label=gettext_lazy("Into"))
@@ -84,7 +97,7 @@ class ManualReceiveForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=REASON_WIDGET)
+    reason = forms.CharField(max_length=500, widget=REASON_WIDGET, label=gettext_lazy("Reason"))
 
 
 class DestroyForm(ReasonForm):
@@ -93,6 +106,7 @@ class DestroyForm(ReasonForm):
         required=False,
         empty_label=gettext_lazy("Everywhere"),
         help_text=gettext_lazy("Destroy the vials at one location only, or all of them."),
+        label=gettext_lazy("Location"),
     )
 
     def __init__(self, *args, lot: Lot, **kwargs):
@@ -128,16 +142,22 @@ class _LotStockForm(forms.Form):
 
 class DispenseForm(_LotStockForm):
     recipient = forms.CharField(
-        max_length=200, required=False, help_text=gettext_lazy("Patient / ward the vials go to.")
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Patient / ward the vials go to."),
+        label=gettext_lazy("Recipient"),
     )
     reference = forms.CharField(
-        max_length=100, required=False, help_text=gettext_lazy("e.g. dose:123")
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("e.g. dose:123"),
+        label=gettext_lazy("Reference"),
     )
-    reason = forms.CharField(max_length=500, required=False)
+    reason = forms.CharField(max_length=500, required=False, label=gettext_lazy("Reason"))
 
 
 class WasteForm(_LotStockForm):
-    reason = forms.CharField(max_length=500, widget=REASON_WIDGET)
+    reason = forms.CharField(max_length=500, widget=REASON_WIDGET, label=gettext_lazy("Reason"))
 
 
 class ReturnForm(_LotStockForm):
@@ -145,8 +165,9 @@ class ReturnForm(_LotStockForm):
         max_length=100,
         required=False,
         help_text=gettext_lazy("The dispense's reference (e.g. dose:123)."),
+        label=gettext_lazy("Reference"),
     )
-    reason = forms.CharField(max_length=500, required=False)
+    reason = forms.CharField(max_length=500, required=False, label=gettext_lazy("Reason"))
 
     def location_choices(self, lot: Lot):
         return _locations()
@@ -154,7 +175,7 @@ class ReturnForm(_LotStockForm):
 
 class TransferForm(_LotStockForm):
     to_location = forms.ModelChoiceField(StorageLocation.objects.none(), label=gettext_lazy("To"))
-    reason = forms.CharField(max_length=500, required=False)
+    reason = forms.CharField(max_length=500, required=False, label=gettext_lazy("Reason"))
 
     field_order = ["location", "to_location", "quantity", "reason"]
 
@@ -174,7 +195,7 @@ class AdjustForm(forms.Form):
             "Negative to take off the count, positive to add (e.g. after a stock take)."
         ),
     )
-    reason = forms.CharField(max_length=500, widget=REASON_WIDGET)
+    reason = forms.CharField(max_length=500, widget=REASON_WIDGET, label=gettext_lazy("Reason"))
 
     def __init__(self, *args, lot: Lot, **kwargs):
         super().__init__(*args, **kwargs)
@@ -200,7 +221,9 @@ class ChartForm(forms.Form):
     PERIODS = {"24h": datetime.timedelta(hours=24), "7d": datetime.timedelta(days=7)}
     MAX_SPAN = datetime.timedelta(days=92)
 
-    location = forms.ModelChoiceField(StorageLocation.objects.none(), required=False)
+    location = forms.ModelChoiceField(
+        StorageLocation.objects.none(), required=False, label=gettext_lazy("Location")
+    )
     period = forms.ChoiceField(
         choices=[
             ("24h", gettext_lazy("Last 24 hours")),
@@ -209,6 +232,7 @@ class ChartForm(forms.Form):
         ],
         required=False,
         initial="24h",
+        label=gettext_lazy("Period"),
     )
     start = forms.DateTimeField(
         required=False,
@@ -254,5 +278,6 @@ class ExcursionResolveForm(forms.Form):
         help_text=gettext_lazy(
             "Release returns the lots to use; discard destroys the vials at this location."
         ),
+        label=gettext_lazy("Resolution"),
     )
-    reason = forms.CharField(max_length=500, widget=REASON_WIDGET)
+    reason = forms.CharField(max_length=500, widget=REASON_WIDGET, label=gettext_lazy("Reason"))

@@ -61,7 +61,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, request, live_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    """A page in a browser set to English, or to the language a test gives it (indirect
+    parametrisation: `@pytest.mark.parametrize("page", ["uk"], indirect=True)`)."""
+    locale = getattr(request, "param", "en-GB")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(15_000)
     problems: list[str] = []

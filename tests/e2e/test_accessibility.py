@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WIDTHS = (1280, 800)
 
 
-def check_pages(page, paths, prefix):
+def check_pages(page, paths, prefix, language):
     found = {}
     shots = ARTIFACTS / "pages"
     shots.mkdir(parents=True, exist_ok=True)
@@ -23,6 +23,7 @@ def check_pages(page, paths, prefix):
         for name, path in paths.items():
             page.expected_error_urls.add(page.base_url + path)  # 403/404 pages are the point here
             page.goto(page.base_url + path)
+            assert page.get_attribute("html", "lang") == language, f"{name} is not in {language}"
             page.screenshot(path=str(shots / f"{prefix}{name}-{width}.png"), full_page=True)
             problems = axe_violations(page)
             overflow = horizontal_overflow(page)
@@ -31,7 +32,11 @@ def check_pages(page, paths, prefix):
     return found
 
 
-def test_every_page_passes_axe_at_both_widths(page, demo):
+@pytest.mark.parametrize(
+    ("page", "language"), [("en-GB", "en-gb"), ("uk", "uk")], indirect=["page"]
+)
+def test_every_page_passes_axe_at_both_widths(page, demo, language):
+    """In both languages: the browser is set to the language, as a ward tablet would be."""
     course, patient, dose, lot = demo["course"], demo["patient"], demo["dose"], demo["lot"]
     signed_in(page, "pharmacist")
     paths = {
@@ -54,12 +59,16 @@ def test_every_page_passes_axe_at_both_widths(page, demo):
         "audit": "/audit/",
         "not-found": "/no-such-page/",
     }
-    found = check_pages(page, paths, "pharmacist-")
+    found = check_pages(page, paths, f"{language}-pharmacist-", language)
     page.context.clear_cookies()
     signed_in(page, "nurse")
-    found.update(check_pages(page, {"today": "/", "forbidden": "/audit/"}, "nurse-"))
+    found.update(
+        check_pages(page, {"today": "/", "forbidden": "/audit/"}, f"{language}-nurse-", language)
+    )
     page.context.clear_cookies()
-    found.update(check_pages(page, {"sign-in": "/accounts/login/"}, "anonymous-"))
-    report = ARTIFACTS / "pages" / "axe-report.json"
+    found.update(
+        check_pages(page, {"sign-in": "/accounts/login/"}, f"{language}-anonymous-", language)
+    )
+    report = ARTIFACTS / "pages" / f"axe-report-{language}.json"
     report.write_text(json.dumps(found, indent=1))
     assert found == {}, f"see {report}"
