@@ -13,29 +13,52 @@ from inventory.models import Presentation, Product, Ward
 from inventory.serializers import PresentationSerializer, ProductSerializer, WardSerializer
 
 
-class ProductViewSet(HistoryMixin, viewsets.ModelViewSet):
+class SavesThroughService:
+    """Create and update through the catalogue service the admin uses (inventory.services.
+    catalogue), so both paths keep the same rules and the history names the action and user."""
+
+    save_service = None  # staticmethod(services.<entity>_save)
+    instance_kwarg = ""  # the service's keyword for the row being changed
+
+    def perform_create(self, serializer):
+        serializer.instance = self.save_service(
+            fields=dict(serializer.validated_data), user=self.request.user
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = self.save_service(
+            **{self.instance_kwarg: serializer.instance},
+            fields=dict(serializer.validated_data),
+            user=self.request.user,
+        )
+
+
+class ProductViewSet(SavesThroughService, HistoryMixin, viewsets.ModelViewSet):
     """Products from the leaflets. Any role reads; pharmacists write."""
 
     queryset = Product.objects.order_by("name")
     serializer_class = ProductSerializer
+    save_service, instance_kwarg = staticmethod(services.product_save), "product"
     filterset_fields = ["code", "keep_dry"]
     ordering_fields = ["name", "code"]
 
 
-class PresentationViewSet(HistoryMixin, viewsets.ModelViewSet):
+class PresentationViewSet(SavesThroughService, HistoryMixin, viewsets.ModelViewSet):
     """Presentations (strength, container, pack, GTIN). Any role reads; pharmacists write."""
 
     queryset = Presentation.objects.select_related("product").order_by("product__name", "strength")
     serializer_class = PresentationSerializer
+    save_service, instance_kwarg = staticmethod(services.presentation_save), "presentation"
     filterset_fields = ["product", "product__code", "container", "strength_unit", "gtin"]
     ordering_fields = ["strength", "code"]
 
 
-class WardViewSet(HistoryMixin, viewsets.ModelViewSet):
+class WardViewSet(SavesThroughService, HistoryMixin, viewsets.ModelViewSet):
     """Wards. Any role reads; pharmacists write."""
 
     queryset = Ward.objects.order_by("name")
     serializer_class = WardSerializer
+    save_service, instance_kwarg = staticmethod(services.ward_save), "ward"
     filterset_fields = ["code"]
 
 
@@ -46,7 +69,7 @@ def _movements(movements, status=200) -> Response:
     return Response(serializers.MovementSerializer(movements, many=True).data, status=status)
 
 
-class StorageLocationViewSet(HistoryMixin, viewsets.ModelViewSet):
+class StorageLocationViewSet(SavesThroughService, HistoryMixin, viewsets.ModelViewSet):
     """Fridges, cold rooms, ward fridges and rooms with their temperature range.
 
     Not deletable (stock history points at them): set `active` to false instead.
@@ -54,6 +77,7 @@ class StorageLocationViewSet(HistoryMixin, viewsets.ModelViewSet):
 
     queryset = selectors.locations_list()
     serializer_class = serializers.StorageLocationSerializer
+    save_service, instance_kwarg = staticmethod(services.location_save), "location"
     filterset_fields = ["kind", "ward", "active", "code"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 

@@ -204,7 +204,7 @@ def course_ical(request, pk: int):
     response = HttpResponse(
         exports.course_ical(course), content_type="text/calendar; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="course-{course.pk}.ics"'
+    response["Content-Disposition"] = exports.download_disposition(f"course-{course.pk}.ics")
     return response
 
 
@@ -213,7 +213,7 @@ def course_fhir(request, pk: int):
     course = _visible_course(request, pk)
     body = json.dumps(exports.course_fhir(course), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="course-{course.pk}.fhir.json"'
+    response["Content-Disposition"] = exports.download_disposition(f"course-{course.pk}.fhir.json")
     return response
 
 

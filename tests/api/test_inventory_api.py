@@ -440,3 +440,36 @@ def test_locations_crud_without_delete(pharmacist_client):
         )["fields"]
     )
     _error(pharmacist_client.delete(f"/api/v1/locations/{created.json()['id']}/"), 405)
+
+
+def test_catalogue_writes_go_through_the_services_the_admin_uses(
+    postgres, pharmacist_client, cerulo
+):
+    """The API keeps the admin's rules (a GTIN's check digit) and its history names the action
+    and the user, as an admin save does (inventory.services.catalogue)."""
+    from biip.checksums import gs1_standard_check_digit
+    from pghistory.models import Events
+
+    from inventory.models import Presentation, StorageLocation
+
+    body = "0209999900001"
+    good = body + str(gs1_standard_check_digit(body))
+    bad = body + str((gs1_standard_check_digit(body) + 1) % 10)
+    url = f"/api/v1/presentations/{cerulo.pk}/"
+    refused = pharmacist_client.patch(url, {"gtin": bad}, format="json")
+    assert refused.status_code == 400 and "gtin" in refused.json()["error"]["fields"]
+    assert Presentation.objects.get(pk=cerulo.pk).gtin != bad
+    assert pharmacist_client.patch(url, {"gtin": good}, format="json").status_code == 200
+    created = pharmacist_client.post(
+        "/api/v1/locations/",
+        {"code": "api-fridge", "name": "API fridge", "kind": "fridge", "min_c": "2", "max_c": "8"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    location = StorageLocation.objects.get(code="api-fridge")
+    for obj, action in [(Presentation.objects.get(pk=cerulo.pk), "presentation.save"),
+                        (location, "location.save")]:  # fmt: skip
+        contexts = [event.pgh_context for event in Events.objects.tracks(obj)]
+        assert {"action": action, "user": pharmacist_client.user.pk} in [
+            {"action": c.get("action"), "user": c.get("user")} for c in contexts if c
+        ], contexts
