@@ -158,6 +158,9 @@ PAGES = {
     "healthz": (PUBLIC, PUBLIC),  # probes: any method, no session, no data
     "readyz": (PUBLIC, PUBLIC),
     "today": (_R, RECORDERS),
+    "today-live": (_R, NOBODY),  # Today's counters and statuses, polled by the page
+    "favicon": (PUBLIC, NOBODY),
+    "preferences": (_R, _R),  # one's own language and digest choice
     "course-list": (_R, NOBODY),
     "course-prescribe": (PRESCRIBERS, PRESCRIBERS),
     "course-page": (_R, PRESCRIBERS),
