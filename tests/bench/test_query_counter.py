@@ -23,7 +23,10 @@ def test_counts_every_statement_once_the_query_log_is_full(settings):
     assert _queries(_three_queries) == 3
     with QueryCounter() as counted:
         _three_queries()
-        connection.cursor().executemany("SELECT %s", [[1], [2]])
+        # executemany counts once; a DML statement that touches nothing (SQLite refuses a SELECT).
+        connection.cursor().executemany(
+            "UPDATE django_migrations SET app = app WHERE id = %s", [[-1], [-2]]
+        )
     assert len(counted) == 4
 
 
