@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+from inventory.charts import _f, label_stride
+
 WIDTH = 960
 LANE_HEIGHT = 44
 MARGIN_LEFT = 150
@@ -78,10 +80,6 @@ class Geometry:
     today_x: float | None = None
 
 
-def _f(value: float) -> str:
-    return f"{value:.1f}"
-
-
 def cycles_of(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
     """Runs of doses on consecutive days (a cycle of daily doses), in order."""
     runs: list[tuple[dt.date, dt.date]] = []
@@ -129,7 +127,7 @@ def timeline_geometry(
             )
     for dose in sorted(shown, key=lambda d: (d.day, d.sequence)):
         geometry.marks.append(Mark(dose, x(dose.day), lane_y[dose.phase], SHAPES[dose.status]))
-    every = max(1, -(-span_days // MAX_X_LABELS))
+    every = label_stride(span_days, MAX_X_LABELS)
     for i in range(0, span_days, every):
         day = first + dt.timedelta(days=i)
         geometry.x_labels.append((x(day), day))

@@ -182,7 +182,13 @@ def _tick_label(at: datetime.datetime, tz: ZoneInfo, span: datetime.timedelta) -
 
 
 def _f(value: float) -> str:
+    """A coordinate as the SVG charts write it (one decimal). Shared by every chart."""
     return f"{value:.1f}"
+
+
+def label_stride(count: int, most: int) -> int:
+    """Label every n-th of `count` positions, so that at most `most` labels show."""
+    return max(1, -(-count // most))
 
 
 def temperature_svg(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-from inventory.charts import _nice_step
+from inventory.charts import _f, _nice_step, label_stride
 
 WIDTH = 960
 HEIGHT = 240
@@ -62,10 +62,6 @@ class Geometry:
     markers: list[Marker] = field(default_factory=list)
 
 
-def _f(value: float) -> str:
-    return f"{value:.1f}"
-
-
 def forecast_geometry(
     *,
     days: Sequence[dict],
@@ -91,7 +87,7 @@ def forecast_geometry(
         return bottom - (bottom - top) * vials / y_max
 
     index = {d["date"]: i for i, d in enumerate(days)}
-    every = max(1, -(-len(days) // MAX_X_LABELS))
+    every = label_stride(len(days), MAX_X_LABELS)
     for i, day in enumerate(days):
         x0 = left + i * column
         if i % every == 0:
