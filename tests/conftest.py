@@ -218,22 +218,7 @@ def stocked(formulary, ward, pharmacist, today):
     """A 2–8 °C fridge on `ward` holding 50 of every formulary presentation, expiring in a year.
 
     2–8 °C satisfies both ceruloplasmin (2–8 °C) and Betaleukin (≤ 15 °C)."""
-    import datetime
-
-    from inventory.models import Presentation
-    from inventory.services import lot_receive
-    from tests.factories import StorageLocationFactory
+    from tests.factories import StorageLocationFactory, receive_every_presentation
 
     fridge = StorageLocationFactory(code=f"{ward.code}-fridge", ward=ward)
-    return {
-        p.code: lot_receive(
-            presentation_id=p.pk,
-            location_id=fridge.pk,
-            quantity=50,
-            lot_number=f"S{p.pk:03d}",
-            expiry_date=today + datetime.timedelta(days=365),
-            user=pharmacist,
-            on=today,
-        ).lot
-        for p in Presentation.objects.all()
-    }
+    return receive_every_presentation(fridge, quantity=50, prefix="S", user=pharmacist, on=today)

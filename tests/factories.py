@@ -128,3 +128,23 @@ class PatientFactory(factory.django.DjangoModelFactory):
             measured_on=kwargs.get("on") or timezone.localdate(),
             weight_kg=Decimal(str(extracted or 70)),
         )
+
+
+def receive_every_presentation(location, *, quantity, prefix, user, on) -> dict:
+    """One lot of every formulary presentation received into `location` through the service
+    (lot number `<prefix><presentation pk>`, expiring a year after `on`), by presentation code,
+    in presentation order."""
+    from inventory.services import lot_receive
+
+    return {
+        p.code: lot_receive(
+            presentation_id=p.pk,
+            location_id=location.pk,
+            quantity=quantity,
+            lot_number=f"{prefix}{p.pk:03d}",
+            expiry_date=on + datetime.timedelta(days=365),
+            user=user,
+            on=on,
+        ).lot
+        for p in inv.Presentation.objects.order_by("pk")
+    }

@@ -15,7 +15,6 @@ patients, courses and doses — and never a 5xx, never a success. No answer to t
 nurse, wherever she is allowed, carries the patient's MRN or name.
 """
 
-import datetime as dt
 import re
 import time
 from collections import Counter
@@ -345,10 +344,15 @@ def _build_world() -> dict:
         dose_administer,
         formulary_load,
     )
-    from inventory.models import Excursion, Presentation, StockMovement
-    from inventory.services import lot_receive
+    from inventory.models import Excursion, StockMovement
     from notifications.models import AlertMarker, Notification, NotificationPreference
-    from tests.factories import PatientFactory, StorageLocationFactory, UserFactory, WardFactory
+    from tests.factories import (
+        PatientFactory,
+        StorageLocationFactory,
+        UserFactory,
+        WardFactory,
+        receive_every_presentation,
+    )
 
     formulary_load()
     roles_ensure()
@@ -362,18 +366,11 @@ def _build_world() -> dict:
     other_ward.members.add(users[OTHER_NURSE])
     fridge = StorageLocationFactory(code="ward-7c-fridge", ward=ward, min_c=2, max_c=8)
     pharmacist = users["pharmacist"]
-    lots = [
-        lot_receive(
-            presentation_id=p.pk,
-            location_id=fridge.pk,
-            quantity=40,
-            lot_number=f"M{p.pk:03d}",
-            expiry_date=today + dt.timedelta(days=365),
-            user=pharmacist,
-            on=today,
-        ).lot
-        for p in Presentation.objects.order_by("pk")
-    ]
+    lots = list(
+        receive_every_presentation(
+            fridge, quantity=40, prefix="M", user=pharmacist, on=today
+        ).values()
+    )
     patient = PatientFactory(ward=ward, mrn=SECRET_MRN, name=SECRET_NAME)
     course = course_create(
         patient=patient,

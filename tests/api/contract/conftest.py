@@ -15,7 +15,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from config.roles import Role
-from tests.factories import PatientFactory, StorageLocationFactory, UserFactory
+from tests.factories import (
+    PatientFactory,
+    StorageLocationFactory,
+    UserFactory,
+    receive_every_presentation,
+)
 
 PASSWORD = "contract-test-password"  # noqa: S105 - a test user's password
 
@@ -62,8 +67,7 @@ def pharmacy(formulary, roles, today):
     prescribed course, and a closed temperature excursion — so that every GET has something to
     answer with."""
     from courses.services import course_create
-    from inventory.models import Presentation
-    from inventory.services import lot_receive, readings_ingest
+    from inventory.services import readings_ingest
     from tests.factories import WardFactory
 
     ward = WardFactory(code="ward-7c", name="Ward 7C")
@@ -75,18 +79,7 @@ def pharmacy(formulary, roles, today):
         user.save()
     ward.members.add(nurse)
     fridge = StorageLocationFactory(code="ward-7c-fridge", ward=ward, min_c=2, max_c=8)
-    lots = {
-        p.code: lot_receive(
-            presentation_id=p.pk,
-            location_id=fridge.pk,
-            quantity=40,
-            lot_number=f"C{p.pk:03d}",
-            expiry_date=today + datetime.timedelta(days=365),
-            user=pharmacist,
-            on=today,
-        ).lot
-        for p in Presentation.objects.all()
-    }
+    lots = receive_every_presentation(fridge, quantity=40, prefix="C", user=pharmacist, on=today)
     patient = PatientFactory(ward=ward, mrn="C-0001")
     from courses.models import Protocol
 
