@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pghistory
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +33,22 @@ presentation_code_validator = RegexValidator(
     r"^[-a-zA-Z0-9_.]+$", "Letters, digits, dots, hyphens and underscores only."
 )
 
+# Sensors outside this band are broken or unplugged, not reporting a fridge; a storage range set
+# outside it is a typing error (−500 for −5.0), and could never be read by a sensor anyway.
+PLAUSIBLE_MIN_C = Decimal("-50")
+PLAUSIBLE_MAX_C = Decimal("60")
+plausible_c = [MinValueValidator(PLAUSIBLE_MIN_C), MaxValueValidator(PLAUSIBLE_MAX_C)]
+
+
+def plausible_c_constraint(*fields: str, name: str) -> models.CheckConstraint:
+    """Each of `fields` (°C) empty or within the plausible band, in the database too."""
+    condition = Q()
+    for field in fields:
+        condition &= Q(**{f"{field}__isnull": True}) | Q(
+            **{f"{field}__gte": PLAUSIBLE_MIN_C, f"{field}__lte": PLAUSIBLE_MAX_C}
+        )
+    return models.CheckConstraint(condition=condition, name=name)
+
 
 @track()
 class Product(models.Model):
@@ -47,9 +63,10 @@ class Product(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
+        validators=plausible_c,
         help_text="Lowest storage temperature in °C; empty when the label sets only a maximum.",
     )
-    storage_max_c = models.DecimalField(max_digits=4, decimal_places=1)
+    storage_max_c = models.DecimalField(max_digits=4, decimal_places=1, validators=plausible_c)
     keep_dry = models.BooleanField(default=False, help_text="Label asks for a dry place.")
     shelf_life_months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     sodium_mg_per_dose = models.DecimalField(
@@ -79,6 +96,9 @@ class Product(models.Model):
                 condition=Q(storage_min_c__isnull=True)
                 | Q(storage_min_c__lte=models.F("storage_max_c")),
                 name="product_storage_range_ordered",
+            ),
+            plausible_c_constraint(
+                "storage_min_c", "storage_max_c", name="product_storage_range_plausible"
             ),
         ]
 
@@ -186,10 +206,6 @@ lot_number_validator = RegexValidator(
     "!\"%%&'()*+,-./:;<=>?_ (no spaces).",
 )
 
-# Sensors outside this band are broken or unplugged, not reporting a fridge.
-PLAUSIBLE_MIN_C = Decimal("-50")
-PLAUSIBLE_MAX_C = Decimal("60")
-
 
 class LocationKind(models.TextChoices):
     FRIDGE = "fridge", _("Pharmacy fridge")
@@ -208,8 +224,12 @@ class StorageLocation(models.Model):
     ward = models.ForeignKey(
         Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="locations"
     )
-    min_c = models.DecimalField(max_digits=4, decimal_places=1, help_text="Lowest °C kept.")
-    max_c = models.DecimalField(max_digits=4, decimal_places=1, help_text="Highest °C kept.")
+    min_c = models.DecimalField(
+        max_digits=4, decimal_places=1, validators=plausible_c, help_text="Lowest °C kept."
+    )
+    max_c = models.DecimalField(
+        max_digits=4, decimal_places=1, validators=plausible_c, help_text="Highest °C kept."
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -218,6 +238,7 @@ class StorageLocation(models.Model):
             models.CheckConstraint(
                 condition=Q(min_c__lte=models.F("max_c")), name="location_range_ordered"
             ),
+            plausible_c_constraint("min_c", "max_c", name="location_range_plausible"),
         ]
 
     def __str__(self) -> str:

@@ -473,3 +473,36 @@ def test_catalogue_writes_go_through_the_services_the_admin_uses(
         assert {"action": action, "user": pharmacist_client.user.pk} in [
             {"action": c.get("action"), "user": c.get("user")} for c in contexts if c
         ], contexts
+
+
+@pytest.mark.parametrize(
+    "url, body, field",
+    [
+        ("/api/v1/locations/", {"min_c": "-500", "max_c": "8"}, "min_c"),  # −5.0 typed as −500
+        ("/api/v1/locations/", {"min_c": "2", "max_c": "80"}, "max_c"),
+        ("/api/v1/products/", {"storage_min_c": "-60", "storage_max_c": "8"}, "storage_min_c"),
+        ("/api/v1/products/", {"storage_max_c": "150"}, "storage_max_c"),
+    ],
+)
+def test_storage_ranges_outside_what_a_sensor_can_read_are_refused(
+    pharmacist_client, url, body, field
+):
+    """A storage range is within the readings' plausible band (−50 to 60 °C): one outside it is a
+    typing error, and no reading could ever be checked against it."""
+    from inventory.models import Product, StorageLocation
+
+    base = (
+        {"code": "x-room", "name": "X room", "kind": "room"}
+        if "locations" in url
+        else {
+            "code": "xproduct",
+            "name": "X",
+            "active_substance": "x",
+            "shelf_life_months": 24,
+            "leaflet_file": "x.txt",
+        }  # fmt: skip
+    )
+    error = _error(pharmacist_client.post(url, {**base, **body}, format="json"), 400)
+    assert field in error["fields"], error
+    assert not StorageLocation.objects.filter(code="x-room").exists()
+    assert not Product.objects.filter(code="xproduct").exists()

@@ -11,7 +11,7 @@ from pghistory.models import Events
 from config.roles import Role
 from inventory import services
 from inventory.models import Presentation, Product, StorageLocation, Ward
-from tests.factories import UserFactory
+from tests.factories import StorageLocationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +190,26 @@ def test_valid_saves_are_recorded_with_the_services_action_and_the_admin_user(ph
         assert event.pgh_context["user"] == pharmacy_admin.user.pk
     member = Events.objects.across("inventory.WardMemberEvent").references(nurse).get()
     assert member.pgh_context["action"] == "ward.save"
+
+
+def test_a_storage_range_outside_the_plausible_band_is_refused_on_both_forms(pharmacy_admin):
+    _refused(
+        pharmacy_admin.post("/admin/inventory/product/add/", _product(storage_max_c="80")),
+        "60",
+    )
+    _refused(
+        pharmacy_admin.post("/admin/inventory/storagelocation/add/", _location(min_c="-80")),
+        "-50",
+    )
+    assert not Product.objects.filter(code="newproduct").exists()
+    assert not StorageLocation.objects.exists()
+
+
+def test_the_database_refuses_an_implausible_storage_range_written_around_the_services(cerulo):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Product.objects.filter(pk=cerulo.product.pk).update(storage_max_c=99)
+    location = StorageLocationFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StorageLocation.objects.filter(pk=location.pk).update(min_c=-51)
