@@ -251,6 +251,10 @@ HISTORY_RETENTION_DAYS = int(os.environ.get("HISTORY_RETENTION_DAYS", str(10 * 3
 
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # No OPTIONS metadata (405): the OpenAPI schema describes the API, and DRF's metadata answers
+    # before object scoping and per-action role checks run (the access matrix found a nurse of
+    # another ward reading the description of a course's endpoint).
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -544,14 +544,22 @@ def _verdict(surface, key, method, role, allowed, scoped, response) -> str | Non
             return f"refused ({status}) an allowed role"
         if status == 404 and key in NOT_FOUND_BY_DESIGN:
             return None
-        if method == "GET" and not 200 <= status < 400 and not (status == 503 and key == "readyz"):
-            return f"GET answered {status}"
+        if method == "HEAD" and status == 405:
+            return None  # a page that serves GET only (HEAD is optional, RFC 9110 9.1)
+        if (
+            method in ("GET", "HEAD")
+            and not 200 <= status < 400
+            and not (status == 503 and key == "readyz")
+        ):
+            return f"{method} answered {status}"
         return None
+    if method == "OPTIONS" and 200 <= status < 300 and not response.content:
+        return None  # Django's View.options: the Allow header and nothing of the resource
     if 200 <= status < 300:
         return f"a denied role's {method} succeeded ({status})"
     if role == OTHER_NURSE and scoped:
         # The admin answers an object outside its queryset with a redirect to its index.
-        ok = status in (403, 404) or (
+        ok = status in (403, 404, 405) or (
             surface == "admin" and status == 302 and not _to_login(response)
         )
         return None if ok else f"other ward's object answered {status}"
@@ -569,8 +577,8 @@ def _verdict(surface, key, method, role, allowed, scoped, response) -> str | Non
 def _request(client, surface, method, url):
     if surface == "api" and method != "GET":
         return client.generic(method, url, "{}", content_type="application/json")
-    if method == "GET":
-        return client.get(url)
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return getattr(client, method.lower())(url)
     return client.generic(method, url, "", content_type="application/x-www-form-urlencoded")
 
 
@@ -631,6 +639,10 @@ def test_access(world, clients, db, route, pattern, namespace):
     url = _url(route, key, world)
     problems = []
     started = time.monotonic()
+    if "GET" in policy:
+        # HEAD is GET without the body; OPTIONS describes what GET would show (DRF's metadata):
+        # whoever may not read the URL gets neither.
+        policy = {**policy, "HEAD": policy["GET"], "OPTIONS": policy["GET"]}
     for method, allowed_roles in policy.items():
         for role in MATRIX_ROLES:
             allowed = _allows(allowed_roles, role) and not (role == OTHER_NURSE and scoped)
