@@ -5,6 +5,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from config.dates import BoundedApiDateTimeField
+from courses.findings import finding_text
 from courses.models import (
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
@@ -375,6 +376,17 @@ class CoursePhaseSerializer(serializers.ModelSerializer):
         return _amount(phase.dose_amount, phase.amount_unit)
 
 
+class FindingSerializer(serializers.Serializer):
+    """A label check's finding as stored on its course, its message in the request's language."""
+
+    code = serializers.CharField(read_only=True)
+    message = serializers.SerializerMethodField()
+    source = serializers.CharField(read_only=True, help_text="The leaflet and section it cites.")
+
+    def get_message(self, finding: dict) -> str:
+        return finding_text(finding)
+
+
 class CourseSerializer(serializers.ModelSerializer):
     patient = PatientBriefSerializer(read_only=True)
     protocol = serializers.CharField(source="protocol.code", read_only=True)
@@ -384,6 +396,10 @@ class CourseSerializer(serializers.ModelSerializer):
     prescribed_by = serializers.StringRelatedField(allow_null=True)
     overridden_by = serializers.StringRelatedField(allow_null=True)  # null unless overridden
     status = _choice_text("active, on_hold, completed or cancelled")
+    hard_stops = FindingSerializer(
+        many=True, read_only=True, help_text="Label hard stops overridden by the prescriber."
+    )
+    warnings = FindingSerializer(many=True, read_only=True)
     leaflet_notes = serializers.JSONField(
         source="protocol.leaflet_notes",
         read_only=True,
