@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from courses import formulary
 from courses.findings import Finding, listed, number, unit, words
@@ -51,7 +51,7 @@ REDUCE_ON_REACTION = {"biocerulin": BIOCERULIN, "ceruloplasmin": CERULOPLASMIN}
 # children"; Biocerulin's leaflet 000 "Children" says it should not be prescribed to them at all).
 ADULT_PROTOCOL_FOR_CHILD = {
     "ceruloplasmin": (
-        N_(
+        gettext_noop(
             "This is an adult protocol; children receive the age-band doses of the children's "
             "protocols (age %(months)s months)."
         ),
@@ -64,7 +64,7 @@ PATIENT_ALLERGIES = "patient record: drug allergies"
 PER_KG_DOSING = "per-kg dosing"
 
 # The recorded class of allergy, as the ceruloplasmin leaflets name it.
-PROTEIN_DRUGS = N_("drugs of protein origin")
+PROTEIN_DRUGS = gettext_noop("drugs of protein origin")
 
 # Where each leaflet says it: the section (and line) every finding cites. The leaflets are kept
 # verbatim in courses/leaflets/; tests check that each cited line says what the finding says.
@@ -120,7 +120,7 @@ def _hypersensitivity_stops(*, patient, protocol, allergies) -> list[Finding]:
         stops.append(
             Finding.of(
                 "hypersensitivity",
-                N_(
+                gettext_noop(
                     "%(product)s is contraindicated in hypersensitivity to drugs of protein "
                     "origin (recorded: %(recorded)s)."
                 ),
@@ -134,7 +134,7 @@ def _hypersensitivity_stops(*, patient, protocol, allergies) -> list[Finding]:
         stops.append(
             Finding.of(
                 "hypersensitivity",
-                N_(
+                gettext_noop(
                     "%(product)s is contraindicated in hypersensitivity to the drug (recorded "
                     "allergy to %(product)s)."
                 ),
@@ -162,7 +162,7 @@ def _age_stops(*, protocol, age_months: int) -> list[Finding]:
         stops.append(
             Finding.of(
                 "age",
-                N_("%(limit)s (age %(months)s months)."),
+                gettext_noop("%(limit)s (age %(months)s months)."),
                 f"{limit['leaflet_file']}: {limit['section']}",
                 limit=words(limit["message"]),
                 months=age_months,
@@ -175,7 +175,9 @@ def _age_stops(*, protocol, age_months: int) -> list[Finding]:
                 stops.append(
                     Finding.of(
                         "age",
-                        N_("This protocol starts at %(start)s months (age %(months)s months)."),
+                        gettext_noop(
+                            "This protocol starts at %(start)s months (age %(months)s months)."
+                        ),
                         f"{_leaflet(protocol)}: {protocol.leaflet_section}",
                         start=protocol.min_age_months,
                         months=age_months,
@@ -190,7 +192,9 @@ def _age_stops(*, protocol, age_months: int) -> list[Finding]:
             stops.append(
                 Finding.of(
                     "age",
-                    N_("%(product)s must not be prescribed to children (age %(months)s months)."),
+                    gettext_noop(
+                        "%(product)s must not be prescribed to children (age %(months)s months)."
+                    ),
                     _where(protocol, "children"),
                     product=name,
                     months=age_months,
@@ -200,7 +204,9 @@ def _age_stops(*, protocol, age_months: int) -> list[Finding]:
         stops.append(
             Finding.of(
                 "age",
-                N_("This protocol is for patients under %(limit)s months (age %(months)s months)."),
+                gettext_noop(
+                    "This protocol is for patients under %(limit)s months (age %(months)s months)."
+                ),
                 f"{_leaflet(protocol)}: {protocol.leaflet_section}",
                 limit=protocol.max_age_months,
                 months=age_months,
@@ -237,12 +243,14 @@ def _patient_stops(
         stops.append(
             Finding.of(
                 "pregnancy",
-                N_(
+                gettext_noop(
                     "%(product)s is not to be given in pregnancy (trimester %(trimester)s); "
                     "only trimesters %(allowed)s."
                 )
                 if allowed
-                else N_("%(product)s is not to be given in pregnancy (trimester %(trimester)s)."),
+                else gettext_noop(
+                    "%(product)s is not to be given in pregnancy (trimester %(trimester)s)."
+                ),
                 _where(protocol, "pregnancy"),
                 product=name,
                 trimester=patient.pregnancy_trimester,
@@ -253,7 +261,7 @@ def _patient_stops(
         stops.append(
             Finding.of(
                 "indication",
-                N_(
+                gettext_noop(
                     "This protocol treats anaemia in pregnancy; the patient is not recorded "
                     "pregnant."
                 ),
@@ -264,18 +272,18 @@ def _patient_stops(
         stops.append(
             Finding.of(
                 "lactation",
-                N_("%(product)s is not to be given during lactation."),
+                gettext_noop("%(product)s is not to be given during lactation."),
                 _where(protocol, "lactation"),
                 product=name,
             )
         )
     conditions = {
         "septic_shock": (
-            N_("%(product)s is contraindicated in septic shock."),
+            gettext_noop("%(product)s is contraindicated in septic shock."),
             patient.septic_shock,
         ),
         "severe_fever": (
-            N_("%(product)s is contraindicated in severe fever."),
+            gettext_noop("%(product)s is contraindicated in severe fever."),
             patient.severe_fever,
         ),
     }
@@ -293,7 +301,7 @@ def _patient_stops(
         stops.append(
             Finding.of(
                 "wbc",
-                N_(
+                gettext_noop(
                     "The indication needs a white-cell count of at least %(minimum)s×10⁹/L; the "
                     "patient's is %(count)s×10⁹/L (taken %(day)s)."
                 ),
@@ -317,7 +325,7 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
                 return Finding.of(code, template, where, **params)
             body = words(template, **params)
             return Finding.of(
-                code, N_("Phase %(phase)s: %(finding)s"), where, phase=order, finding=body
+                code, gettext_noop("Phase %(phase)s: %(finding)s"), where, phase=order, finding=body
             )
 
         if not phase.pattern_allowed:
@@ -325,7 +333,7 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
             stops.append(
                 phase_finding(
                     "pattern",
-                    N_("'%(pattern)s' is not a schedule this protocol allows."),
+                    gettext_noop("'%(pattern)s' is not a schedule this protocol allows."),
                     pattern=phase.pattern_label,
                 )
             )
@@ -336,7 +344,7 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
             stops.append(
                 phase_finding(
                     "dose_range",
-                    N_(
+                    gettext_noop(
                         "a dose of %(dose)s %(unit)s is outside the label's %(low)s–%(high)s %(unit)s."
                     ),
                     dose=number(phase.dose_value),
@@ -351,12 +359,12 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
             allowed = (
                 f"{phase.count_min}–{phase.count_max}"
                 if phase.count_max is not None
-                else words(N_("at least %(count)s"), count=phase.count_min)
+                else words(gettext_noop("at least %(count)s"), count=phase.count_min)
             )
             stops.append(
                 phase_finding(
                     "count_range",
-                    N_("%(count)s injections is outside the label's %(allowed)s."),
+                    gettext_noop("%(count)s injections is outside the label's %(allowed)s."),
                     count=phase.count,
                     allowed=allowed,
                 )
@@ -368,7 +376,7 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
             stops.append(
                 phase_finding(
                     "cycles_range",
-                    N_("%(cycles)s cycles is outside the label."),
+                    gettext_noop("%(cycles)s cycles is outside the label."),
                     cycles=phase.cycles,
                 )
             )
@@ -386,7 +394,9 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
             stops.append(
                 Finding.of(
                     "course_total",
-                    N_("A course total of %(total)s %(unit)s is outside the label's %(bounds)s."),
+                    gettext_noop(
+                        "A course total of %(total)s %(unit)s is outside the label's %(bounds)s."
+                    ),
                     where,
                     total=number(total_in_unit.amount),
                     unit=unit(UNIT_LABELS[total_in_unit.unit]),
@@ -402,11 +412,14 @@ def _bounds(protocol) -> dict:
     total_unit = unit(protocol.course_total_unit)
     if low is not None and high is not None:
         return words(
-            N_("%(low)s–%(high)s %(unit)s"), low=number(low), high=number(high), unit=total_unit
+            gettext_noop("%(low)s–%(high)s %(unit)s"),
+            low=number(low),
+            high=number(high),
+            unit=total_unit,
         )
     if low is not None:
-        return words(N_("minimum of %(low)s %(unit)s"), low=number(low), unit=total_unit)
-    return words(N_("maximum of %(high)s %(unit)s"), high=number(high), unit=total_unit)
+        return words(gettext_noop("minimum of %(low)s %(unit)s"), low=number(low), unit=total_unit)
+    return words(gettext_noop("maximum of %(high)s %(unit)s"), high=number(high), unit=total_unit)
 
 
 def _preparation_stops(
@@ -420,7 +433,9 @@ def _preparation_stops(
         stops.append(
             Finding.of(
                 "drip_rate",
-                N_("A drip of %(rate)s drops/min is faster than the label's %(label_rate)s."),
+                gettext_noop(
+                    "A drip of %(rate)s drops/min is faster than the label's %(label_rate)s."
+                ),
                 where,
                 rate=drip_rate,
                 label_rate=label_rate,
@@ -430,7 +445,7 @@ def _preparation_stops(
         stops.append(
             Finding.of(
                 "diluent",
-                N_("The label does not give '%(diluent)s' as a diluent."),
+                gettext_noop("The label does not give '%(diluent)s' as a diluent."),
                 where,
                 diluent=diluent,
             )
@@ -443,7 +458,9 @@ def _preparation_stops(
         stops.append(
             Finding.of(
                 "infusion_time",
-                N_("An infusion of %(minutes)s min is outside the label's %(low)s–%(high)s min."),
+                gettext_noop(
+                    "An infusion of %(minutes)s min is outside the label's %(low)s–%(high)s min."
+                ),
                 where,
                 minutes=infusion_minutes,
                 low=protocol.infusion_minutes_min,
@@ -492,7 +509,7 @@ def warnings(
         found.append(
             Finding.of(
                 "sodium_diet",
-                N_(
+                gettext_noop(
                     "%(product)s contains %(sodium)s mg sodium per dose: take care on a "
                     "sodium-controlled diet."
                 ),
@@ -505,12 +522,12 @@ def warnings(
         found.append(
             Finding.of(
                 "corticosteroids",
-                N_(
+                gettext_noop(
                     "High-dose corticosteroids (risk of steroid diabetes): dissolve in 0.9%% "
                     "sodium chloride, not 5%% glucose. The chosen diluent is 5%% glucose."
                 )
                 if diluent == "glucose_5"
-                else N_(
+                else gettext_noop(
                     "High-dose corticosteroids (risk of steroid diabetes): dissolve in 0.9%% "
                     "sodium chloride, not 5%% glucose."
                 ),
@@ -521,7 +538,7 @@ def warnings(
         found.append(
             Finding.of(
                 "no_mixing",
-                N_("Do not mix with other drugs in the infusion."),
+                gettext_noop("Do not mix with other drugs in the infusion."),
                 _where(protocol, "incompatibility"),
             )
         )
@@ -529,7 +546,7 @@ def warnings(
         found.append(
             Finding.of(
                 "infusion_rate_reactions",
-                N_(
+                gettext_noop(
                     "Hot flushes, nausea, chills, fever or urticaria: reduce the dose and the "
                     "rate, or stop. Reactions are mostly linked to a fast infusion: keep the slow "
                     "drip."
@@ -541,7 +558,7 @@ def warnings(
         found.append(
             Finding.of(
                 "expected_fever",
-                N_(
+                gettext_noop(
                     "Fever, headache and raised temperature for 2–3 h after the injection are "
                     "expected and are not a reason to stop; severe reactions: paracetamol, "
                     "metamizole, diphenhydramine, or corticosteroids."
@@ -559,7 +576,7 @@ def warnings(
         found.append(
             Finding.of(
                 "protein_hypersensitivity",
-                N_(
+                gettext_noop(
                     "Recorded hypersensitivity to %(recorded)s; %(product)s's leaflet "
                     "contraindicates only hypersensitivity to the drug itself — judge whether it "
                     "extends to it."
@@ -573,12 +590,12 @@ def warnings(
         patient, start_date=start_date, valid_days=wbc_valid_days
     ):
         if patient.wbc_10e9_per_l is None:
-            state = words(N_("none is recorded"))
+            state = words(gettext_noop("none is recorded"))
         elif patient.wbc_measured_on is None:
-            state = words(N_("the recorded count has no date, so it counts as unknown"))
+            state = words(gettext_noop("the recorded count has no date, so it counts as unknown"))
         else:
             state = words(
-                N_(
+                gettext_noop(
                     "the count of %(day)s is not within %(days)s days before the start "
                     "(%(start)s), so it counts as unknown"
                 ),
@@ -589,7 +606,7 @@ def warnings(
         found.append(
             Finding.of(
                 "wbc_unknown",
-                N_(
+                gettext_noop(
                     "The indication needs a white-cell count of at least %(minimum)s×10⁹/L; %(state)s."
                 ),
                 _where(protocol, "indications"),

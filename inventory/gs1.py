@@ -18,7 +18,7 @@ from biip.checksums import gs1_standard_check_digit
 from biip.gs1_messages import GS1Message
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +27,10 @@ _EXAMPLE = "(01)09506000134352(17)270331(10)ABC1"
 # Fixed-length dates a lot number can swallow when the scanner drops the separator after it.
 _SWALLOWED_DATE = re.compile(r"(1[17])(\d{2}(?:0\d|1[0-2])(?:[0-2]\d|3[01]))")
 _ELEMENT_NAMES = {
-    "01": N_("GTIN"),
-    "10": N_("lot number"),
-    "11": N_("production date"),
-    "17": N_("expiry date"),
+    "01": gettext_noop("GTIN"),
+    "10": gettext_noop("lot number"),
+    "11": gettext_noop("production date"),
+    "17": gettext_noop("expiry date"),
 }
 
 
@@ -79,7 +79,7 @@ def _date(element) -> datetime.date | None:
         return None
     date = element.date
     if date is None:
-        name = _(_ELEMENT_NAMES.get(element.ai.ai, N_("date")))
+        name = _(_ELEMENT_NAMES.get(element.ai.ai, gettext_noop("date")))
         _refuse(
             _("The %(element)s (%(ai)s) %(value)s is not a date in YYMMDD form.")
             % {"element": name, "ai": element.ai.ai, "value": element.value}
@@ -103,12 +103,14 @@ def _separator_hint(value: str) -> str:
 
 
 _ELEMENT_FORMS = {
-    "00": N_("the SSCC (00) is 18 digits"),
-    "01": N_("the GTIN (01) is 14 digits"),
-    "10": N_("the lot number (10) is 1 to 20 letters, digits or -./ characters"),
-    "11": N_("the production date (11) is 6 digits YYMMDD and a real date"),
-    "17": N_("the expiry date (17) is 6 digits YYMMDD and a real date (day 00: end of the month)"),
-    "21": N_("the serial number (21) is 1 to 20 characters"),
+    "00": gettext_noop("the SSCC (00) is 18 digits"),
+    "01": gettext_noop("the GTIN (01) is 14 digits"),
+    "10": gettext_noop("the lot number (10) is 1 to 20 letters, digits or -./ characters"),
+    "11": gettext_noop("the production date (11) is 6 digits YYMMDD and a real date"),
+    "17": gettext_noop(
+        "the expiry date (17) is 6 digits YYMMDD and a real date (day 00: end of the month)"
+    ),
+    "21": gettext_noop("the serial number (21) is 1 to 20 characters"),
 }
 # Only to pick which element to name: the parser's wording itself is never shown.
 _PARSER_ELEMENT = re.compile(r"GS1 AI \((\d{2,4})\)")

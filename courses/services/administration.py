@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from courses import checks, selectors, stock
 from courses.findings import Finding, words
@@ -217,7 +217,7 @@ def _reduce_later(dose: Dose, percent: int | None, drip_rate: int | None, user) 
         *course.warnings,
         Finding.of(
             "reduced_after_reaction",
-            N_(
+            gettext_noop(
                 "After a reaction at dose %(number)s (%(reaction)s): later doses %(later)s; recorded by %(user)s."
             ),
             checks.REDUCE_ON_REACTION[course.protocol.product.code] + ": side effects",
@@ -234,12 +234,12 @@ def _later_doses(percent: int | None, drip_rate: int | None) -> dict:
     """What a reduction after a reaction changed, for its warning (words translated when read)."""
     if drip_rate is None:
         if percent is None:
-            return words(N_("unchanged"))
-        return words(N_("at %(percent)s %% of the prescribed dose"), percent=percent)
+            return words(gettext_noop("unchanged"))
+        return words(gettext_noop("at %(percent)s %% of the prescribed dose"), percent=percent)
     if percent is None:
-        return words(N_("unchanged, drip %(rate)s drops/min"), rate=drip_rate)
+        return words(gettext_noop("unchanged, drip %(rate)s drops/min"), rate=drip_rate)
     return words(
-        N_("at %(percent)s %% of the prescribed dose, drip %(rate)s drops/min"),
+        gettext_noop("at %(percent)s %% of the prescribed dose, drip %(rate)s drops/min"),
         percent=percent,
         rate=drip_rate,
     )

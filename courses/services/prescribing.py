@@ -8,8 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from config.roles import Role, has_role
 from courses import checks, selectors
@@ -259,7 +258,7 @@ def _band_amounts(patient, protocol, draft, findings: list) -> list[Mass | None]
                 findings.append(
                     Finding.of(
                         "age",
-                        N_(
+                        gettext_noop(
                             "The patient is %(months)s months old on %(day)s, during the course: "
                             "the protocol has no age-band dose from that date (the last band's "
                             "dose is kept if overridden)."
@@ -273,7 +272,7 @@ def _band_amounts(patient, protocol, draft, findings: list) -> list[Mass | None]
             findings.append(
                 Finding.of(
                     "age_band_change",
-                    N_(
+                    gettext_noop(
                         "The patient is %(months)s months old on %(day)s: from that dose on the "
                         "age band gives %(amount)s (before: %(before)s)."
                     ),
@@ -431,7 +430,7 @@ def course_check(
         found_warnings.append(
             Finding.of(
                 "weight_old",
-                N_(
+                gettext_noop(
                     "Dosed on a weight from %(day)s (%(weight)s kg); re-weigh if it may have "
                     "changed."
                 ),
