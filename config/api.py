@@ -74,9 +74,13 @@ class JSONParser(parsers.JSONParser):
         path = _nul_path(data)
         if path is not None:
             field = path.split(".")[0] or "non_field_errors"
-            where = f" (at {path})" if "." in path else ""
+            message = (
+                _("Text may not contain a NUL character (\\u0000) (at %(path)s).") % {"path": path}
+                if "." in path
+                else _("Text may not contain a NUL character (\\u0000).")
+            )
             raise exceptions.ValidationError(
-                {field: [f"Text may not contain a NUL character (\\u0000){where}."]},
+                {field: [message]},
                 code="null_characters_not_allowed",
             )
         return data

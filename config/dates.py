@@ -12,6 +12,7 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from django_filters.fields import IsoDateTimeField
 from rest_framework import serializers
 
@@ -22,14 +23,18 @@ MAX_OFFSET = dt.timedelta(hours=15, minutes=59)  # PostgreSQL's limit, and more 
 
 def date_error(value: dt.date) -> str | None:
     if not EARLIEST <= value <= LATEST:
-        return f"{value.isoformat()} is outside {EARLIEST.isoformat()} – {LATEST.isoformat()}."
+        return _("%(day)s is outside %(earliest)s – %(latest)s.") % {
+            "day": value.isoformat(),
+            "earliest": EARLIEST.isoformat(),
+            "latest": LATEST.isoformat(),
+        }
     return None
 
 
 def datetime_error(value: dt.datetime) -> str | None:
     offset = value.utcoffset()
     if offset is not None and abs(offset) > MAX_OFFSET:
-        return "A time-zone offset is at most ±15:59."
+        return _("A time-zone offset is at most ±15:59.")
     return date_error(value.date())
 
 

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -153,7 +154,7 @@ class CourseViewSet(
         data = validated(CourseCreateSerializer, request.data)
         patient = data.pop("patient")
         if not selectors.patients_visible(request.user).filter(pk=patient.pk).exists():
-            raise ValidationError({"patient": "Unknown patient."})
+            raise ValidationError({"patient": _("Unknown patient.")})
         course = services.course_create(
             patient=patient,
             protocol=data.pop("protocol"),
@@ -284,7 +285,7 @@ class DoseViewSet(
         """Doses are never deleted one by one: record them held, refused or missed, or cancel
         the course. Always 409 (after the visibility check: another ward's dose is 404)."""
         self.get_object()
-        raise Conflict("A dose is never deleted; record it not given or cancel the course.")
+        raise Conflict(_("A dose is never deleted; record it not given or cancel the course."))
 
     @extend_schema(request=DoseAdministerSerializer, responses=DoseListSerializer)
     @action(detail=True, methods=["post"], serializer_class=DoseAdministerSerializer)

@@ -6,28 +6,18 @@ returned and kept on the course. Each finding names the leaflet and section it c
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from courses import formulary
-from courses.units import Mass
+from courses.findings import Finding, listed, number, unit, words
+from courses.units import UNIT_LABELS, Mass
 
 BIOCERULIN = formulary.BIOCERULIN_FILE
 CERULOPLASMIN = formulary.CERULOPLASMIN_FILE
 BETALEUKIN = formulary.BETALEUKIN_FILE
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
-    source: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        return f"[{self.code}] {self.message} ({self.source})"
 
 
 @dataclass(frozen=True)
@@ -61,11 +51,20 @@ REDUCE_ON_REACTION = {"biocerulin": BIOCERULIN, "ceruloplasmin": CERULOPLASMIN}
 # children"; Biocerulin's leaflet 000 "Children" says it should not be prescribed to them at all).
 ADULT_PROTOCOL_FOR_CHILD = {
     "ceruloplasmin": (
-        "This is an adult protocol; children receive the age-band doses of the children's "
-        "protocols",
+        gettext_noop(
+            "This is an adult protocol; children receive the age-band doses of the children's "
+            "protocols (age %(months)s months)."
+        ),
         "Dosing and administration — In the treatment of children (line 80)",
     ),
 }
+
+# A source that is not a leaflet: the patient's own record (courses.leaflet_refs translates it).
+PATIENT_ALLERGIES = "patient record: drug allergies"
+PER_KG_DOSING = "per-kg dosing"
+
+# The recorded class of allergy, as the ceruloplasmin leaflets name it.
+PROTEIN_DRUGS = gettext_noop("drugs of protein origin")
 
 # Where each leaflet says it: the section (and line) every finding cites. The leaflets are kept
 # verbatim in courses/leaflets/; tests check that each cited line says what the finding says.
@@ -118,31 +117,39 @@ def _hypersensitivity_stops(*, patient, protocol, allergies) -> list[Finding]:
     if "hypersensitivity_protein_drugs" in codes and (
         patient.protein_drug_allergy or protein_allergies
     ):
-        recorded = ", ".join(
-            (["drugs of protein origin"] if patient.protein_drug_allergy else [])
-            + protein_allergies
-        )
         stops.append(
-            Finding(
+            Finding.of(
                 "hypersensitivity",
-                f"{name} is contraindicated in hypersensitivity to drugs of protein origin "
-                f"(recorded: {recorded}).",
+                gettext_noop(
+                    "%(product)s is contraindicated in hypersensitivity to drugs of protein "
+                    "origin (recorded: %(recorded)s)."
+                ),
                 _where(protocol, "hypersensitivity"),
+                product=name,
+                recorded=_recorded(patient, protein_allergies),
             )
         )
     elif allergic_to_product:
         # Betaleukin's own condition; and for any product, a recorded allergy to it stops.
         stops.append(
-            Finding(
+            Finding.of(
                 "hypersensitivity",
-                f"{name} is contraindicated in hypersensitivity to the drug (recorded allergy to "
-                f"{name}).",
+                gettext_noop(
+                    "%(product)s is contraindicated in hypersensitivity to the drug (recorded "
+                    "allergy to %(product)s)."
+                ),
                 _where(protocol, "hypersensitivity")
                 if "hypersensitivity_to_drug" in codes
-                else "patient record: drug allergies",
+                else PATIENT_ALLERGIES,
+                product=name,
             )
         )
     return stops
+
+
+def _recorded(patient, allergies: list[str]) -> dict:
+    """The recorded allergies a hypersensitivity finding names: the class, then the drugs."""
+    return listed(*([words(PROTEIN_DRUGS)] if patient.protein_drug_allergy else []), *allergies)
 
 
 def _age_stops(*, protocol, age_months: int) -> list[Finding]:
@@ -153,10 +160,12 @@ def _age_stops(*, protocol, age_months: int) -> list[Finding]:
     if limit and age_months < limit["months"]:
         # Named on every protocol of the product, adult ones included (issue 11).
         stops.append(
-            Finding(
+            Finding.of(
                 "age",
-                f"{limit['message']} (age {age_months} months).",
+                gettext_noop("%(limit)s (age %(months)s months)."),
                 f"{limit['leaflet_file']}: {limit['section']}",
+                limit=words(limit["message"]),
+                months=age_months,
             )
         )
     covered = limit is not None and age_months < limit["months"]
@@ -164,37 +173,43 @@ def _age_stops(*, protocol, age_months: int) -> list[Finding]:
         if protocol.min_age_months < formulary.ADULT_MONTHS:
             if not (covered and protocol.min_age_months <= limit["months"]):
                 stops.append(
-                    Finding(
+                    Finding.of(
                         "age",
-                        f"This protocol starts at {protocol.min_age_months} months "
-                        f"(age {age_months} months).",
+                        gettext_noop(
+                            "This protocol starts at %(start)s months (age %(months)s months)."
+                        ),
                         f"{_leaflet(protocol)}: {protocol.leaflet_section}",
+                        start=protocol.min_age_months,
+                        months=age_months,
                     )
                 )
         elif product.code in ADULT_PROTOCOL_FOR_CHILD:
             message, section = ADULT_PROTOCOL_FOR_CHILD[product.code]
             stops.append(
-                Finding(
-                    "age",
-                    f"{message} (age {age_months} months).",
-                    f"{_leaflet(protocol)}: {section}",
-                )
+                Finding.of("age", message, f"{_leaflet(protocol)}: {section}", months=age_months)
             )
         else:
             stops.append(
-                Finding(
+                Finding.of(
                     "age",
-                    f"{name} must not be prescribed to children (age {age_months} months).",
+                    gettext_noop(
+                        "%(product)s must not be prescribed to children (age %(months)s months)."
+                    ),
                     _where(protocol, "children"),
+                    product=name,
+                    months=age_months,
                 )
             )
     if protocol.max_age_months is not None and age_months >= protocol.max_age_months:
         stops.append(
-            Finding(
+            Finding.of(
                 "age",
-                f"This protocol is for patients under {protocol.max_age_months} months "
-                f"(age {age_months} months).",
+                gettext_noop(
+                    "This protocol is for patients under %(limit)s months (age %(months)s months)."
+                ),
                 f"{_leaflet(protocol)}: {protocol.leaflet_section}",
+                limit=protocol.max_age_months,
+                months=age_months,
             )
         )
     return stops
@@ -224,60 +239,76 @@ def _patient_stops(
         patient.pregnant
         and patient.pregnancy_trimester not in protocol.pregnancy_trimesters_allowed
     ):
+        allowed = protocol.pregnancy_trimesters_allowed
         stops.append(
-            Finding(
+            Finding.of(
                 "pregnancy",
-                f"{name} is not to be given in pregnancy (trimester "
-                f"{patient.pregnancy_trimester})"
-                + (
-                    f"; only trimesters {', '.join(map(str, protocol.pregnancy_trimesters_allowed))}."
-                    if protocol.pregnancy_trimesters_allowed
-                    else "."
+                gettext_noop(
+                    "%(product)s is not to be given in pregnancy (trimester %(trimester)s); "
+                    "only trimesters %(allowed)s."
+                )
+                if allowed
+                else gettext_noop(
+                    "%(product)s is not to be given in pregnancy (trimester %(trimester)s)."
                 ),
                 _where(protocol, "pregnancy"),
+                product=name,
+                trimester=patient.pregnancy_trimester,
+                **({"allowed": ", ".join(map(str, allowed))} if allowed else {}),
             )
         )
     if protocol.requires_pregnancy and not patient.pregnant:
         stops.append(
-            Finding(
+            Finding.of(
                 "indication",
-                "This protocol treats anaemia in pregnancy; the patient is not recorded pregnant.",
+                gettext_noop(
+                    "This protocol treats anaemia in pregnancy; the patient is not recorded "
+                    "pregnant."
+                ),
                 f"{_leaflet(protocol)}: {protocol.leaflet_section}",
             )
         )
     if patient.lactating and not protocol.lactation_allowed:
         stops.append(
-            Finding(
+            Finding.of(
                 "lactation",
-                f"{name} is not to be given during lactation.",
+                gettext_noop("%(product)s is not to be given during lactation."),
                 _where(protocol, "lactation"),
+                product=name,
             )
         )
     conditions = {
-        "septic_shock": ("septic shock", patient.septic_shock),
-        "severe_fever": ("severe fever", patient.severe_fever),
+        "septic_shock": (
+            gettext_noop("%(product)s is contraindicated in septic shock."),
+            patient.septic_shock,
+        ),
+        "severe_fever": (
+            gettext_noop("%(product)s is contraindicated in severe fever."),
+            patient.severe_fever,
+        ),
     }
     for code in product.contraindications:
         if code not in conditions:
             continue  # hypersensitivity codes are checked above
-        label, present = conditions[code]
+        message, present = conditions[code]
         if present:
-            stops.append(
-                Finding(code, f"{name} is contraindicated in {label}.", _where(protocol, code))
-            )
+            stops.append(Finding.of(code, message, _where(protocol, code), product=name))
     if (
         protocol.min_wbc_10e9_per_l is not None
         and wbc_valid(patient, start_date=start_date, valid_days=wbc_valid_days)
         and patient.wbc_10e9_per_l < protocol.min_wbc_10e9_per_l
     ):
         stops.append(
-            Finding(
+            Finding.of(
                 "wbc",
-                f"The indication needs a white-cell count of at least "
-                f"{protocol.min_wbc_10e9_per_l.normalize():f}×10⁹/L; the patient's is "
-                f"{patient.wbc_10e9_per_l.normalize():f}×10⁹/L "
-                f"(taken {patient.wbc_measured_on}).",
+                gettext_noop(
+                    "The indication needs a white-cell count of at least %(minimum)s×10⁹/L; the "
+                    "patient's is %(count)s×10⁹/L (taken %(day)s)."
+                ),
                 _where(protocol, "indications"),
+                minimum=number(protocol.min_wbc_10e9_per_l),
+                count=number(patient.wbc_10e9_per_l),
+                day=str(patient.wbc_measured_on),
             )
         )
     return stops
@@ -287,13 +318,23 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
     stops: list[Finding] = []
     where = f"{_leaflet(protocol)}: {protocol.leaflet_section}"
     for phase in phases:
-        prefix = f"Phase {phase.order}: " if len(phases) > 1 else ""
+
+        def phase_finding(code: str, template: str, *, order=phase.order, **params) -> Finding:
+            # "Phase 2: …" only when the protocol has several phases.
+            if len(phases) == 1:
+                return Finding.of(code, template, where, **params)
+            body = words(template, **params)
+            return Finding.of(
+                code, gettext_noop("Phase %(phase)s: %(finding)s"), where, phase=order, finding=body
+            )
+
         if not phase.pattern_allowed:
+            # The schedule's description is the engine's (courses/schedule.py, no Django).
             stops.append(
-                Finding(
+                phase_finding(
                     "pattern",
-                    f"{prefix}'{phase.pattern_label}' is not a schedule this protocol allows.",
-                    where,
+                    gettext_noop("'%(pattern)s' is not a schedule this protocol allows."),
+                    pattern=phase.pattern_label,
                 )
             )
         if phase.dose_value is not None and (
@@ -301,12 +342,15 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
             or (phase.dose_max is not None and phase.dose_value > phase.dose_max)
         ):
             stops.append(
-                Finding(
+                phase_finding(
                     "dose_range",
-                    f"{prefix}a dose of {phase.dose_value.normalize():f} {phase.dose_unit} is "
-                    f"outside the label's {phase.dose_min.normalize():f}–"
-                    f"{phase.dose_max.normalize():f} {phase.dose_unit}.",
-                    where,
+                    gettext_noop(
+                        "a dose of %(dose)s %(unit)s is outside the label's %(low)s–%(high)s %(unit)s."
+                    ),
+                    dose=number(phase.dose_value),
+                    unit=unit(phase.dose_unit),
+                    low=number(phase.dose_min),
+                    high=number(phase.dose_max),
                 )
             )
         if phase.count < phase.count_min or (
@@ -315,13 +359,14 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
             allowed = (
                 f"{phase.count_min}–{phase.count_max}"
                 if phase.count_max is not None
-                else f"at least {phase.count_min}"
+                else words(gettext_noop("at least %(count)s"), count=phase.count_min)
             )
             stops.append(
-                Finding(
+                phase_finding(
                     "count_range",
-                    f"{prefix}{phase.count} injections is outside the label's {allowed}.",
-                    where,
+                    gettext_noop("%(count)s injections is outside the label's %(allowed)s."),
+                    count=phase.count,
+                    allowed=allowed,
                 )
             )
         if phase.cycles is not None and (
@@ -329,8 +374,10 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
             or (phase.cycles_max is not None and phase.cycles > phase.cycles_max)
         ):
             stops.append(
-                Finding(
-                    "cycles_range", f"{prefix}{phase.cycles} cycles is outside the label.", where
+                phase_finding(
+                    "cycles_range",
+                    gettext_noop("%(cycles)s cycles is outside the label."),
+                    cycles=phase.cycles,
                 )
             )
     if protocol.course_total_unit and (
@@ -343,29 +390,36 @@ def _range_stops(protocol, phases: list[PhaseChoice], total: Mass) -> list[Findi
             else None
         )
         if total < low or (high is not None and high < total):
+            total_in_unit = total.to(protocol.course_total_unit)
             stops.append(
-                Finding(
+                Finding.of(
                     "course_total",
-                    f"A course total of {total.to(protocol.course_total_unit)} is outside the "
-                    f"label's {_bounds(protocol)}.",
+                    gettext_noop(
+                        "A course total of %(total)s %(unit)s is outside the label's %(bounds)s."
+                    ),
                     where,
+                    total=number(total_in_unit.amount),
+                    unit=unit(UNIT_LABELS[total_in_unit.unit]),
+                    bounds=_bounds(protocol),
                 )
             )
     return stops
 
 
-def _bounds(protocol) -> str:
+def _bounds(protocol) -> dict:
     """The label's course total, either bound possibly unset: '300–500 mg', 'minimum of 300 mg'."""
-    low, high, unit = (
-        protocol.course_total_min,
-        protocol.course_total_max,
-        protocol.course_total_unit,
-    )
+    low, high = protocol.course_total_min, protocol.course_total_max
+    total_unit = unit(protocol.course_total_unit)
     if low is not None and high is not None:
-        return f"{low.normalize():f}–{high.normalize():f} {unit}"
+        return words(
+            gettext_noop("%(low)s–%(high)s %(unit)s"),
+            low=number(low),
+            high=number(high),
+            unit=total_unit,
+        )
     if low is not None:
-        return f"minimum of {low.normalize():f} {unit}"
-    return f"maximum of {high.normalize():f} {unit}"
+        return words(gettext_noop("minimum of %(low)s %(unit)s"), low=number(low), unit=total_unit)
+    return words(gettext_noop("maximum of %(high)s %(unit)s"), high=number(high), unit=total_unit)
 
 
 def _preparation_stops(
@@ -377,15 +431,24 @@ def _preparation_stops(
     if drip_rate is not None and label_rate is not None and drip_rate > label_rate:
         # "at a rate of 30 drops per minute"; reactions come with faster infusions.
         stops.append(
-            Finding(
+            Finding.of(
                 "drip_rate",
-                f"A drip of {drip_rate} drops/min is faster than the label's {label_rate}.",
+                gettext_noop(
+                    "A drip of %(rate)s drops/min is faster than the label's %(label_rate)s."
+                ),
                 where,
+                rate=drip_rate,
+                label_rate=label_rate,
             )
         )
     if diluent and diluent not in protocol.diluent_options:
         stops.append(
-            Finding("diluent", f"The label does not give '{diluent}' as a diluent.", where)
+            Finding.of(
+                "diluent",
+                gettext_noop("The label does not give '%(diluent)s' as a diluent."),
+                where,
+                diluent=diluent,
+            )
         )
     if (
         infusion_minutes is not None
@@ -393,11 +456,15 @@ def _preparation_stops(
         and not (protocol.infusion_minutes_min <= infusion_minutes <= protocol.infusion_minutes_max)
     ):
         stops.append(
-            Finding(
+            Finding.of(
                 "infusion_time",
-                f"An infusion of {infusion_minutes} min is outside the label's "
-                f"{protocol.infusion_minutes_min}–{protocol.infusion_minutes_max} min.",
+                gettext_noop(
+                    "An infusion of %(minutes)s min is outside the label's %(low)s–%(high)s min."
+                ),
                 where,
+                minutes=infusion_minutes,
+                low=protocol.infusion_minutes_min,
+                high=protocol.infusion_minutes_max,
             )
         )
     return stops
@@ -440,47 +507,62 @@ def warnings(
     found: list[Finding] = []
     if product.sodium_mg_per_dose is not None and patient.sodium_controlled_diet:
         found.append(
-            Finding(
+            Finding.of(
                 "sodium_diet",
-                f"{product.name} contains {product.sodium_mg_per_dose.normalize():f} mg sodium "
-                "per dose: take care on a sodium-controlled diet.",
+                gettext_noop(
+                    "%(product)s contains %(sodium)s mg sodium per dose: take care on a "
+                    "sodium-controlled diet."
+                ),
                 _where(protocol, "special"),
+                product=product.name,
+                sodium=number(product.sodium_mg_per_dose),
             )
         )
     if product.code == "biocerulin" and patient.high_dose_corticosteroids:
         found.append(
-            Finding(
+            Finding.of(
                 "corticosteroids",
-                "High-dose corticosteroids (risk of steroid diabetes): dissolve in 0.9% sodium "
-                "chloride, not 5% glucose."
-                + (" The chosen diluent is 5% glucose." if diluent == "glucose_5" else ""),
+                gettext_noop(
+                    "High-dose corticosteroids (risk of steroid diabetes): dissolve in 0.9%% "
+                    "sodium chloride, not 5%% glucose. The chosen diluent is 5%% glucose."
+                )
+                if diluent == "glucose_5"
+                else gettext_noop(
+                    "High-dose corticosteroids (risk of steroid diabetes): dissolve in 0.9%% "
+                    "sodium chloride, not 5%% glucose."
+                ),
                 _where(protocol, "special"),
             )
         )
     if product.code == "biocerulin":
         found.append(
-            Finding(
+            Finding.of(
                 "no_mixing",
-                "Do not mix with other drugs in the infusion.",
+                gettext_noop("Do not mix with other drugs in the infusion."),
                 _where(protocol, "incompatibility"),
             )
         )
     if product.code in REDUCE_ON_REACTION:
         found.append(
-            Finding(
+            Finding.of(
                 "infusion_rate_reactions",
-                "Hot flushes, nausea, chills, fever or urticaria: reduce the dose and the rate, or "
-                "stop. Reactions are mostly linked to a fast infusion: keep the slow drip.",
+                gettext_noop(
+                    "Hot flushes, nausea, chills, fever or urticaria: reduce the dose and the "
+                    "rate, or stop. Reactions are mostly linked to a fast infusion: keep the slow "
+                    "drip."
+                ),
                 _where(protocol, "side_effects"),
             )
         )
     if product.code == "betaleukin":
         found.append(
-            Finding(
+            Finding.of(
                 "expected_fever",
-                "Fever, headache and raised temperature for 2–3 h after the injection are expected "
-                "and are not a reason to stop; severe reactions: paracetamol, metamizole, "
-                "diphenhydramine, or corticosteroids.",
+                gettext_noop(
+                    "Fever, headache and raised temperature for 2–3 h after the injection are "
+                    "expected and are not a reason to stop; severe reactions: paracetamol, "
+                    "metamizole, diphenhydramine, or corticosteroids."
+                ),
                 _where(protocol, "side_effects"),
             )
         )
@@ -491,35 +573,45 @@ def warnings(
     ):
         # Betaleukin's leaflet names only "hypersensitivity to the drug" (line 40): an allergy to
         # protein drugs as a class, or to another protein drug, is for the prescriber to weigh.
-        recorded = ", ".join(
-            (["drugs of protein origin"] if patient.protein_drug_allergy else []) + other_protein
-        )
         found.append(
-            Finding(
+            Finding.of(
                 "protein_hypersensitivity",
-                f"Recorded hypersensitivity to {recorded}; {product.name}'s leaflet contraindicates "
-                "only hypersensitivity to the drug itself — judge whether it extends to it.",
+                gettext_noop(
+                    "Recorded hypersensitivity to %(recorded)s; %(product)s's leaflet "
+                    "contraindicates only hypersensitivity to the drug itself — judge whether it "
+                    "extends to it."
+                ),
                 _where(protocol, "hypersensitivity"),
+                recorded=_recorded(patient, other_protein),
+                product=product.name,
             )
         )
     if protocol.min_wbc_10e9_per_l is not None and not wbc_valid(
         patient, start_date=start_date, valid_days=wbc_valid_days
     ):
         if patient.wbc_10e9_per_l is None:
-            state = "none is recorded"
+            state = words(gettext_noop("none is recorded"))
         elif patient.wbc_measured_on is None:
-            state = "the recorded count has no date, so it counts as unknown"
+            state = words(gettext_noop("the recorded count has no date, so it counts as unknown"))
         else:
-            state = (
-                f"the count of {patient.wbc_measured_on} is not within {wbc_valid_days} days "
-                f"before the start ({start_date}), so it counts as unknown"
+            state = words(
+                gettext_noop(
+                    "the count of %(day)s is not within %(days)s days before the start "
+                    "(%(start)s), so it counts as unknown"
+                ),
+                day=str(patient.wbc_measured_on),
+                days=wbc_valid_days,
+                start=str(start_date),
             )
         found.append(
-            Finding(
+            Finding.of(
                 "wbc_unknown",
-                f"The indication needs a white-cell count of at least "
-                f"{protocol.min_wbc_10e9_per_l.normalize():f}×10⁹/L; {state}.",
+                gettext_noop(
+                    "The indication needs a white-cell count of at least %(minimum)s×10⁹/L; %(state)s."
+                ),
                 _where(protocol, "indications"),
+                minimum=number(protocol.min_wbc_10e9_per_l),
+                state=state,
             )
         )
     return found

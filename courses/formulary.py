@@ -14,6 +14,8 @@ Conventions:
   driving, List B), each citing its leaflet line.
 """
 
+from django.utils.translation import gettext_noop
+
 BIOCERULIN_FILE = "000_8232d45ecd8856fc.txt"
 CERULOPLASMIN_FILE = "001_a9dd8020501fd367.txt"
 BETALEUKIN_FILE = "002_9eae8ef8f93c6d59.txt"
@@ -26,7 +28,7 @@ ADULT_MONTHS = 216
 PRODUCT_MIN_AGE = {
     "ceruloplasmin": {
         "months": 6,
-        "message": "Ceruloplasmin is not used in infants up to 6 months of age",
+        "message": gettext_noop("Ceruloplasmin is not used in infants up to 6 months of age"),
         "leaflet_file": CERULOPLASMIN_FILE,
         "section": "contraindications (line 58: 'not used in infants for up to 6 months')",
     },

@@ -2,9 +2,11 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from config.dates import BoundedApiDateTimeField
+from courses.findings import finding_text
 from courses.models import (
     WEIGHT_MAX_KG,
     WEIGHT_MIN_KG,
@@ -31,7 +33,7 @@ def validate_patterns(value):
     """The scheduling engine's own reading of each pattern, so that a protocol can only offer
     what prescribing can plan."""
     if not isinstance(value, list) or not value:
-        raise serializers.ValidationError("A non-empty list of pattern objects is required.")
+        raise serializers.ValidationError(_("A non-empty list of pattern objects is required."))
     for spec in value:
         try:
             Pattern.from_dict(spec)
@@ -43,28 +45,35 @@ def validate_patterns(value):
 def validate_age_bands(value):
     """[{"min_months", "max_months", "dose"}, …]: whole months, max exclusive, in age order."""
     if not isinstance(value, list):
-        raise serializers.ValidationError("A list of age bands is required.")
+        raise serializers.ValidationError(_("A list of age bands is required."))
     previous_max = 0
     for number, band in enumerate(value, start=1):
         if not isinstance(band, dict) or not {"min_months", "max_months", "dose"} <= set(band):
             raise serializers.ValidationError(
-                f"Band {number} needs min_months, max_months and dose."
+                _("Band %(number)s needs min_months, max_months and dose.") % {"number": number}
             )
         low, high = band["min_months"], band["max_months"]
         if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in (low, high)):
-            raise serializers.ValidationError(f"Band {number}: months are whole numbers ≥ 0.")
+            raise serializers.ValidationError(
+                _("Band %(number)s: months are whole numbers ≥ 0.") % {"number": number}
+            )
         if high <= low:
-            raise serializers.ValidationError(f"Band {number}: max_months must exceed min_months.")
+            raise serializers.ValidationError(
+                _("Band %(number)s: max_months must exceed min_months.") % {"number": number}
+            )
         if low < previous_max:
             raise serializers.ValidationError(
-                f"Band {number} starts before the previous band ends: bands are in age order."
+                _("Band %(number)s starts before the previous band ends: bands are in age order.")
+                % {"number": number}
             )
         try:
             dose = Decimal(str(band["dose"]))
         except ArithmeticError:
             dose = None
         if dose is None or not dose.is_finite() or dose <= 0:
-            raise serializers.ValidationError(f"Band {number}: dose is a positive number.")
+            raise serializers.ValidationError(
+                _("Band %(number)s: dose is a positive number.") % {"number": number}
+            )
         previous_max = high
     return value
 
@@ -96,22 +105,22 @@ class ProtocolPhaseSerializer(serializers.ModelSerializer):
         errors = {}
         basis = attrs.get("dose_basis")
         if basis == DoseBasis.AGE_BAND and not attrs.get("age_bands"):
-            errors["age_bands"] = "An age-band dose rule needs its bands."
+            errors["age_bands"] = _("An age-band dose rule needs its bands.")
         if basis != DoseBasis.AGE_BAND and (
             attrs.get("dose_min") is None or attrs.get("dose_max") is None
         ):
-            errors["dose_min"] = "A fixed or per-kg dose rule needs dose_min and dose_max."
+            errors["dose_min"] = _("A fixed or per-kg dose rule needs dose_min and dose_max.")
         if basis == DoseBasis.PER_KG and not attrs.get("dose_unit", "").endswith("/kg"):
-            errors["dose_unit"] = "A per-kg dose rule needs a per-kg unit."
+            errors["dose_unit"] = _("A per-kg dose rule needs a per-kg unit.")
         if basis in {DoseBasis.FIXED, DoseBasis.AGE_BAND} and attrs.get("dose_unit", "").endswith(
             "/kg"
         ):
-            errors["dose_unit"] = "A fixed or age-band dose is an amount, not per kg."
+            errors["dose_unit"] = _("A fixed or age-band dose is an amount, not per kg.")
         low, high = attrs.get("dose_min"), attrs.get("dose_max")
         if low is not None and high is not None and low > high:
-            errors["dose_max"] = "Must not be below dose_min."
+            errors["dose_max"] = _("Must not be below dose_min.")
         if attrs.get("count_max") is not None and attrs["count_max"] < attrs.get("count_min", 1):
-            errors["count_max"] = "Must not be below count_min."
+            errors["count_max"] = _("Must not be below count_min.")
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -164,13 +173,13 @@ class ProtocolSerializer(serializers.ModelSerializer):
             for note in value
         ):
             raise serializers.ValidationError(
-                'A list of {"code", "text", "leaflet_file", "section", "line"} objects.'
+                _('A list of {"code", "text", "leaflet_file", "section", "line"} objects.')
             )
         return value
 
     def validate_phases(self, value):
         if not value:
-            raise serializers.ValidationError("A protocol needs at least one phase.")
+            raise serializers.ValidationError(_("A protocol needs at least one phase."))
         return value
 
     def create(self, validated_data):
@@ -375,6 +384,17 @@ class CoursePhaseSerializer(serializers.ModelSerializer):
         return _amount(phase.dose_amount, phase.amount_unit)
 
 
+class FindingSerializer(serializers.Serializer):
+    """A label check's finding as stored on its course, its message in the request's language."""
+
+    code = serializers.CharField(read_only=True)
+    message = serializers.SerializerMethodField()
+    source = serializers.CharField(read_only=True, help_text="The leaflet and section it cites.")
+
+    def get_message(self, finding: dict) -> str:
+        return finding_text(finding)
+
+
 class CourseSerializer(serializers.ModelSerializer):
     patient = PatientBriefSerializer(read_only=True)
     protocol = serializers.CharField(source="protocol.code", read_only=True)
@@ -384,6 +404,10 @@ class CourseSerializer(serializers.ModelSerializer):
     prescribed_by = serializers.StringRelatedField(allow_null=True)
     overridden_by = serializers.StringRelatedField(allow_null=True)  # null unless overridden
     status = _choice_text("active, on_hold, completed or cancelled")
+    hard_stops = FindingSerializer(
+        many=True, read_only=True, help_text="Label hard stops overridden by the prescriber."
+    )
+    warnings = FindingSerializer(many=True, read_only=True)
     leaflet_notes = serializers.JSONField(
         source="protocol.leaflet_notes",
         read_only=True,
@@ -436,7 +460,7 @@ class PhaseChoiceSerializer(serializers.Serializer):
 
     def validate_pattern(self, value):
         if not isinstance(value, dict):
-            raise serializers.ValidationError('A pattern object, e.g. {"kind": "daily"}.')
+            raise serializers.ValidationError(_('A pattern object, e.g. {"kind": "daily"}.'))
         return value
 
 

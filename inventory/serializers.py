@@ -1,5 +1,6 @@
 import datetime
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from config.dates import BoundedApiDateTimeField
@@ -21,7 +22,7 @@ MAX_VIALS = 100_000
 
 def plausible_date(value: datetime.date) -> datetime.date:
     if not 2000 <= value.year <= 2200:
-        raise serializers.ValidationError("Date out of the plausible range (years 2000–2200).")
+        raise serializers.ValidationError(_("Date out of the plausible range (years 2000–2200)."))
     return value
 
 
@@ -55,7 +56,9 @@ class ProductSerializer(serializers.ModelSerializer):
         low = attrs.get("storage_min_c", getattr(self.instance, "storage_min_c", None))
         high = attrs.get("storage_max_c", getattr(self.instance, "storage_max_c", None))
         if low is not None and high is not None and low > high:
-            raise serializers.ValidationError({"storage_min_c": "Must not be above storage_max_c."})
+            raise serializers.ValidationError(
+                {"storage_min_c": _("Must not be above storage_max_c.")}
+            )
         return attrs
 
 
@@ -112,7 +115,7 @@ class StorageLocationSerializer(serializers.ModelSerializer):
         low = attrs.get("min_c", getattr(self.instance, "min_c", None))
         high = attrs.get("max_c", getattr(self.instance, "max_c", None))
         if low is not None and high is not None and low > high:
-            raise serializers.ValidationError({"min_c": "Must not be above max_c."})
+            raise serializers.ValidationError({"min_c": _("Must not be above max_c.")})
         return attrs
 
 

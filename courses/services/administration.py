@@ -6,8 +6,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from courses import checks, selectors, stock
+from courses.findings import Finding, words
 from courses.models import (
     NOT_GIVEN_STATUSES,
     Course,
@@ -213,16 +215,34 @@ def _reduce_later(dose: Dose, percent: int | None, drip_rate: int | None, user) 
         course.drip_rate_drops_per_min = drip_rate
     course.warnings = [
         *course.warnings,
-        checks.Finding(
+        Finding.of(
             "reduced_after_reaction",
-            f"After a reaction at dose {dose.sequence} ({dose.reaction}): later doses "
-            + (f"at {percent} % of the prescribed dose" if percent is not None else "unchanged")
-            + (f", drip {drip_rate} drops/min" if drip_rate is not None else "")
-            + f"; recorded by {user}.",
+            gettext_noop(
+                "After a reaction at dose %(number)s (%(reaction)s): later doses %(later)s; recorded by %(user)s."
+            ),
             checks.REDUCE_ON_REACTION[course.protocol.product.code] + ": side effects",
+            number=dose.sequence,
+            reaction=dose.reaction,
+            later=_later_doses(percent, drip_rate),
+            user=str(user),
         ).as_dict(),
     ]
     course.save(update_fields=["warnings", "drip_rate_drops_per_min", "updated_at"])
+
+
+def _later_doses(percent: int | None, drip_rate: int | None) -> dict:
+    """What a reduction after a reaction changed, for its warning (words translated when read)."""
+    if drip_rate is None:
+        if percent is None:
+            return words(gettext_noop("unchanged"))
+        return words(gettext_noop("at %(percent)s %% of the prescribed dose"), percent=percent)
+    if percent is None:
+        return words(gettext_noop("unchanged, drip %(rate)s drops/min"), rate=drip_rate)
+    return words(
+        gettext_noop("at %(percent)s %% of the prescribed dose, drip %(rate)s drops/min"),
+        percent=percent,
+        rate=drip_rate,
+    )
 
 
 @records("dose.not_given")

@@ -6,6 +6,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courses import selectors
 from courses.models import CalendarFeed
@@ -22,7 +23,7 @@ def calendar_feed_create(*, user, label: str = "", ward_code: str = "") -> tuple
     if ward_code:
         ward = selectors.wards_visible(user).filter(code=ward_code).first()
         if ward is None:
-            raise ValidationError({"ward": f"Unknown ward {ward_code!r}."})
+            raise ValidationError({"ward": _("Unknown ward %(ward)r.") % {"ward": ward_code}})
     # 256 bits: the URL is the only credential a calendar app can present.
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed.objects.create(

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courses import stock
 from courses.models import (
@@ -40,8 +41,11 @@ def _within_horizon(on: dt.date, today: dt.date) -> None:
     if on > today + dt.timedelta(days=HOLD_RESUME_HORIZON_DAYS):
         raise ValidationError(
             {
-                "on": f"At most {HOLD_RESUME_HORIZON_DAYS} days ahead (until "
-                f"{today + dt.timedelta(days=HOLD_RESUME_HORIZON_DAYS)})."
+                "on": _("At most %(days)s days ahead (until %(day)s).")
+                % {
+                    "days": HOLD_RESUME_HORIZON_DAYS,
+                    "day": today + dt.timedelta(days=HOLD_RESUME_HORIZON_DAYS),
+                }
             }
         )
 
@@ -64,13 +68,16 @@ def course_hold(
     course = _course_locked(course)
     if course.status != CourseStatus.ACTIVE:
         raise ValidationError(
-            {"status": f"Only an active course can be held (it is {course.status})."}
+            {
+                "status": _("Only an active course can be held (it is %(status)s).")
+                % {"status": str(course.get_status_display()).lower()}
+            }
         )
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the course is held."})
+        raise ValidationError({"reason": _("Say why the course is held.")})
     today = today or timezone.localdate()
     if on < today:
-        raise ValidationError({"on": "A hold starts today or later; record past doses instead."})
+        raise ValidationError({"on": _("A hold starts today or later; record past doses instead.")})
     _within_horizon(on, today)
     course.status = CourseStatus.ON_HOLD
     course.held_since = on
@@ -103,7 +110,7 @@ def course_resume(*, course: Course, user, on: dt.date, today: dt.date | None = 
     3 Dec and resumed 7 Dec must not move its 1–2 Dec doses)."""
     course = _course_locked(course)
     if course.status != CourseStatus.ON_HOLD:
-        raise ValidationError({"status": "Only a course on hold can be resumed."})
+        raise ValidationError({"status": _("Only a course on hold can be resumed.")})
     _within_horizon(on, today or timezone.localdate())
     # Resumed before the hold date: the hold is lifted before it began, and the doses from that
     # date keep their days (a re-plan from the hold date finds them where they are).
@@ -124,9 +131,14 @@ def course_cancel(*, course: Course, user, reason: str) -> Course:
     """Stop a course: its scheduled doses are cancelled; what was recorded stays."""
     course = _course_locked(course)
     if course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
-        raise ValidationError({"status": f"The course is already {course.status}."})
+        raise ValidationError(
+            {
+                "status": _("The course is already %(status)s.")
+                % {"status": str(course.get_status_display()).lower()}
+            }
+        )
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the course is stopped."})
+        raise ValidationError({"reason": _("Say why the course is stopped.")})
     scheduled = list(course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True))
     doses_touch(
         course.doses.filter(id__in=scheduled),
@@ -156,7 +168,9 @@ def course_delete(*, course: Course, user) -> None:
     """
     course = _course_locked(course)
     if course.doses.filter(status__in=RECORDED_STATUSES).exists():
-        raise RecordedDosesKept("A course with recorded doses is never deleted; cancel it instead.")
+        raise RecordedDosesKept(
+            _("A course with recorded doses is never deleted; cancel it instead.")
+        )
     scheduled = list(course.doses.filter(status=DoseStatus.SCHEDULED).values_list("id", flat=True))
     stock.release(dose_ids=scheduled, user=user, reason="course deleted")
     course.delete()

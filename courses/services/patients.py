@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from courses.models import (
     WEIGHT_MAX_KG,
@@ -75,15 +76,18 @@ def patient_save(
     allergies = fields.pop("drug_allergies", None)
     for name, value in fields.items():
         if name not in PATIENT_FIELDS:
-            raise ValidationError({name: "Unknown patient field."})
+            raise ValidationError({name: _("Unknown patient field.")})
         setattr(patient, name, value)
     if not patient.pregnant:
         patient.pregnancy_trimester = None
     if patient.birth_date and patient.birth_date > (today or timezone.localdate()):
-        raise ValidationError({"birth_date": "A birth date cannot be in the future."})
+        raise ValidationError({"birth_date": _("A birth date cannot be in the future.")})
     if patient.birth_date and patient.birth_date < EARLIEST_BIRTH_DATE:
         raise ValidationError(
-            {"birth_date": f"A birth date is on or after {EARLIEST_BIRTH_DATE.isoformat()}."}
+            {
+                "birth_date": _("A birth date is on or after %(day)s.")
+                % {"day": EARLIEST_BIRTH_DATE.isoformat()}
+            }
         )
     _full_clean(patient)
     patient.save()
@@ -104,10 +108,10 @@ def patient_weight_record(
     """Record the day's weight (a second weighing the same day replaces the first)."""
     measured_on = measured_on or timezone.localdate()
     if measured_on > timezone.localdate():
-        raise ValidationError({"measured_on": "A weight cannot be measured in the future."})
+        raise ValidationError({"measured_on": _("A weight cannot be measured in the future.")})
     if measured_on < max(patient.birth_date or EARLIEST_BIRTH_DATE, EARLIEST_BIRTH_DATE):
         raise ValidationError(
-            {"measured_on": "A weight cannot be measured before the patient was born."}
+            {"measured_on": _("A weight cannot be measured before the patient was born.")}
         )
     candidate = PatientWeight(
         patient=patient, measured_on=measured_on, weight_kg=weight_kg, recorded_by=user
@@ -117,13 +121,16 @@ def patient_weight_record(
         candidate.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         raise ValidationError(
-            {"weight_kg": f"Must be {WEIGHT_MIN_KG}–{WEIGHT_MAX_KG} kg."}
+            {
+                "weight_kg": _("Must be %(low)s–%(high)s kg.")
+                % {"low": WEIGHT_MIN_KG, "high": WEIGHT_MAX_KG}
+            }
             if "weight_kg" in error.message_dict or "__all__" in error.message_dict
             else error.message_dict
         ) from None
     # Two nurses weighing the same patient the same day: the row is locked, or, when both
     # insert it at once, the loser's insert fails in a savepoint and it updates the winner's.
-    weight, _ = PatientWeight.objects.update_or_create(
+    weight, _created = PatientWeight.objects.update_or_create(
         patient=patient,
         measured_on=measured_on,
         defaults={"weight_kg": candidate.weight_kg, "recorded_by": user},

@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from config.roles import Role, has_role
 from courses import checks, selectors
@@ -18,6 +20,7 @@ from courses.dosing import (
     dose_amount,
     vials_for,
 )
+from courses.findings import Finding, mass, number, unit_label
 from courses.models import (
     Course,
     CoursePhase,
@@ -68,8 +71,11 @@ def _choose_pattern(phase: ProtocolPhase, choice: dict, key: str) -> tuple[Patte
         # Where the label offers a choice ("daily or every other day") the prescriber makes it:
         # the product never picks one for them (design.md; issue 11).
         if len(allowed) > 1:
-            options = " or ".join(p.describe() for p in allowed)
-            raise ValidationError({f"{key}.pattern": f"Choose the schedule: {options}."})
+            # The descriptions are the engine's (courses/schedule.py has no Django).
+            options = f" {_('or')} ".join(p.describe() for p in allowed)
+            raise ValidationError(
+                {f"{key}.pattern": _("Choose the schedule: %(options)s.") % {"options": options}}
+            )
         spec = allowed[0].to_dict()
     if choice.get("weekdays") is not None:
         spec = {**spec, "weekdays": choice["weekdays"]}
@@ -85,7 +91,7 @@ def _choose_count(phase: ProtocolPhase, pattern: Pattern, choice: dict, key: str
     count, cycles = choice.get("count"), choice.get("cycles")
     if pattern.anchored:
         if count is not None:
-            raise ValidationError({f"{key}.count": "Set by the anchor dates; leave it out."})
+            raise ValidationError({f"{key}.count": _("Set by the anchor dates; leave it out.")})
         return None, None
     if pattern.kind == "cycles":
         if cycles is None:
@@ -94,14 +100,18 @@ def _choose_count(phase: ProtocolPhase, pattern: Pattern, choice: dict, key: str
             span = (
                 f"{phase.cycles_min}–{phase.cycles_max}"
                 if phase.cycles_max
-                else f"{phase.cycles_min or 1} or more"
+                else _("%(count)s or more") % {"count": phase.cycles_min or 1}
             )
-            raise ValidationError({f"{key}.cycles": f"Choose the number of cycles ({span})."})
+            raise ValidationError(
+                {f"{key}.cycles": _("Choose the number of cycles (%(span)s).") % {"span": span}}
+            )
         return pattern.on_days * cycles, cycles
     if count is None:
         if phase.count_max != phase.count_min:
-            span = f"{phase.count_min}–{phase.count_max}" if phase.count_max else "a number"
-            raise ValidationError({f"{key}.count": f"Choose the number of injections ({span})."})
+            span = f"{phase.count_min}–{phase.count_max}" if phase.count_max else _("a number")
+            raise ValidationError(
+                {f"{key}.count": _("Choose the number of injections (%(span)s).") % {"span": span}}
+            )
         count = phase.count_min
     return count, None
 
@@ -110,14 +120,18 @@ def _choose_dose(phase: ProtocolPhase, choice: dict, key: str) -> Decimal | None
     value = choice.get("dose")
     if phase.dose_basis == DoseBasis.AGE_BAND:
         if value is not None:
-            raise ValidationError({f"{key}.dose": "Children's doses come from the age band."})
+            raise ValidationError({f"{key}.dose": _("Children's doses come from the age band.")})
         return None
     if value is None:
         if phase.dose_min != phase.dose_max:
             raise ValidationError(
                 {
-                    f"{key}.dose": f"Choose the dose ({phase.dose_min.normalize():f}–"
-                    f"{phase.dose_max.normalize():f} {phase.dose_unit})."
+                    f"{key}.dose": _("Choose the dose (%(low)s–%(high)s %(unit)s).")
+                    % {
+                        "low": f"{phase.dose_min.normalize():f}",
+                        "high": f"{phase.dose_max.normalize():f}",
+                        "unit": unit_label(phase.dose_unit),
+                    }
                 }
             )
         return phase.dose_min
@@ -129,13 +143,22 @@ def _drafts(protocol: Protocol, choices: list[dict]) -> list[_PhaseDraft]:
     phases = sorted(protocol.phases.all(), key=lambda phase: phase.order)
     choices = list(choices or [])
     if len(choices) > len(phases):
-        raise ValidationError({"phases": f"The protocol has {len(phases)} phase(s)."})
+        raise ValidationError(
+            {
+                "phases": ngettext(
+                    "The protocol has %(count)s phase.",
+                    "The protocol has %(count)s phases.",
+                    len(phases),
+                )
+                % {"count": len(phases)}
+            }
+        )
     choices += [{}] * (len(phases) - len(choices))
     drafts = []
     for index, (phase, choice) in enumerate(zip(phases, choices, strict=True)):
         key = f"phases.{index}"
         if not isinstance(choice, dict):
-            raise ValidationError({key: "Each phase choice is an object."})
+            raise ValidationError({key: _("Each phase choice is an object.")})
         pattern, allowed = _choose_pattern(phase, choice, key)
         count, cycles = _choose_count(phase, pattern, choice, key)
         dose_value = _choose_dose(phase, choice, key)
@@ -150,13 +173,13 @@ def _anchor_values(protocol: Protocol, drafts: list[_PhaseDraft], raw: dict) -> 
     for name in needed:
         value = (raw or {}).get(name)
         if value in (None, "", []):
-            raise ValidationError({f"anchors.{name}": "This date is required for the protocol."})
+            raise ValidationError({f"anchors.{name}": _("This date is required for the protocol.")})
         try:
             anchors[name] = (
                 sorted(_as_date(v) for v in value) if isinstance(value, list) else _as_date(value)
             )
         except (TypeError, ValueError):
-            raise ValidationError({f"anchors.{name}": "Dates are YYYY-MM-DD."}) from None
+            raise ValidationError({f"anchors.{name}": _("Dates are YYYY-MM-DD.")}) from None
     return anchors
 
 
@@ -233,21 +256,31 @@ def _band_amounts(patient, protocol, draft, findings: list) -> list[Mass | None]
             amount = Mass(dose, draft.amount.unit) if dose is not None else None
             if not any(f.code == "age" for f in findings):
                 findings.append(
-                    checks.Finding(
+                    Finding.of(
                         "age",
-                        f"The patient is {months} months old on {day}, during the course: the "
-                        "protocol has no age-band dose from that date (the last band's dose is "
-                        "kept if overridden).",
+                        gettext_noop(
+                            "The patient is %(months)s months old on %(day)s, during the course: "
+                            "the protocol has no age-band dose from that date (the last band's "
+                            "dose is kept if overridden)."
+                        ),
                         where,
+                        months=months,
+                        day=str(day),
                     )
                 )
         if amount is not None and previous is not None and amount != previous:
             findings.append(
-                checks.Finding(
+                Finding.of(
                     "age_band_change",
-                    f"The patient is {months} months old on {day}: from that dose on the age band "
-                    f"gives {amount.best_unit()} (before: {previous.best_unit()}).",
+                    gettext_noop(
+                        "The patient is %(months)s months old on %(day)s: from that dose on the "
+                        "age band gives %(amount)s (before: %(before)s)."
+                    ),
                     where,
+                    months=months,
+                    day=str(day),
+                    amount=mass(amount.best_unit()),
+                    before=mass(previous.best_unit()),
                 )
             )
         amounts.append(amount)
@@ -302,7 +335,7 @@ def course_check(
             ]
             start_date = max(min(first_anchored), on) if first_anchored else on
         if start_date < on:
-            raise ValidationError({"start_date": "A course cannot start in the past."})
+            raise ValidationError({"start_date": _("A course cannot start in the past.")})
         plan = course_plan(engine_phases, start=start_date, anchors=anchor_dates)
     except ScheduleError as error:
         raise ValidationError({error.field: error.message}) from None
@@ -312,17 +345,19 @@ def course_check(
         if draft.count is None:
             draft.count = len(days)
     if not any(plan):
-        raise ValidationError({"anchors": "No dose falls on or after the start date."})
+        raise ValidationError({"anchors": _("No dose falls on or after the start date.")})
 
     if patient.birth_date > on:
-        raise ValidationError({"patient": "The patient's birth date is in the future; correct it."})
+        raise ValidationError(
+            {"patient": _("The patient's birth date is in the future; correct it.")}
+        )
     age = age_in_months(patient.birth_date, start_date)
     weight = None
     if any(d.protocol_phase.dose_basis == DoseBasis.PER_KG for d in drafts):
         weight = selectors.weight_on(patient, max(start_date, on))
         if weight is None:
-            raise ValidationError({"weight_kg": "A per-kg dose needs the patient's weight."})
-    band_findings: list[checks.Finding] = []
+            raise ValidationError({"weight_kg": _("A per-kg dose needs the patient's weight.")})
+    band_findings: list[Finding] = []
     for draft in drafts:
         phase = draft.protocol_phase
         try:
@@ -393,11 +428,15 @@ def course_check(
     found_warnings += [f for f in band_findings if f.code != "age"]
     if weight and (max(start_date, on) - weight.measured_on).days > WEIGHT_STALE_DAYS:
         found_warnings.append(
-            checks.Finding(
+            Finding.of(
                 "weight_old",
-                f"Dosed on a weight from {weight.measured_on} "
-                f"({weight.weight_kg.normalize():f} kg); re-weigh if it may have changed.",
-                "per-kg dosing",
+                gettext_noop(
+                    "Dosed on a weight from %(day)s (%(weight)s kg); re-weigh if it may have "
+                    "changed."
+                ),
+                checks.PER_KG_DOSING,
+                day=str(weight.measured_on),
+                weight=number(weight.weight_kg),
             )
         )
     return CourseDraft(
@@ -480,15 +519,15 @@ def _hard_stops_refused(checked: CourseDraft, user, override_reason: str) -> dic
     a physician's override reason, or a dose the patient's age has no band for."""
     errors: dict = {}
     if checked.hard_stops:
-        errors["hard_stops"] = [str(s) for s in checked.hard_stops]
+        errors["hard_stops"] = [s.text() for s in checked.hard_stops]
         if override_reason and not has_role(user, Role.PHYSICIAN):
-            errors["override_reason"] = "Only a physician can override a hard stop."
+            errors["override_reason"] = _("Only a physician can override a hard stop.")
         if override_reason and "override_reason" not in errors:
             errors = {}
         if errors:
             return errors
     if any(d.amount is None or None in d.amounts for d in checked.phases):
-        return {"patient": "No dose band for the patient's age."}
+        return {"patient": _("No dose band for the patient's age.")}
     return {}
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import ngettext
 
 from courses import formulary
 from courses.models import (
@@ -187,8 +188,12 @@ def _protocol_phases_replace(protocol: Protocol, phases: list[dict]) -> None:
     if used:
         raise ValidationError(
             {
-                "phases": f"Phase(s) {', '.join(map(str, used))} are used by prescribed courses "
-                "and cannot be removed."
+                "phases": ngettext(
+                    "Phase %(phases)s is used by prescribed courses and cannot be removed.",
+                    "Phases %(phases)s are used by prescribed courses and cannot be removed.",
+                    len(used),
+                )
+                % {"phases": ", ".join(map(str, used))}
             }
         )
     ProtocolPhase.objects.filter(pk__in=[phase.pk for phase in surplus]).delete()

@@ -1,6 +1,7 @@
 from django import template
 
 from courses import leaflet_refs
+from courses.findings import Finding, finding_text
 
 register = template.Library()
 
@@ -23,3 +24,11 @@ def leaflet_ref(source: dict):
     """A preparation's source ({"product", "title", "quote"}) as a link to the leaflet."""
     section = source["title"].split(" — ", 1)[-1]
     return leaflet_refs.leaflet_link(source["product"], section, source["quote"])
+
+
+@register.filter
+def finding_message(finding):
+    """A label check's finding (stored dict or fresh Finding) in the page's language."""
+    if isinstance(finding, Finding):
+        finding = finding.as_dict()
+    return finding_text(finding, localize=True)

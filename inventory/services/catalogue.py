@@ -5,6 +5,7 @@ formats) are checked on every save and the history records who saved and through
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from history.context import records
 from inventory.models import Presentation, Product, StorageLocation, Ward
@@ -15,7 +16,7 @@ def _save(instance: models.Model, fields: dict) -> models.Model:
     known = {field.name for field in instance._meta.concrete_fields}
     unknown = sorted(set(fields) - known)
     if unknown:
-        raise ValidationError({name: "Unknown field." for name in unknown})
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
     for name, value in fields.items():
         setattr(instance, name, value)
     instance.full_clean()

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.dates import date_error
 from inventory.models import (
@@ -23,16 +24,21 @@ def _refuse(field_name: str, message: str, code: str = "invalid"):
     raise ValidationError({field_name: ValidationError(message, code=code)})
 
 
+def _status_text(lot: Lot) -> str:
+    """A lot's status as a refusal names it, in the reader's language ("quarantined")."""
+    return str(lot.get_status_display()).lower()
+
+
 def _positive(quantity, field_name: str = "quantity") -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        _refuse(field_name, "A whole number of vials, at least 1.")
+        _refuse(field_name, _("A whole number of vials, at least 1."))
     return quantity
 
 
 def _required(value: str, field_name: str) -> str:
     value = (value or "").strip()
     if not value:
-        _refuse(field_name, "This field is required.")
+        _refuse(field_name, _("This field is required."))
     return value
 
 
@@ -41,7 +47,11 @@ def _get(model, pk, field_name: str, queryset=None):
     try:
         return queryset.get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):
-        _refuse(field_name, f"Unknown {model._meta.verbose_name} id {pk!r}.", code="does_not_exist")
+        _refuse(
+            field_name,
+            _("Unknown %(model)s id %(id)r.") % {"model": model._meta.verbose_name, "id": pk},
+            code="does_not_exist",
+        )
 
 
 def _locked(queryset) -> list:
@@ -91,7 +101,7 @@ def _move(
     """Write one ledger line and apply its deltas to the (locked) level in the same transaction."""
     if not isinstance(on, datetime.date) or date_error(on):
         # Every movement's date: a dose "given at 0001-01-01" must not be dispensed that day.
-        _refuse("on", f"{on} is not a plausible movement date.")
+        _refuse("on", _("%(day)s is not a plausible movement date.") % {"day": on})
     if on_hand_delta or reserved_delta:
         StockLevel.objects.filter(pk=level.pk).update(
             on_hand=F("on_hand") + on_hand_delta,
@@ -119,16 +129,27 @@ def _move(
 def _check_destination(location: StorageLocation, lot: Lot, field_name: str) -> None:
     product = lot.presentation.product
     if not location.active:
-        _refuse(field_name, f"{location} is not in use.")
+        _refuse(field_name, _("%(location)s is not in use.") % {"location": location})
     if not location.keeps(product):
         _refuse(
             field_name,
-            f"{location} ({location.range_label}) does not satisfy {product}'s storage range "
-            f"({product.storage_range_label}).",
+            _(
+                "%(location)s (%(range)s) does not satisfy %(product)s's storage range "
+                "(%(product_range)s)."
+            )
+            % {
+                "location": location,
+                "range": location.range_label,
+                "product": product,
+                "product_range": product.storage_range_label,
+            },
             code="out_of_range",
         )
     if Excursion.objects.filter(location=location, ended_at__isnull=True).exists():
-        _refuse(field_name, f"{location} is out of its temperature range right now.")
+        _refuse(
+            field_name,
+            _("%(location)s is out of its temperature range right now.") % {"location": location},
+        )
 
 
 def expiry_from_manufacture(manufacture_date: datetime.date, shelf_life_months: int):

@@ -4,6 +4,7 @@ import datetime
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from history.context import records
 from inventory.fefo import is_expired
@@ -18,7 +19,7 @@ from inventory.models import (
 )
 from inventory.selectors import reservations_held, unexpired_q
 
-from .ledger import _get, _locked, _move, _refuse, _required
+from .ledger import _get, _locked, _move, _refuse, _required, _status_text
 from .reservations import _release_held
 
 # --- Lot status ---------------------------------------------------------------------------------
@@ -60,7 +61,11 @@ def lot_quarantine(*, lot_id: int, user, on: datetime.date, reason: str) -> list
     reason = _required(reason, "reason")
     lot = _lot_locked(lot_id)
     if lot.status != LotStatus.AVAILABLE:
-        _refuse("status", f"Only an available lot can be quarantined; this one is {lot.status}.")
+        _refuse(
+            "status",
+            _("Only an available lot can be quarantined; this one is %(status)s.")
+            % {"status": _status_text(lot)},
+        )
     return _set_status(
         lot,
         status=LotStatus.QUARANTINED,
@@ -73,11 +78,18 @@ def lot_quarantine(*, lot_id: int, user, on: datetime.date, reason: str) -> list
 
 def _release(lot: Lot, *, user, on, reason: str) -> list[StockMovement]:
     if lot.status != LotStatus.QUARANTINED:
-        _refuse("status", f"Only a quarantined lot can be released; this one is {lot.status}.")
+        _refuse(
+            "status",
+            _("Only a quarantined lot can be released; this one is %(status)s.")
+            % {"status": _status_text(lot)},
+        )
     if is_expired(lot.expiry_date, on):
-        _refuse("status", f"Lot {lot.lot_number} expired on {lot.expiry_date}.")
+        _refuse(
+            "status",
+            _("Lot %(lot)s expired on %(day)s.") % {"lot": lot.lot_number, "day": lot.expiry_date},
+        )
     if _unresolved_excursions(lot).exists():
-        _refuse("status", "The lot is held by an unresolved temperature excursion: resolve it.")
+        _refuse("status", _("The lot is held by an unresolved temperature excursion: resolve it."))
     return _set_status(
         lot, status=LotStatus.AVAILABLE, kind=MovementKind.RELEASE, on=on, user=user, reason=reason
     )
@@ -98,7 +110,7 @@ def lot_recall(*, lot_id: int, user, on: datetime.date, reason: str) -> list[Sto
     reason = _required(reason, "reason")
     lot = _lot_locked(lot_id)
     if lot.status in {LotStatus.RECALLED, LotStatus.DESTROYED}:
-        _refuse("status", f"The lot is already {lot.status}.")
+        _refuse("status", _("The lot is already %(status)s.") % {"status": _status_text(lot)})
     return _set_status(
         lot, status=LotStatus.RECALLED, kind=MovementKind.RECALL, on=on, user=user, reason=reason
     )

@@ -4,6 +4,8 @@ import datetime
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from inventory.models import (
     Lot,
@@ -33,7 +35,7 @@ from .ledger import (
 def _level_locked(lot_id, location_id) -> StockLevel:
     levels = _locked(StockLevel.objects.filter(lot_id=lot_id, location_id=location_id))
     if not levels:
-        _refuse("location_id", "This lot has no stock at this location.")
+        _refuse("location_id", _("This lot has no stock at this location."))
     return levels[0]
 
 
@@ -41,8 +43,17 @@ def _take_free(level: StockLevel, quantity: int) -> None:
     if quantity > level.free:
         _refuse(
             "quantity",
-            f"Insufficient stock: {quantity} requested, {level.free} free of lot "
-            f"{level.lot.lot_number} at {level.location} ({level.reserved} reserved).",
+            _(
+                "Insufficient stock: %(quantity)s requested, %(free)s free of lot %(lot)s at "
+                "%(location)s (%(reserved)s reserved)."
+            )
+            % {
+                "quantity": quantity,
+                "free": level.free,
+                "lot": level.lot.lot_number,
+                "location": level.location,
+                "reserved": level.reserved,
+            },
             code="insufficient_stock",
         )
 
@@ -64,7 +75,7 @@ def stock_transfer(
     source = _get(StorageLocation, from_location_id, "from_location_id")
     destination = _get(StorageLocation, to_location_id, "to_location_id")
     if source.pk == destination.pk:
-        _refuse("to_location_id", "The destination is the source.")
+        _refuse("to_location_id", _("The destination is the source."))
     _check_destination(destination, lot, "to_location_id")
     StockLevel.objects.get_or_create(lot=lot, location=destination)
     levels = {
@@ -74,7 +85,11 @@ def stock_transfer(
         )
     }
     if source.pk not in levels:
-        _refuse("from_location_id", f"Lot {lot.lot_number} has no stock at {source}.")
+        _refuse(
+            "from_location_id",
+            _("Lot %(lot)s has no stock at %(location)s.")
+            % {"lot": lot.lot_number, "location": source},
+        )
     _take_free(levels[source.pk], quantity)
     common = {"kind": MovementKind.TRANSFER, "quantity": quantity, "on": on, "user": user}
     return [
@@ -138,7 +153,7 @@ def stock_adjust(
         or not isinstance(quantity_delta, int)
         or not quantity_delta
     ):
-        _refuse("quantity_delta", "A non-zero whole number of vials.")
+        _refuse("quantity_delta", _("A non-zero whole number of vials."))
     lot = _get(Lot, lot_id, "lot_id", Lot.objects.select_related("presentation__product"))
     location = _get(StorageLocation, location_id, "location_id")
     if quantity_delta > 0:
@@ -179,7 +194,7 @@ def stock_return(
     _positive(quantity)
     lot = _get(Lot, lot_id, "lot_id", Lot.objects.select_related("presentation__product"))
     if lot.status == LotStatus.DESTROYED:
-        _refuse("lot_id", f"Lot {lot.lot_number} is destroyed.")
+        _refuse("lot_id", _("Lot %(lot)s is destroyed.") % {"lot": lot.lot_number})
     location = _get(StorageLocation, location_id, "location_id")
     _check_destination(location, lot, "location_id")
     _reference_lock(reference)
@@ -191,11 +206,27 @@ def stock_return(
     ).aggregate(net=Sum("on_hand_delta"))["net"]
     returnable = -(out or 0)
     if quantity > returnable:
-        under = f"under {reference}" if reference else "without a reference"
+        values = {"count": returnable, "lot": lot.lot_number, "reference": reference}
         _refuse(
             "quantity",
-            f"Only {returnable} vial(s) of lot {lot.lot_number} were dispensed {under} and "
-            "not returned yet.",
+            (
+                ngettext(
+                    "Only %(count)s vial of lot %(lot)s was dispensed under %(reference)s and "
+                    "not returned yet.",
+                    "Only %(count)s vials of lot %(lot)s were dispensed under %(reference)s and "
+                    "not returned yet.",
+                    returnable,
+                )
+                if reference
+                else ngettext(
+                    "Only %(count)s vial of lot %(lot)s was dispensed without a reference and "
+                    "not returned yet.",
+                    "Only %(count)s vials of lot %(lot)s were dispensed without a reference and "
+                    "not returned yet.",
+                    returnable,
+                )
+            )
+            % values,
         )
     return _move(
         level,

@@ -4,6 +4,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from inventory.fefo import is_expired
 from inventory.gs1 import gs1_parse
@@ -25,6 +26,7 @@ from .ledger import (
     _positive,
     _refuse,
     _required,
+    _status_text,
     expiry_from_manufacture,
 )
 
@@ -42,7 +44,7 @@ def _gs1_fill(gs1: str, given: dict) -> dict:
     }
     for name, value in scanned.items():
         if given.get(name) and value and given[name] != value:
-            _refuse(name, f"Disagrees with the scanned code ({value}).")
+            _refuse(name, _("Disagrees with the scanned code (%(value)s).") % {"value": value})
     return {name: given.get(name) or value for name, value in scanned.items()}
 
 
@@ -51,13 +53,20 @@ def _presentation_for_receipt(presentation_id, gtin: str, gs1: str) -> Presentat
     if presentation_id is not None:
         presentation = _get(Presentation, presentation_id, "presentation_id", queryset)
         if gtin and presentation.gtin and presentation.gtin != gtin:
-            _refuse("gtin", f"GTIN {gtin} is not the GTIN of {presentation} ({presentation.gtin}).")
+            _refuse(
+                "gtin",
+                _("GTIN %(gtin)s is not the GTIN of %(presentation)s (%(own)s).")
+                % {"gtin": gtin, "presentation": presentation, "own": presentation.gtin},
+            )
         return presentation
     if not gtin:
-        _refuse("presentation_id", "Give the presentation, its GTIN or a GS1 scan.")
+        _refuse("presentation_id", _("Give the presentation, its GTIN or a GS1 scan."))
     presentation = queryset.filter(gtin=gtin).first()
     if presentation is None:
-        _refuse("gs1" if gs1 else "gtin", f"Unknown GTIN {gtin}: no presentation carries it.")
+        _refuse(
+            "gs1" if gs1 else "gtin",
+            _("Unknown GTIN %(gtin)s: no presentation carries it.") % {"gtin": gtin},
+        )
     return presentation
 
 
@@ -98,14 +107,18 @@ def lot_receive(
     expiry_date = given["expiry_date"]
     if expiry_date is None:
         if manufacture_date is None:
-            _refuse("expiry_date", "Give the expiry date or the manufacture date.")
+            _refuse("expiry_date", _("Give the expiry date or the manufacture date."))
         expiry_date = expiry_from_manufacture(manufacture_date, product.shelf_life_months)
     if manufacture_date and manufacture_date > expiry_date:
-        _refuse("manufacture_date", "The manufacture date is after the expiry date.")
+        _refuse("manufacture_date", _("The manufacture date is after the expiry date."))
     if manufacture_date and manufacture_date > on:
-        _refuse("manufacture_date", "The manufacture date is in the future.")
+        _refuse("manufacture_date", _("The manufacture date is in the future."))
     if is_expired(expiry_date, on):
-        _refuse("expiry_date", f"Lot {lot_number} expired on {expiry_date}; it cannot be received.")
+        _refuse(
+            "expiry_date",
+            _("Lot %(lot)s expired on %(day)s; it cannot be received.")
+            % {"lot": lot_number, "day": expiry_date},
+        )
     location = _get(StorageLocation, location_id, "location_id")
 
     lot, created = Lot.objects.get_or_create(
@@ -122,12 +135,23 @@ def lot_receive(
         if lot.expiry_date != expiry_date:
             _refuse(
                 "expiry_date",
-                f"Lot {lot_number} of {presentation} is on record with expiry {lot.expiry_date}, "
-                f"not {expiry_date}: check the pack.",
+                _(
+                    "Lot %(lot)s of %(presentation)s is on record with expiry %(recorded)s, not "
+                    "%(day)s: check the pack."
+                )
+                % {
+                    "lot": lot_number,
+                    "presentation": presentation,
+                    "recorded": lot.expiry_date,
+                    "day": expiry_date,
+                },
                 code="lot_mismatch",
             )
         if lot.status in {LotStatus.RECALLED, LotStatus.DESTROYED}:
-            _refuse("lot_number", f"Lot {lot_number} is {lot.get_status_display().lower()}.")
+            _refuse(
+                "lot_number",
+                _("Lot %(lot)s is %(status)s.") % {"lot": lot_number, "status": _status_text(lot)},
+            )
     _check_destination(location, lot, "location_id")
     level = _level_for_inbound(lot, location)
     return _move(

@@ -5,6 +5,7 @@ import datetime
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inventory.fefo import Candidate, fefo_take, is_expired
 from inventory.models import (
@@ -19,7 +20,16 @@ from inventory.models import (
 from inventory.references import reference_check
 from inventory.selectors import level_usable, reservations_held
 
-from .ledger import _get, _locked, _move, _positive, _reference_lock, _refuse, _required
+from .ledger import (
+    _get,
+    _locked,
+    _move,
+    _positive,
+    _reference_lock,
+    _refuse,
+    _required,
+    _status_text,
+)
 from .picking import lock_fefo
 
 # --- Reservations and dispensing -------------------------------------------------------------------
@@ -28,7 +38,7 @@ from .picking import lock_fefo
 def _level_pks(held: dict, *, location_id=None, lot_id=None) -> list[int]:
     """The stock levels holding the reservations in `held` (within a location or lot if given)."""
     pairs = Q(pk__in=[])
-    for held_lot_id, held_location_id, _ in held:
+    for held_lot_id, held_location_id, _quantity in held:
         pairs |= Q(lot_id=held_lot_id, location_id=held_location_id)
     levels = StockLevel.objects.filter(pairs)
     if location_id is not None:
@@ -39,11 +49,27 @@ def _level_pks(held: dict, *, location_id=None, lot_id=None) -> list[int]:
 
 
 def _insufficient(presentation, quantity: int, available: int, on, location=None):
-    where = f" at {location}" if location else ""
+    values = {
+        "quantity": quantity,
+        "presentation": presentation,
+        "location": location,
+        "available": available,
+        "day": on,
+    }
     _refuse(
         "quantity",
-        f"Insufficient stock: {quantity} × {presentation} requested{where}, "
-        f"{available} usable on {on}.",
+        (
+            _(
+                "Insufficient stock: %(quantity)s × %(presentation)s requested at %(location)s, "
+                "%(available)s usable on %(day)s."
+            )
+            if location
+            else _(
+                "Insufficient stock: %(quantity)s × %(presentation)s requested, %(available)s "
+                "usable on %(day)s."
+            )
+        )
+        % values,
         code="insufficient_stock",
     )
 
@@ -51,14 +77,20 @@ def _insufficient(presentation, quantity: int, available: int, on, location=None
 def _check_lot_given(lot_id, presentation, on, location_id) -> Lot:
     lot = _get(Lot, lot_id, "lot_id", Lot.objects.filter(presentation=presentation))
     if lot.status != LotStatus.AVAILABLE:
-        _refuse("lot_id", f"Lot {lot.lot_number} is {lot.get_status_display().lower()}.")
+        _refuse(
+            "lot_id",
+            _("Lot %(lot)s is %(status)s.") % {"lot": lot.lot_number, "status": _status_text(lot)},
+        )
     if is_expired(lot.expiry_date, on):
-        _refuse("lot_id", f"Lot {lot.lot_number} expired on {lot.expiry_date}.")
+        _refuse(
+            "lot_id",
+            _("Lot %(lot)s expired on %(day)s.") % {"lot": lot.lot_number, "day": lot.expiry_date},
+        )
     levels = StockLevel.objects.filter(lot=lot, on_hand__gt=0).select_related("location")
     if location_id is not None:
         levels = levels.filter(location_id=location_id)
     if not any(lvl.location.active and lvl.location.keeps(presentation.product) for lvl in levels):
-        _refuse("lot_id", f"Lot {lot.lot_number} has no stock in range here.")
+        _refuse("lot_id", _("Lot %(lot)s has no stock in range here.") % {"lot": lot.lot_number})
     return lot
 
 
@@ -187,7 +219,7 @@ def _release_reference(
     if not keys:
         return 0
     level_filter = Q()
-    for lot_id, location_id, _ in keys:
+    for lot_id, location_id, _quantity in keys:
         level_filter |= Q(lot_id=lot_id, location_id=location_id)
     levels = [
         level for level in _locked(StockLevel.objects.filter(level_filter)) if not keep(level)

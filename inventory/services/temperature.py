@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inventory import alerts
 from inventory.fefo import is_expired
@@ -61,38 +62,47 @@ def _validate_readings(readings: list[dict], *, now: datetime.datetime):
         value = reading.get("temperature_c")
         taken_at = reading.get("taken_at")
         if reading.get("location_id") not in locations:
-            errors[f"{prefix}location_id"] = (
-                f"Unknown storage location id {reading.get('location_id')!r}."
-            )
+            errors[f"{prefix}location_id"] = _("Unknown storage location id %(id)r.") % {
+                "id": reading.get("location_id")
+            }
         if not reading.get("sensor_id"):
-            errors[f"{prefix}sensor_id"] = "This field is required."
+            errors[f"{prefix}sensor_id"] = _("This field is required.")
         if not isinstance(taken_at, datetime.datetime) or timezone.is_naive(taken_at):
-            errors[f"{prefix}taken_at"] = "A date and time with its time-zone offset is required."
+            errors[f"{prefix}taken_at"] = _(
+                "A date and time with its time-zone offset is required."
+            )
         elif taken_at > now + skew:
-            errors[f"{prefix}taken_at"] = (
-                f"{taken_at.isoformat()} is in the future (server time {now.isoformat()}, "
-                f"{settings.READING_CLOCK_SKEW_MINUTES} min of clock skew allowed): check the "
-                "sensor's clock."
-            )
+            errors[f"{prefix}taken_at"] = _(
+                "%(taken_at)s is in the future (server time %(now)s, %(skew)s min of clock skew "
+                "allowed): check the sensor's clock."
+            ) % {
+                "taken_at": taken_at.isoformat(),
+                "now": now.isoformat(),
+                "skew": settings.READING_CLOCK_SKEW_MINUTES,
+            }
         elif taken_at < EARLIEST_READING:
-            errors[f"{prefix}taken_at"] = (
-                f"{taken_at.isoformat()} is before {EARLIEST_READING:%Y-%m-%d}: check the "
-                "sensor's clock."
-            )
+            errors[f"{prefix}taken_at"] = _(
+                "%(taken_at)s is before %(earliest)s: check the sensor's clock."
+            ) % {"taken_at": taken_at.isoformat(), "earliest": f"{EARLIEST_READING:%Y-%m-%d}"}
         if value is None or not (PLAUSIBLE_MIN_C <= value <= PLAUSIBLE_MAX_C):
-            errors[f"{prefix}temperature_c"] = (
-                f"{value} °C is not a plausible reading (accepted {PLAUSIBLE_MIN_C} to "
-                f"{PLAUSIBLE_MAX_C} °C): check the sensor."
-            )
+            errors[f"{prefix}temperature_c"] = _(
+                "%(value)s °C is not a plausible reading (accepted %(low)s to %(high)s °C): check "
+                "the sensor."
+            ) % {"value": value, "low": PLAUSIBLE_MIN_C, "high": PLAUSIBLE_MAX_C}
         elif isinstance(taken_at, datetime.datetime):
             key = (reading.get("location_id"), reading.get("sensor_id"), taken_at)
             first = values.setdefault(key, (index, value))
             if first[1] != value:
-                errors[f"{prefix}temperature_c"] = (
-                    f"Reading {first[0]} has {first[1]} °C for sensor {key[1]} at "
-                    f"{taken_at.isoformat()}, this one {value} °C: one sensor has one value "
-                    "at a time."
-                )
+                errors[f"{prefix}temperature_c"] = _(
+                    "Reading %(first)s has %(first_value)s °C for sensor %(sensor)s at "
+                    "%(taken_at)s, this one %(value)s °C: one sensor has one value at a time."
+                ) % {
+                    "first": first[0],
+                    "first_value": first[1],
+                    "sensor": key[1],
+                    "taken_at": taken_at.isoformat(),
+                    "value": value,
+                }
     if errors:
         raise ValidationError(errors)
     return locations
@@ -228,7 +238,7 @@ def readings_ingest(
     (default: the server's clock) plus the allowed clock skew are refused.
     """
     if not readings:
-        _refuse("readings", "No readings given.")
+        _refuse("readings", _("No readings given."))
     locations = _validate_readings(readings, now=now or timezone.now())
     result = IngestResult()
     by_location = defaultdict(list)
@@ -251,8 +261,16 @@ def readings_ingest(
                 if stored[key] != reading["temperature_c"]:
                     _refuse(
                         "temperature_c",
-                        f"Sensor {key[0]} at {key[1].isoformat()} is already stored with "
-                        f"{stored[key]} °C, not {reading['temperature_c']} °C.",
+                        _(
+                            "Sensor %(sensor)s at %(taken_at)s is already stored with "
+                            "%(stored)s °C, not %(value)s °C."
+                        )
+                        % {
+                            "sensor": key[0],
+                            "taken_at": key[1].isoformat(),
+                            "stored": stored[key],
+                            "value": reading["temperature_c"],
+                        },
                         code="conflict",
                     )
                 result.duplicates += 1
@@ -290,16 +308,21 @@ def excursion_resolve(
     """
     reason = _required(reason, "reason")
     if resolution not in ExcursionResolution.values:
-        _refuse("resolution", f"One of: {', '.join(ExcursionResolution.values)}.")
+        _refuse(
+            "resolution",
+            _("One of: %(choices)s.") % {"choices": ", ".join(ExcursionResolution.values)},
+        )
     excursion = _get(Excursion, excursion_id, "excursion_id", Excursion.objects.select_for_update())
     if excursion.resolved_at is not None:
-        _refuse("resolution", "This excursion is already resolved.")
+        _refuse("resolution", _("This excursion is already resolved."))
     if excursion.ended_at is None:
         if resolution != ExcursionResolution.DISCARD:
             _refuse(
                 "resolution",
-                "The location is still out of range: its lots can be released once readings "
-                "are back in range, or discarded now.",
+                _(
+                    "The location is still out of range: its lots can be released once "
+                    "readings are back in range, or discarded now."
+                ),
             )
         # A fridge that died or a sensor that stopped never reports "back in range": discarding
         # closes the excursion by decision, so it stops reminding and blocking the location.
