@@ -196,20 +196,40 @@ WHEN_TO_PREPARE = {
 # The names a preparation says (courses.models.Diluent's labels, the Betaleukin solvent, the
 # defaults), alone and after "a bag of" / "in 1 ml of": Ukrainian puts them in the genitive.
 OF = "after 'a bag of' or 'in 1 ml of'"
-# xgettext:no-python-format
+# The context is spelled out in each call: xgettext reads literals only.
 _NAMES = (
     # xgettext:no-python-format
-    pgettext(OF, "0.9% sodium chloride"),
-    # xgettext:no-python-format
-    pgettext(OF, "5% glucose"),
-    pgettext(OF, "Water for injection"),
-    pgettext(OF, "the diluent"),
-    # xgettext:no-python-format
-    pgettext(OF, "0.9% sodium chloride or 5% dextrose"),
-    # xgettext:no-python-format
     _("sterile 0.9% sodium chloride or water for injection"),
-    # xgettext:no-python-format
-    pgettext(OF, "sterile 0.9% sodium chloride or water for injection"),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "0.9% sodium chloride",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "5% glucose",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "Water for injection",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "the diluent",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "0.9% sodium chloride or 5% dextrose",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "sterile 0.9% sodium chloride or water for injection",
+    ),
 )
 
 
@@ -599,10 +619,10 @@ def _iv_infusion(prep: Preparation, product: str) -> None:
     diluent = named(prep.diluent or "0.9% sodium chloride or 5% dextrose", after_of=True)
     count = sum(opened.count for opened in prep.containers)
     if count > 1:
-        # xgettext:no-python-format
         dissolve = _(
-            "Immediately before use dissolve each ampoule in 1 ml of sterile 0.9% sodium "
-            "chloride or water for injection."
+            "Immediately before use dissolve each ampoule in %(volume)s of sterile 0.9%% sodium "
+            "chloride or water for injection.",
+            volume=_ml(BETALEUKIN_IV_SOLVENT_ML),
         )
         make_up = _(
             "Make up to 100 ml with 0.9%% sodium chloride (all ampoules together): "
@@ -610,10 +630,10 @@ def _iv_infusion(prep: Preparation, product: str) -> None:
             concentration=intermediate.concentration_shown(),
         )
     else:
-        # xgettext:no-python-format
         dissolve = _(
-            "Immediately before use dissolve the ampoule in 1 ml of sterile 0.9% sodium "
-            "chloride or water for injection."
+            "Immediately before use dissolve the ampoule in %(volume)s of sterile 0.9%% sodium "
+            "chloride or water for injection.",
+            volume=_ml(BETALEUKIN_IV_SOLVENT_ML),
         )
         make_up = _(
             "Make up to 100 ml with 0.9%% sodium chloride: %(concentration)s.",
