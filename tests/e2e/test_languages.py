@@ -78,3 +78,37 @@ def test_a_nurse_works_in_ukrainian_then_switches_to_english(
     assert page.locator(f"#dose-{dose.pk} .badge").inner_text() == "Refused"
     assert "Sign out" in page.inner_text("header.top")
     shot(page, "language_en_today")
+
+
+def test_a_nurse_reads_the_preparation_and_label_in_ukrainian(
+    ukrainian_page, roles, ward, physician, today, formulary, stocked
+):
+    """The dose preparation (steps, containers, suggested lot) and the printable label in
+    Ukrainian, screenshots of both."""
+    page = ukrainian_page
+    nurse = UserFactory(username="iryna", roles=["nurse"])
+    ward.members.add(nurse)
+    course = prescribe(
+        PatientFactory(ward=ward, name="Olena Kovalenko"),
+        "biocerulin-general",
+        physician,
+        today,
+        phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
+    )
+    dose = course.doses.order_by("sequence").first()
+    page.goto(page.base_url + "/accounts/login/")
+    page.fill("#id_username", nurse.username)
+    page.fill("#id_password", "pw-for-tests-only")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("header.top")
+    steps = page.locator(f"#dose-{dose.pk} details.prep-steps")
+    steps.locator("summary").click()
+    text = steps.inner_text()
+    assert "Візьміть: 1 флакон по 100 мг (разом 100 мг)." in text
+    assert "Рекомендовано: серія" in text and "0,4 мг/мл" not in text  # 100 mg in 200 ml
+    assert "0,5 мг/мл" in text and "Take" not in text and "Dissolve" not in text
+    shot(page, "language_uk_today_preparation")
+    page.goto(page.base_url + f"/doses/{dose.pk}/label/")
+    label = page.locator(f"#label-{dose.pk}").inner_text()
+    assert "1 флакон по 100 мг" in label and "vial" not in label
+    shot(page, "language_uk_label")
