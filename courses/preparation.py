@@ -18,6 +18,12 @@ Routes:
   the prescribed 120–180 minutes; the rest of the 100 ml is discarded.
 - sc (Betaleukin): each ampoule dissolved in 0.5 ml (the leaflet allows 0.5–1 ml); the dose is its
   share of the combined volume.
+
+Every sentence is kept as a `Msg` (an English msgid and its parameters), not a finished string,
+so each reader gets it in their language: `Renderer` below writes the English (the API's default,
+`as_dict()`), and `courses/preparation_text.py` the active language through Django's gettext, with
+the decimal comma on Ukrainian pages. The markers `_`, `ngettext` and `pgettext` here translate
+nothing: they are named so that `makemessages` (xgettext) extracts their msgids.
 """
 
 from __future__ import annotations
@@ -28,7 +34,89 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from courses.units import UNIT_LABELS, Mass, tidy
 
-ROUNDING_RULE = (
+
+@dataclass(frozen=True)
+class Msg:
+    """One sentence (or phrase) of a preparation: `text` in English with `%(name)s` parameters;
+    `plural` and `count` when the words follow a number (Ukrainian has three forms); `context`
+    where Ukrainian declines a name differently ("a bag of …")."""
+
+    text: str
+    params: tuple[tuple[str, object], ...] = ()
+    plural: str = ""
+    count: int | None = None
+    context: str = ""
+
+    def __str__(self) -> str:
+        return ENGLISH(self)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number with its unit ("0.93 ml", "15 ng/ml"): the number as computed, written with the
+    reader's decimal separator; the unit in the reader's language."""
+
+    amount: Decimal
+    unit: str  # a key of UNIT_TEXT, or "<mass unit>/ml"
+
+
+@dataclass(frozen=True)
+class Number:
+    amount: Decimal
+    signed: bool = False  # "+1.3" for the rounding's effect
+
+
+@dataclass(frozen=True)
+class Joined:
+    parts: tuple[object, ...]
+    separator: str = " + "
+
+
+def _(text: str, /, **params) -> Msg:
+    return Msg(text, tuple(params.items()))
+
+
+def ngettext(singular: str, plural: str, count: int, /, **params) -> Msg:
+    return Msg(singular, tuple({"count": count, **params}.items()), plural=plural, count=count)
+
+
+def pgettext(context: str, text: str, /) -> Msg:
+    return Msg(text, context=context)
+
+
+class Renderer:
+    """Writes a `Msg` in English with the point as decimal separator, as the API always has.
+    `courses.preparation_text.LocaleRenderer` overrides the four hooks with gettext."""
+
+    def gettext(self, msg: Msg) -> str:
+        return msg.plural if msg.plural and msg.count != 1 else msg.text
+
+    def number(self, amount: Decimal) -> str:
+        return f"{amount:f}"
+
+    def __call__(self, value) -> str:
+        if isinstance(value, Msg):
+            text = self.gettext(value)
+            if not value.params:
+                return text
+            return text % {name: self(param) for name, param in value.params}
+        if isinstance(value, Quantity):
+            mass, _slash, per = value.unit.partition("/")
+            unit = self(UNIT_TEXT[mass]) + (f"/{self(UNIT_TEXT[per])}" if per else "")
+            return f"{self.number(value.amount)} {unit}"
+        if isinstance(value, Number):
+            sign = ("-" if value.amount < 0 else "+") if value.signed else ""
+            return sign + self.number(abs(value.amount) if value.signed else value.amount)
+        if isinstance(value, Joined):
+            return value.separator.join(self(part) for part in value.parts)
+        return str(value)
+
+
+ENGLISH = Renderer()
+
+UNIT_TEXT = {"mg": _("mg"), "ug": _("µg"), "ng": _("ng"), "ml": _("ml")}
+
+ROUNDING_RULE = _(
     "Volumes are rounded to 0.01 ml under 1 ml, to 0.1 ml under 10 ml and to 1 ml from 10 ml."
 )
 # The rounding's effect on the dose is spelled out above this (percent of the prescribed dose).
@@ -89,15 +177,65 @@ LEAFLET_PREPARATION = {
 # "Prepare immediately before use" only where a leaflet says it; the ceruloplasmin leaflets say
 # "before administration / before the procedure" and give no time a made-up solution keeps.
 WHEN_TO_PREPARE = {
-    "betaleukin": "Prepare immediately before use (Betaleukin leaflet — Rules for the "
-    "preparation of solutions: “dissolved immediately before use”).",
-    "biocerulin": "Prepare just before administration (Biocerulin leaflet — Dosage and "
-    "administration: “Before administration, dilute …”); the leaflet gives no time the "
-    "solution keeps.",
-    "ceruloplasmin": "Prepare just before the infusion (Ceruloplasmin leaflet — Dosing and "
-    "administration: “Before the procedure, it is required to dissolve …”); the leaflet gives "
-    "no time the solution keeps.",
+    "betaleukin": _(
+        "Prepare immediately before use (Betaleukin leaflet — Rules for the "
+        "preparation of solutions: “dissolved immediately before use”)."
+    ),
+    "biocerulin": _(
+        "Prepare just before administration (Biocerulin leaflet — Dosage and "
+        "administration: “Before administration, dilute …”); the leaflet gives no time the "
+        "solution keeps."
+    ),
+    "ceruloplasmin": _(
+        "Prepare just before the infusion (Ceruloplasmin leaflet — Dosing and "
+        "administration: “Before the procedure, it is required to dissolve …”); the leaflet gives "
+        "no time the solution keeps."
+    ),
 }
+
+# The names a preparation says (courses.models.Diluent's labels, the Betaleukin solvent, the
+# defaults), alone and after "a bag of" / "in 1 ml of": Ukrainian puts them in the genitive.
+OF = "after 'a bag of' or 'in 1 ml of'"
+# The context is spelled out in each call: xgettext reads literals only.
+_NAMES = (
+    # xgettext:no-python-format
+    _("sterile 0.9% sodium chloride or water for injection"),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "0.9% sodium chloride",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "5% glucose",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "Water for injection",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "the diluent",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "0.9% sodium chloride or 5% dextrose",
+    ),
+    pgettext(
+        "after 'a bag of' or 'in 1 ml of'",
+        # xgettext:no-python-format
+        "sterile 0.9% sodium chloride or water for injection",
+    ),
+)
+
+
+def named(name: str, *, after_of: bool = False) -> Msg:
+    """A diluent or solvent name as a message (translated where the catalogue knows it)."""
+    return Msg(name, context=OF if after_of else "")
 
 
 def measurable(volume_ml: Decimal) -> Decimal:
@@ -111,13 +249,17 @@ def measurable(volume_ml: Decimal) -> Decimal:
     return volume_ml.quantize(step, rounding=ROUND_HALF_UP)
 
 
-def amount_text(mass: Mass, unit: str | None = None) -> str:
-    """'1.05 µg': in `unit` (else the largest unit ≥ 1), 2 decimals under 10, else 1."""
+def amount(mass: Mass, unit: str | None = None) -> Quantity:
+    """1.05 µg: in `unit` (else the largest unit ≥ 1), 2 decimals under 10, else 1."""
     shown = mass.to(unit) if unit else mass.best_unit()
     places = Decimal("0.01") if abs(shown.amount) < 10 else Decimal("0.1")
-    return (
-        f"{tidy(shown.amount.quantize(places, rounding=ROUND_HALF_UP)):f} {UNIT_LABELS[shown.unit]}"
-    )
+    return Quantity(tidy(shown.amount.quantize(places, rounding=ROUND_HALF_UP)), shown.unit)
+
+
+def amount_text(mass: Mass, unit: str | None = None) -> str:
+    """'1.05 µg', in English: `amount` as the API writes it."""
+    shown = amount(mass, unit)
+    return f"{shown.amount:f} {UNIT_LABELS[shown.unit]}"
 
 
 def display_unit(mass: Mass) -> str:
@@ -131,8 +273,8 @@ def _significant(value: Decimal, digits: int = 3) -> Decimal:
     return tidy(value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP))
 
 
-def _ml(value: Decimal) -> str:
-    return f"{tidy(value):f} ml"
+def _ml(value: Decimal) -> Quantity:
+    return Quantity(tidy(value), "ml")
 
 
 @dataclass(frozen=True)
@@ -146,9 +288,31 @@ class Opened:
     count: int
     lot: dict | None = None  # {"lot_number", "expiry_date", "location"} — a suggestion
 
-    def describe(self) -> str:
-        noun = self.container + ("s" if self.count != 1 else "")
-        return f"{self.count} × {amount_text(self.strength, self.strength.unit)} {noun}"
+    def describe(self) -> Msg:
+        strength = amount(self.strength, self.strength.unit)
+        if self.container == "vial":
+            return ngettext(
+                "%(count)s × %(strength)s vial", "%(count)s × %(strength)s vials", self.count,
+                strength=strength,
+            )  # fmt: skip
+        if self.container == "ampoule":
+            return ngettext(
+                "%(count)s × %(strength)s ampoule", "%(count)s × %(strength)s ampoules",
+                self.count, strength=strength,
+            )  # fmt: skip
+        return ngettext(
+            "%(count)s × %(strength)s container", "%(count)s × %(strength)s containers",
+            self.count, strength=strength,
+        )  # fmt: skip
+
+    def the_one(self) -> Msg:
+        """'the 100 mg vial' (the one a suggested lot is for)."""
+        strength = amount(self.strength, self.strength.unit)
+        if self.container == "vial":
+            return _("the %(strength)s vial", strength=strength)
+        if self.container == "ampoule":
+            return _("the %(strength)s ampoule", strength=strength)
+        return _("the %(strength)s container", strength=strength)
 
 
 @dataclass
@@ -171,24 +335,27 @@ class Preparation:
     drip_rate_drops_per_min: int | None = None
     infusion_minutes: int | None = None
     infusion_minutes_range: tuple[int | None, int | None] = (None, None)
-    steps: list[str] = field(default_factory=list)
-    silent: list[str] = field(default_factory=list)
+    steps: list[Msg] = field(default_factory=list)
+    silent: list[Msg] = field(default_factory=list)
     source: Citation | None = None
-    when: str = ""
+    when: Msg | None = None
 
     @property
     def rounding_percent(self) -> Decimal:
         return ((self.delivered.ng - self.dose.ng) / self.dose.ng * 100).quantize(Decimal("0.1"))
 
     @property
-    def rounding_note(self) -> str:
+    def rounding_note(self) -> Msg | None:
         percent = self.rounding_percent
         if abs(percent) <= ROUNDING_SHOWN_ABOVE_PERCENT:
-            return ""
+            return None
         unit = display_unit(self.dose)
-        return (
-            f"Rounding the volume to what can be measured gives {amount_text(self.delivered, unit)}"
-            f" instead of {amount_text(self.dose, unit)} ({percent:+}%)."
+        return _(
+            "Rounding the volume to what can be measured gives %(delivered)s instead of "
+            "%(dose)s (%(percent)s%%).",
+            delivered=amount(self.delivered, unit),
+            dose=amount(self.dose, unit),
+            percent=Number(percent, signed=True),
         )
 
     @property
@@ -199,21 +366,25 @@ class Preparation:
             Decimal(1), rounding=ROUND_HALF_UP
         )
 
-    def concentration_dict(self) -> dict:
+    def concentration_shown(self) -> Quantity:
+        """Per ml of the final volume, in the containers' unit (a smaller one under 0.1), to 3
+        significant digits."""
         value = self.concentration
         unit = self.containers[0].strength.unit if self.containers else value.unit
         shown = value.to(unit)
         while shown.amount < Decimal("0.1") and shown.unit != "ng":
             shown = shown.to({"mg": "ug", "ug": "ng"}[shown.unit])
-        amount = _significant(shown.amount)
-        return {
-            "value": str(amount),
-            "unit": f"{shown.unit}/ml",
-            "label": f"{amount:f} {UNIT_LABELS[shown.unit]}/ml",
-        }
+        return Quantity(_significant(shown.amount), f"{shown.unit}/ml")
 
-    def as_dict(self) -> dict:
+    def concentration_dict(self, render: Renderer = ENGLISH) -> dict:
+        shown = self.concentration_shown()
+        return {"value": str(shown.amount), "unit": shown.unit, "label": render(shown)}
+
+    def as_dict(self, render: Renderer = ENGLISH) -> dict:
+        """The preparation as the API shows it; its sentences written by `render` (English with
+        the point unless a `LocaleRenderer` is given), every numeric field with the point."""
         unit = display_unit(self.dose)
+        note = self.rounding_note
         return {
             "route": self.route,
             "containers": [
@@ -226,8 +397,8 @@ class Preparation:
                         "unit": opened.strength.unit,
                     },
                     "count": opened.count,
-                    "text": opened.describe(),
-                    "solvent": self.solvent,
+                    "text": render(opened.describe()),
+                    "solvent": render(named(self.solvent)) if self.solvent else "",
                     "solvent_ml": (
                         str(self.solvent_ml_per_container)
                         if self.solvent_ml_per_container is not None
@@ -242,24 +413,24 @@ class Preparation:
             "diluent": self.diluent,
             "diluent_volume_ml": _str(self.diluent_volume_ml),
             "final_volume_ml": _str(self.final_volume_ml),
-            "concentration": self.concentration_dict(),
+            "concentration": self.concentration_dict(render),
             "give_volume_ml": _str(self.give_volume_ml),
             "discard_volume_ml": _str(self.discard_volume_ml),
             "dose_delivered": {
                 "value": str(tidy(self.delivered.to(unit).amount)),
                 "unit": unit,
-                "label": amount_text(self.delivered, unit),
+                "label": render(amount(self.delivered, unit)),
             },
             "rounding_percent": str(self.rounding_percent),
-            "rounding_note": self.rounding_note,
-            "rounding_rule": ROUNDING_RULE,
+            "rounding_note": render(note) if note else "",
+            "rounding_rule": render(ROUNDING_RULE),
             "drip_rate_drops_per_min": self.drip_rate_drops_per_min,
             "infusion_minutes": self.infusion_minutes,
             "infusion_minutes_range": list(self.infusion_minutes_range),
             "ml_per_hour": _str(self.ml_per_hour),
-            "steps": list(self.steps),
-            "silent": list(self.silent),
-            "when": self.when,
+            "steps": [render(step) for step in self.steps],
+            "silent": [render(line) for line in self.silent],
+            "when": render(self.when) if self.when else "",
             "source": self.source.as_dict() if self.source else None,
         }
 
@@ -306,7 +477,7 @@ def preparation_for(
         drip_rate_drops_per_min=drip_rate_drops_per_min,
         infusion_minutes=infusion_minutes,
         infusion_minutes_range=infusion_minutes_range,
-        when=WHEN_TO_PREPARE.get(product, ""),
+        when=WHEN_TO_PREPARE.get(product),
     )
     methods = {"iv_drip": _iv_drip, "iv_infusion": _iv_infusion, "sc": _sc}
     if route not in methods:
@@ -325,22 +496,50 @@ def _share(prep: Preparation, made_up_ml: Decimal) -> tuple[Decimal, Decimal, Ma
     return volume, made_up_ml - volume, Mass(per_ml.ng * volume, "ng").to(prep.dose.unit)
 
 
-def _containers_text(prep: Preparation) -> str:
-    return " + ".join(opened.describe() for opened in prep.containers)
+def _taken(prep: Preparation) -> Msg:
+    return _(
+        "Take %(containers)s (%(total)s in all).",
+        containers=Joined(tuple(opened.describe() for opened in prep.containers)),
+        total=amount(prep.total),
+    )
 
 
-def _lots_text(prep: Preparation) -> list[str]:
+def _lots_text(prep: Preparation) -> list[Msg]:
     lines = []
     for opened in prep.containers:
         if opened.lot:
-            where = f" in {opened.lot['location']}" if opened.lot.get("location") else ""
+            location = opened.lot.get("location")
             lines.append(
-                f"Suggested: lot {opened.lot['lot_number']} (expires "
-                f"{opened.lot['expiry_date']}){where} for the "
-                f"{amount_text(opened.strength, opened.strength.unit)} "
-                f"{opened.container}; scan the one you take."
+                _(
+                    "Suggested: lot %(lot)s (expires %(expiry)s)%(where)s for %(container)s; "
+                    "scan the one you take.",
+                    lot=opened.lot["lot_number"],
+                    expiry=opened.lot["expiry_date"],
+                    where=_(" in %(location)s", location=location) if location else "",
+                    container=opened.the_one(),
+                )
             )
     return lines
+
+
+def _delivered(prep: Preparation) -> Quantity:
+    return amount(prep.delivered, display_unit(prep.dose))
+
+
+def _contents_of(prep: Preparation) -> Msg:
+    """'each vial', 'the ampoule', …: Ukrainian declines them after "the contents of"."""
+    first = prep.containers[0]
+    each = len(prep.containers) > 1 or first.count > 1
+    kind = "container" if len(prep.containers) > 1 else first.container
+    known = {
+        ("vial", False): pgettext("the contents of …", "the vial"),
+        ("vial", True): pgettext("the contents of …", "each vial"),
+        ("ampoule", False): pgettext("the contents of …", "the ampoule"),
+        ("ampoule", True): pgettext("the contents of …", "each ampoule"),
+        ("container", False): pgettext("the contents of …", "the container"),
+        ("container", True): pgettext("the contents of …", "each container"),
+    }
+    return known.get((kind, each)) or Msg(f"{'each' if each else 'the'} {kind}")
 
 
 def _iv_drip(prep: Preparation, product: str) -> None:
@@ -351,33 +550,50 @@ def _iv_drip(prep: Preparation, product: str) -> None:
     give, discard, delivered = _share(prep, bag)
     prep.give_volume_ml, prep.discard_volume_ml, prep.delivered = give, discard, delivered
     prep.concentration = Mass(prep.total.ng / bag, "ng")
-    diluent = prep.diluent or "the diluent"
     prep.steps = [
-        f"Take {_containers_text(prep)} ({amount_text(prep.total)} in all).",
+        _taken(prep),
         *_lots_text(prep),
-        f"Dissolve the contents of {'each' if len(prep.containers) > 1 or prep.containers[0].count > 1 else 'the'} "
-        f"{'container' if len(prep.containers) > 1 else prep.containers[0].container} in one "
-        f"{_ml(bag)} bag of {diluent}: {prep.concentration_dict()['label']}.",
+        _(
+            "Dissolve the contents of %(what)s in one %(bag)s bag of %(diluent)s: "
+            "%(concentration)s.",
+            what=_contents_of(prep),
+            bag=_ml(bag),
+            diluent=named(prep.diluent or "the diluent", after_of=True),
+            concentration=prep.concentration_shown(),
+        ),
     ]
     if discard:
         prep.steps.append(
-            f"Remove and discard {_ml(discard)} from the bag: {_ml(give)} remain, holding "
-            f"{amount_text(delivered, display_unit(prep.dose))}."
+            _(
+                "Remove and discard %(discard)s from the bag: %(give)s remain, holding %(amount)s.",
+                discard=_ml(discard),
+                give=_ml(give),
+                amount=_delivered(prep),
+            )
         )
+    # English says "drops" for every rate; Ukrainian's three forms follow the number.
     prep.steps.append(
-        f"Give {_ml(give)} by intravenous drip at {prep.drip_rate_drops_per_min or 30} drops per "
-        "minute."
+        ngettext(
+            "Give %(volume)s by intravenous drip at %(count)s drops per minute.",
+            "Give %(volume)s by intravenous drip at %(count)s drops per minute.",
+            prep.drip_rate_drops_per_min or 30,
+            volume=_ml(give),
+        )
     )
     prep.silent = [
-        "The leaflet names no separate solvent: the powder is dissolved in the infusion bag.",
-        "The leaflet gives no infusion time: at 30 drops per minute it depends on the giving "
-        "set's drop factor.",
-        "The leaflet gives no time the made-up solution keeps.",
+        _("The leaflet names no separate solvent: the powder is dissolved in the infusion bag."),
+        _(
+            "The leaflet gives no infusion time: at 30 drops per minute it depends on the giving "
+            "set's drop factor."
+        ),
+        _("The leaflet gives no time the made-up solution keeps."),
     ]
     if sum(opened.count for opened in prep.containers) > 1:
         prep.silent.append(
-            "The leaflet speaks of one vial or ampoule in 200 ml: several are dissolved in the "
-            "same 200 ml (design.md)."
+            _(
+                "The leaflet speaks of one vial or ampoule in 200 ml: several are dissolved in the "
+                "same 200 ml (design.md)."
+            )
         )
 
 
@@ -400,38 +616,79 @@ def _iv_infusion(prep: Preparation, product: str) -> None:
         route=prep.route, containers=prep.containers, total=prep.total, dose=prep.dose
     )
     intermediate.concentration = per_ml_100
-    diluent = prep.diluent or "0.9% sodium chloride or 5% dextrose"
+    diluent = named(prep.diluent or "0.9% sodium chloride or 5% dextrose", after_of=True)
     count = sum(opened.count for opened in prep.containers)
-    minutes = (
-        f"over {prep.infusion_minutes} minutes"
-        if prep.infusion_minutes
-        else "over 120–180 minutes (as prescribed)"
-    )
-    prep.steps = [
-        f"Take {_containers_text(prep)} ({amount_text(prep.total)} in all).",
-        *_lots_text(prep),
-        f"Immediately before use dissolve {'each ampoule' if count > 1 else 'the ampoule'} in "
-        f"1 ml of sterile 0.9% sodium chloride or water for injection.",
-        f"Make up to 100 ml with 0.9% sodium chloride"
-        f"{' (all ampoules together)' if count > 1 else ''}: "
-        f"{intermediate.concentration_dict()['label']}.",
-        f"Draw {_ml(transfer)} of this solution ("
-        f"{amount_text(delivered, display_unit(prep.dose))}) and add it to the {_ml(bag)} bag of "
-        f"{diluent}; discard the remaining {_ml(discard)}."
-        if discard
-        else f"Add all 100 ml ({amount_text(delivered, display_unit(prep.dose))}) to the "
-        f"{_ml(bag)} bag of {diluent}.",
-        f"Infuse the whole bag ({_ml(prep.final_volume_ml)}) intravenously {minutes}"
-        + (f", about {prep.ml_per_hour} ml/h." if prep.ml_per_hour else "."),
-    ]
+    if count > 1:
+        dissolve = _(
+            "Immediately before use dissolve each ampoule in %(volume)s of sterile 0.9%% sodium "
+            "chloride or water for injection.",
+            volume=_ml(BETALEUKIN_IV_SOLVENT_ML),
+        )
+        make_up = _(
+            "Make up to 100 ml with 0.9%% sodium chloride (all ampoules together): "
+            "%(concentration)s.",
+            concentration=intermediate.concentration_shown(),
+        )
+    else:
+        dissolve = _(
+            "Immediately before use dissolve the ampoule in %(volume)s of sterile 0.9%% sodium "
+            "chloride or water for injection.",
+            volume=_ml(BETALEUKIN_IV_SOLVENT_ML),
+        )
+        make_up = _(
+            "Make up to 100 ml with 0.9%% sodium chloride: %(concentration)s.",
+            concentration=intermediate.concentration_shown(),
+        )
+    if discard:
+        add = _(
+            "Draw %(transfer)s of this solution (%(amount)s) and add it to the %(bag)s bag of "
+            "%(diluent)s; discard the remaining %(discard)s.",
+            transfer=_ml(transfer),
+            amount=_delivered(prep),
+            bag=_ml(bag),
+            diluent=diluent,
+            discard=_ml(discard),
+        )
+    else:
+        add = _(
+            "Add all 100 ml (%(amount)s) to the %(bag)s bag of %(diluent)s.",
+            amount=_delivered(prep),
+            bag=_ml(bag),
+            diluent=diluent,
+        )
+    whole = _ml(prep.final_volume_ml)
+    if prep.infusion_minutes and prep.ml_per_hour:
+        infuse = _(
+            "Infuse the whole bag (%(volume)s) intravenously over %(minutes)s minutes, about "
+            "%(rate)s ml/h.",
+            volume=whole,
+            minutes=prep.infusion_minutes,
+            rate=Number(prep.ml_per_hour),
+        )
+    elif prep.infusion_minutes:
+        infuse = _(
+            "Infuse the whole bag (%(volume)s) intravenously over %(minutes)s minutes.",
+            volume=whole,
+            minutes=prep.infusion_minutes,
+        )
+    else:
+        infuse = _(
+            "Infuse the whole bag (%(volume)s) intravenously over 120–180 minutes (as prescribed).",
+            volume=whole,
+        )
+    prep.steps = [_taken(prep), *_lots_text(prep), dissolve, make_up, add, infuse]
     prep.silent = [
-        "The leaflet gives no rate in ml/h, only the duration (120–180 min); ml/h is the bag's "
-        "volume over the prescribed minutes.",
+        _(
+            "The leaflet gives no rate in ml/h, only the duration (120–180 min); ml/h is the bag's "
+            "volume over the prescribed minutes."
+        ),
     ]
     if count > 1:
         prep.silent.append(
-            "The leaflet describes one ampoule: several are each dissolved in 1 ml and made up "
-            "to 100 ml together."
+            _(
+                "The leaflet describes one ampoule: several are each dissolved in 1 ml and made up "
+                "to 100 ml together."
+            )
         )
 
 
@@ -453,23 +710,51 @@ def _sc(prep: Preparation, product: str) -> None:
     prep.give_volume_ml, prep.discard_volume_ml, prep.delivered = give, discard, delivered
     prep.concentration = Mass(prep.total.ng / made_up, "ng")
     prep.diluent_volume_ml = None
+    solvent = named(prep.solvent, after_of=True)
+    if count > 1:
+        dissolve = _(
+            "Dissolve each ampoule in %(volume)s of %(solvent)s and combine (%(total)s in all): "
+            "%(concentration)s.",
+            volume=_ml(per_container),
+            solvent=solvent,
+            total=_ml(made_up),
+            concentration=prep.concentration_shown(),
+        )
+    else:
+        dissolve = _(
+            "Dissolve the ampoule in %(volume)s of %(solvent)s: %(concentration)s.",
+            volume=_ml(per_container),
+            solvent=solvent,
+            concentration=prep.concentration_shown(),
+        )
+    if discard:
+        draw = _(
+            "Draw %(volume)s (%(amount)s) into the syringe; discard the remaining %(discard)s.",
+            volume=_ml(give),
+            amount=_delivered(prep),
+            discard=_ml(discard),
+        )
+    else:
+        draw = _(
+            "Draw %(volume)s (%(amount)s) into the syringe.",
+            volume=_ml(give),
+            amount=_delivered(prep),
+        )
     prep.steps = [
-        f"Take {_containers_text(prep)} ({amount_text(prep.total)} in all).",
+        _taken(prep),
         *_lots_text(prep),
-        f"Dissolve {'each ampoule' if count > 1 else 'the ampoule'} in {_ml(per_container)} of "
-        f"{prep.solvent}"
-        + (f" and combine ({_ml(made_up)} in all)" if count > 1 else "")
-        + f": {prep.concentration_dict()['label']}.",
-        f"Draw {_ml(give)} ({amount_text(delivered, display_unit(prep.dose))}) into the syringe"
-        + (f"; discard the remaining {_ml(discard)}." if discard else "."),
-        f"Inject {_ml(give)} subcutaneously.",
+        dissolve,
+        draw,
+        _("Inject %(volume)s subcutaneously.", volume=_ml(give)),
     ]
     prep.silent = [
-        "The leaflet allows 0.5–1 ml per ampoule: the bound that measures the dose most "
-        "exactly is used (0.5 ml when both do equally well).",
-        "The leaflet gives no injection site and no time the solution keeps.",
+        _(
+            "The leaflet allows 0.5–1 ml per ampoule: the bound that measures the dose most "
+            "exactly is used (0.5 ml when both do equally well)."
+        ),
+        _("The leaflet gives no injection site and no time the solution keeps."),
     ]
     if count > 1:
         prep.silent.append(
-            "The leaflet describes one ampoule: several are each dissolved and combined."
+            _("The leaflet describes one ampoule: several are each dissolved and combined.")
         )

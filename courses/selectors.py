@@ -15,6 +15,7 @@ from courses.models import (
     Course,
     CoursePhase,
     CourseStatus,
+    Diluent,
     Dose,
     DoseStatus,
     Patient,
@@ -248,6 +249,7 @@ def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None):
     lot. `dose.course.protocol` and `dose.course.patient` come from the caller's select_related.
     """
     from courses.preparation import Opened, preparation_for
+    from courses.preparation_text import english_name
 
     course = dose.course
     protocol = course.protocol
@@ -279,7 +281,8 @@ def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None):
         route=protocol.route,
         dose=Mass(dose.amount, dose.amount_unit),
         containers=opened,
-        diluent=course.get_diluent_display() if course.diluent else "",
+        # In English: the preparation's sentences are msgids, translated when they are written.
+        diluent=english_name(Diluent(course.diluent).label) if course.diluent else "",
         diluent_volume_ml=protocol.diluent_volume_ml,
         drip_rate_drops_per_min=dose.drip_rate_drops_per_min,
         infusion_minutes=dose.infusion_minutes,
@@ -287,12 +290,17 @@ def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None):
     )
 
 
-def dose_preparation(dose: Dose, *, presentations=None, stock=None) -> dict:
-    """How to prepare and give one dose, as the API shows it (`preparation` of a dose)."""
+def dose_preparation(dose: Dose, *, presentations=None, stock=None, page: bool = False) -> dict:
+    """How to prepare and give one dose, as the API shows it (`preparation` of a dose): its
+    sentences in the active language, numbers with the point (`page`: as the language writes
+    them, the decimal comma in Ukrainian)."""
+    from courses import preparation_text
+
     course = dose.course
     protocol = course.protocol
+    plan = dose_preparation_plan(dose, presentations=presentations, stock=stock)
     return {
-        **dose_preparation_plan(dose, presentations=presentations, stock=stock).as_dict(),
+        **plan.as_dict(preparation_text.PAGE if page else preparation_text.API),
         "route_label": protocol.get_route_display(),
         # `diluent` stays the code it always was; the name is `diluent_label`.
         "diluent": course.diluent,

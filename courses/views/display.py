@@ -115,7 +115,7 @@ def dose_rows(
 ) -> list[DoseRow]:
     rows = []
     for dose in doses:
-        prep = selectors.dose_preparation(dose, presentations=presentations, stock=stock)
+        prep = selectors.dose_preparation(dose, presentations=presentations, stock=stock, page=True)
         unit = display_unit(Mass(dose.amount, dose.amount_unit))
         rows.append(
             DoseRow(

@@ -93,7 +93,7 @@ def test_a_dose_over_several_vials_is_its_share_of_the_one_200_ml_bag():
     # 2 vials in 200 ml (design.md: the opened containers are diluted to the leaflet's volume).
     prep = _prepare("biocerulin", "iv_drip", Mass(D(105), "mg"), CERULO, D(200))
     assert (prep.give_volume_ml, prep.discard_volume_ml) == (D(105), D(95))
-    assert any("several are dissolved in the same 200 ml" in s for s in prep.silent)
+    assert any("several are dissolved in the same 200 ml" in s for s in prep.as_dict()["silent"])
     assert prep.source == LEAFLET_PREPARATION["biocerulin"]
 
 
@@ -133,7 +133,7 @@ def test_betaleukin_iv_exact_containers_go_whole_into_the_bag():
         D(0),
         D(600),
     )
-    assert "120–180 minutes (as prescribed)" in prep.steps[-1]
+    assert "120–180 minutes (as prescribed)" in prep.as_dict()["steps"][-1]
 
 
 def test_betaleukin_sc_draws_its_share_and_shows_a_rounding_over_1_percent():
@@ -145,13 +145,13 @@ def test_betaleukin_sc_draws_its_share_and_shows_a_rounding_over_1_percent():
         D("0.93"),
         D("0.07"),
     )
-    assert prep.steps[-1] == "Inject 0.93 ml subcutaneously."
+    assert prep.as_dict()["steps"][-1] == "Inject 0.93 ml subcutaneously."
     # 1.0545 µg (15 ng/kg × 70.3 kg) from 1 µg + 2 × 0.05 µg = 1.1 µg: with 0.5 ml per ampoule
     # 1.4 ml holds 1.03 µg (−2.6 %); with 1 ml each, 2.9 ml holds 1.063 µg (+0.8 %): 1 ml is used.
     odd = _prepare("betaleukin", "sc", Mass(D("1054.5"), "ng"), BETA, D(1))
     assert odd.solvent_ml_per_container == D(1)
     assert odd.give_volume_ml == D("2.9")
-    assert odd.rounding_note == ""
+    assert odd.rounding_note is None
 
 
 def test_rounding_over_1_percent_is_spelled_out():
@@ -160,7 +160,7 @@ def test_rounding_over_1_percent_is_spelled_out():
     small = _prepare("betaleukin", "sc", Mass(D("12.3"), "ng"), BETA, D(1))
     assert (small.solvent_ml_per_container, small.give_volume_ml) == (D(1), D("0.25"))
     assert small.rounding_percent == D("1.6")
-    assert small.rounding_note == (
+    assert str(small.rounding_note) == (
         "Rounding the volume to what can be measured gives 12.5 ng instead of 12.3 ng (+1.6%)."
     )
 

@@ -29,11 +29,10 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_a_nurse_works_in_ukrainian_then_switches_to_english(
-    ukrainian_page, roles, ward, physician, today, formulary
-):
-    page = ukrainian_page
-    nurse = UserFactory(username="oksana", roles=["nurse"])
+def _nurse_signs_in_with_a_dose(page, ward, physician, today, username, *, shoot=False):
+    """A nurse of `ward` with a daily Biocerulin 80 mg patient signs in on the Ukrainian page;
+    the first dose."""
+    nurse = UserFactory(username=username, roles=["nurse"])
     ward.members.add(nurse)
     course = prescribe(
         PatientFactory(ward=ward, name="Olena Kovalenko"),
@@ -42,15 +41,22 @@ def test_a_nurse_works_in_ukrainian_then_switches_to_english(
         today,
         phases=[{"pattern": {"kind": "daily"}, "dose": "80"}],
     )
-    dose = course.doses.order_by("sequence").first()
-
     page.goto(page.base_url + "/accounts/login/")
     assert page.locator("html").get_attribute("lang") == "uk"
-    shot(page, "language_uk_sign_in")
+    if shoot:
+        shot(page, "language_uk_sign_in")
     page.fill("#id_username", nurse.username)
     page.fill("#id_password", "pw-for-tests-only")
     page.click("main button[type=submit]")
     page.wait_for_selector("header.top")
+    return course.doses.order_by("sequence").first()
+
+
+def test_a_nurse_works_in_ukrainian_then_switches_to_english(
+    ukrainian_page, roles, ward, physician, today, formulary
+):
+    page = ukrainian_page
+    dose = _nurse_signs_in_with_a_dose(page, ward, physician, today, "oksana", shoot=True)
     assert "Сьогодні" in page.inner_text("nav") and "Вийти" in page.inner_text("header.top")
 
     form = page.locator(f"form:has(input[name=dose][value='{dose.pk}'])")
@@ -78,3 +84,23 @@ def test_a_nurse_works_in_ukrainian_then_switches_to_english(
     assert page.locator(f"#dose-{dose.pk} .badge").inner_text() == "Refused"
     assert "Sign out" in page.inner_text("header.top")
     shot(page, "language_en_today")
+
+
+def test_a_nurse_reads_the_preparation_and_label_in_ukrainian(
+    ukrainian_page, roles, ward, physician, today, formulary, stocked
+):
+    """The dose preparation (steps, containers, suggested lot) and the printable label in
+    Ukrainian, screenshots of both."""
+    page = ukrainian_page
+    dose = _nurse_signs_in_with_a_dose(page, ward, physician, today, "iryna")
+    steps = page.locator(f"#dose-{dose.pk} details.prep-steps")
+    steps.locator("summary").click()
+    text = steps.inner_text()
+    assert "Візьміть: 1 флакон по 100 мг (разом 100 мг)." in text
+    assert "Рекомендовано: серія" in text and "0,4 мг/мл" not in text  # 100 mg in 200 ml
+    assert "0,5 мг/мл" in text and "Take" not in text and "Dissolve" not in text
+    shot(page, "language_uk_today_preparation")
+    page.goto(page.base_url + f"/doses/{dose.pk}/label/")
+    label = page.locator(f"#label-{dose.pk}").inner_text()
+    assert "1 флакон по 100 мг" in label and "vial" not in label
+    shot(page, "language_uk_label")

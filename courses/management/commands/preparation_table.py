@@ -9,10 +9,11 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 
-from courses import formulary
+from courses import formulary, preparation_text
 from courses.dosing import Strength, dose_amount, vials_for
 from courses.models import Diluent
 from courses.preparation import Opened, amount_text, preparation_for
+from courses.preparation_text import english_name
 from courses.units import Mass
 
 WEIGHT_KG = Decimal(70)
@@ -60,12 +61,12 @@ def example(protocol: dict) -> dict:
         containers=[
             Opened(s.key, s.label, s.strength, containers[s], n) for s, n in plan.containers
         ],
-        diluent=Diluent(protocol["diluent_options"][0]).label,
+        diluent=english_name(Diluent(protocol["diluent_options"][0]).label),
         diluent_volume_ml=Decimal(protocol["diluent_volume_ml"]),
         drip_rate_drops_per_min=protocol["drip_rate_drops_per_min"],
         infusion_minutes=protocol["infusion_minutes_min"],
     )
-    data = prep.as_dict()
+    data = prep.as_dict(preparation_text.API)
     give = f"{data['give_volume_ml']} ml"
     if protocol["route"] == "iv_infusion":
         give += f" (whole bag: {data['transfer_volume_ml']} ml of 100 ml into {data['diluent_volume_ml']} ml)"
