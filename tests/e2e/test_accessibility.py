@@ -16,19 +16,13 @@ WIDTHS = (1280, 800)
 
 def check_pages(page, paths, prefix, language):
     found = {}
-    shots = ARTIFACTS / "pages"
-    shots.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "pages").mkdir(parents=True, exist_ok=True)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         for name, path in paths.items():
             page.expected_error_urls.add(page.base_url + path)  # 403/404 pages are the point here
             page.goto(page.base_url + path)
-            assert page.get_attribute("html", "lang") == language, f"{name} is not in {language}"
-            page.screenshot(path=str(shots / f"{prefix}{name}-{width}.png"), full_page=True)
-            problems = axe_violations(page)
-            overflow = horizontal_overflow(page)
-            if problems or overflow:
-                found[f"{name} @ {width}px"] = {"axe": problems, "overflow": overflow}
+            check_current_page(page, f"{prefix}{name}", language, width, found)
     return found
 
 
@@ -90,9 +84,8 @@ def checked_prescription(page, patient, language):
 
 def check_current_page(page, name, language, width, found):
     """axe and overflow on the page the browser is showing (reached by a form, not a link)."""
-    shots = ARTIFACTS / "pages"
     assert page.get_attribute("html", "lang") == language, f"{name} is not in {language}"
-    page.screenshot(path=str(shots / f"{language}-{name}-{width}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "pages" / f"{name}-{width}.png"), full_page=True)
     problems = axe_violations(page)
     overflow = horizontal_overflow(page)
     if problems or overflow:
@@ -146,7 +139,7 @@ def test_admin_unsubscribe_lockout_and_a_checked_prescription_pass_axe(
         page.goto(page.base_url + f"/alerts/{unsubscribe}")
         page.click("button[type=submit]")
         page.wait_for_selector("#unsubscribed")
-        check_current_page(page, "anonymous-unsubscribed", language, width, found)
+        check_current_page(page, f"{language}-anonymous-unsubscribed", language, width, found)
 
         page.context.clear_cookies()
         for _attempt in range(2):
@@ -156,7 +149,7 @@ def test_admin_unsubscribe_lockout_and_a_checked_prescription_pass_axe(
             page.expected_error_urls.add(page.base_url + "/accounts/login/")  # the 429
             page.click("button[type=submit]")
         page.wait_for_selector("text=Signing in is locked" if language == "en-gb" else "h1")
-        check_current_page(page, "anonymous-locked-out", language, width, found)
+        check_current_page(page, f"{language}-anonymous-locked-out", language, width, found)
         from axes.models import AccessAttempt
 
         AccessAttempt.objects.all().delete()
@@ -164,7 +157,7 @@ def test_admin_unsubscribe_lockout_and_a_checked_prescription_pass_axe(
         page.context.clear_cookies()
         signed_in(page, "physician")
         checked_prescription(page, pregnant, language)
-        check_current_page(page, "physician-prescribe-checked", language, width, found)
+        check_current_page(page, f"{language}-physician-prescribe-checked", language, width, found)
         page.context.clear_cookies()
     assert not Course.objects.filter(patient=pregnant).exists()
     report = ARTIFACTS / "pages" / f"axe-report-forms-admin-{language}.json"

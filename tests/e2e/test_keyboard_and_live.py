@@ -100,34 +100,45 @@ def test_skip_to_main_content_on_every_page(page, sign_in, ward, due_dose):
     assert page.evaluate("() => document.activeElement.id") == "main"
 
 
-def test_a_second_nurse_sees_the_recording_without_reloading(
-    page, browser, live_server, sign_in, ward, stocked, physician, today
-):
-    # The dose was due 3 hours ago: it is overdue (counted), and recording it needs a reason.
+def three_hours_overdue(ward, physician, today):
+    """Grace Hopper's daily course on `ward`, its first dose due 3 hours ago today (overdue)."""
     earlier = timezone.localtime() - dt.timedelta(hours=3)
     if earlier.date() != today:
         pytest.skip("the test needs a dose 3 hours ago today; run after 03:00")
-    course = prescribe_daily_at(
+    return prescribe_daily_at(
         PatientFactory(ward=ward, name="Grace Hopper"),
         physician,
         today,
         dt.time(earlier.hour, earlier.minute),
     )
-    dose = course.doses.order_by("sequence").first()
+
+
+def today_with_a_clock(browser, live_server, username):
+    """A second tablet (800 px) signed in as `username` on Today, its clock under the test's
+    control: the page's 30-second timer is moved on by the test instead of waited for."""
+    context = browser.new_context(viewport={"width": 800, "height": 1000}, locale="en-GB")
+    other = context.new_page()
+    other.set_default_timeout(15_000)
+    errors = []
+    other.on("pageerror", lambda exc: errors.append(str(exc)))
+    other.clock.install()
+    other.goto(live_server.url + "/accounts/login/")
+    other.fill("#id_username", username)
+    other.fill("#id_password", "pw-for-tests-only")
+    other.click("button[type=submit]")
+    return context, other, errors
+
+
+def test_a_second_nurse_sees_the_recording_without_reloading(
+    page, browser, live_server, sign_in, ward, stocked, physician, today
+):
+    # The dose was due 3 hours ago: it is overdue (counted), and recording it needs a reason.
+    dose = three_hours_overdue(ward, physician, today).doses.order_by("sequence").first()
     first = UserFactory(username="olga", roles=["nurse"])
     second = UserFactory(username="petra", roles=["nurse"])
     ward.members.add(first, second)
 
-    other_context = browser.new_context(viewport={"width": 800, "height": 1000}, locale="en-GB")
-    other = other_context.new_page()
-    other.set_default_timeout(15_000)
-    errors = []
-    other.on("pageerror", lambda exc: errors.append(str(exc)))
-    other.clock.install()  # the page's 30-second timer, moved on by the test instead of waited
-    other.goto(live_server.url + "/accounts/login/")
-    other.fill("#id_username", "petra")
-    other.fill("#id_password", "pw-for-tests-only")
-    other.click("button[type=submit]")
+    other_context, other, errors = today_with_a_clock(browser, live_server, "petra")
     other.wait_for_selector(f"#dose-{dose.pk}")
     overdue = other.locator("[data-counter='0'] strong")
     assert overdue.inner_text() == "1"
@@ -200,15 +211,7 @@ def test_a_newly_prescribed_dose_appears_and_a_cancelled_one_goes_without_reload
     from courses.models import Dose
     from courses.services import course_cancel
 
-    earlier = timezone.localtime() - dt.timedelta(hours=3)
-    if earlier.date() != today:
-        pytest.skip("the test needs a dose 3 hours ago today; run after 03:00")
-    overdue_course = prescribe_daily_at(
-        PatientFactory(ward=ward, name="Grace Hopper"),
-        physician,
-        today,
-        dt.time(earlier.hour, earlier.minute),
-    )
+    overdue_course = three_hours_overdue(ward, physician, today)
     overdue = overdue_course.doses.order_by("sequence").first()
     now = timezone.localtime()
     kept = (
@@ -225,17 +228,8 @@ def test_a_newly_prescribed_dose_appears_and_a_cancelled_one_goes_without_reload
     nurse = UserFactory(username="nadia", roles=["nurse"])
     ward.members.add(nurse)
 
-    context = browser.new_context(viewport={"width": 800, "height": 1000}, locale="en-GB")
-    other = context.new_page()
-    other.set_default_timeout(15_000)
-    errors = []
-    other.on("pageerror", lambda exc: errors.append(str(exc)))
+    context, other, errors = today_with_a_clock(browser, live_server, "nadia")
     other.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    other.clock.install()  # the page's 30-second timer, moved on by the test instead of waited
-    other.goto(live_server.url + "/accounts/login/")
-    other.fill("#id_username", "nadia")
-    other.fill("#id_password", "pw-for-tests-only")
-    other.click("button[type=submit]")
     other.wait_for_selector(f"#dose-{overdue.pk}")
     assert other.locator("[data-counter='0'] strong").inner_text() == "1"
     assert "2 doses" in other.inner_text("#ward-ward-3a")
