@@ -50,3 +50,15 @@ class ThroughServicesAdmin(admin.ModelAdmin):
             for message in refusal_messages(refusal.error):
                 self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(request.path)
+
+
+class LabelledTabularInline(admin.TabularInline):
+    """A tabular inline whose inputs carry their field's name: the admin's table names each
+    column once in its header, which no assistive technology ties to the input under it (axe:
+    every form field needs a label, WCAG 1.3.1/4.1.2)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None:
+            formfield.widget.attrs.setdefault("aria-label", formfield.label)
+        return formfield

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -11,8 +12,8 @@ from config.pages import favicon
 
 handler500 = "config.pages.server_error"
 
-admin.site.site_header = "Infusion pharmacy administration"
-admin.site.site_title = "Infusion pharmacy"
+admin.site.site_header = gettext_lazy("Infusion pharmacy administration")
+admin.site.site_title = gettext_lazy("Infusion pharmacy")
 
 
 tokens = SimpleRouter()

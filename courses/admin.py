@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
-from config.admin import AdminRefusal, ReadOnlyAdmin, ThroughServicesAdmin
+from config.admin import AdminRefusal, LabelledTabularInline, ReadOnlyAdmin, ThroughServicesAdmin
 from courses import services
 from courses.models import (
     RECORDED_STATUSES,
@@ -106,7 +106,7 @@ class PatientWeightInline(admin.TabularInline):
         return False
 
 
-class PatientWeightAddInline(admin.TabularInline):
+class PatientWeightAddInline(LabelledTabularInline):
     """A new weighing, recorded by `patient_weight_record` (one a day, never in the future)."""
 
     model = PatientWeight

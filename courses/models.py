@@ -62,59 +62,95 @@ class DoseUnit(models.TextChoices):
 class Protocol(models.Model):
     """One regimen of one leaflet: an indication with its phases, limits and preparation."""
 
-    code = models.SlugField(max_length=60, unique=True)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="protocols")
-    indication = models.CharField(max_length=300)
-    population = models.CharField(max_length=12, choices=Population.choices)
-    leaflet_file = models.CharField(max_length=100)
-    leaflet_section = models.CharField(max_length=200)
-    leaflet_quote = models.TextField(help_text="The leaflet's own words for this regimen.")
-    reading_note = models.TextField(
-        blank=True, help_text="How garbled or ambiguous wording was read, and why."
+    code = models.SlugField(max_length=60, unique=True, verbose_name=_("code"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="protocols", verbose_name=_("product")
     )
-    route = models.CharField(max_length=12, choices=Route.choices)
-    diluent_options = models.JSONField(default=list, blank=True)
-    diluent_volume_ml = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
-    preparation_note = models.TextField(blank=True)
-    drip_rate_drops_per_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    infusion_minutes_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    infusion_minutes_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    indication = models.CharField(max_length=300, verbose_name=_("indication"))
+    population = models.CharField(
+        max_length=12, choices=Population.choices, verbose_name=_("population")
+    )
+    leaflet_file = models.CharField(max_length=100, verbose_name=_("leaflet file"))
+    leaflet_section = models.CharField(max_length=200, verbose_name=_("leaflet section"))
+    leaflet_quote = models.TextField(
+        help_text="The leaflet's own words for this regimen.", verbose_name=_("leaflet quote")
+    )
+    reading_note = models.TextField(
+        blank=True,
+        help_text="How garbled or ambiguous wording was read, and why.",
+        verbose_name=_("reading note"),
+    )
+    route = models.CharField(max_length=12, choices=Route.choices, verbose_name=_("route"))
+    diluent_options = models.JSONField(default=list, blank=True, verbose_name=_("diluent options"))
+    diluent_volume_ml = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True, verbose_name=_("diluent volume ml")
+    )
+    preparation_note = models.TextField(blank=True, verbose_name=_("preparation note"))
+    drip_rate_drops_per_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("drip rate drops per min")
+    )
+    infusion_minutes_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("infusion minutes min")
+    )
+    infusion_minutes_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("infusion minutes max")
+    )
     min_age_months = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Youngest age allowed, in completed months."
+        null=True,
+        blank=True,
+        help_text="Youngest age allowed, in completed months.",
+        verbose_name=_("min age months"),
     )
     max_age_months = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Age (completed months) from which it no longer applies."
+        null=True,
+        blank=True,
+        help_text="Age (completed months) from which it no longer applies.",
+        verbose_name=_("max age months"),
     )
-    requires_pregnancy = models.BooleanField(default=False)
+    requires_pregnancy = models.BooleanField(default=False, verbose_name=_("requires pregnancy"))
     pregnancy_trimesters_allowed = models.JSONField(
-        default=list, blank=True, help_text="Trimesters in which it may be given; [] = none."
+        default=list,
+        blank=True,
+        help_text="Trimesters in which it may be given; [] = none.",
+        verbose_name=_("pregnancy trimesters allowed"),
     )
-    lactation_allowed = models.BooleanField(default=False)
+    lactation_allowed = models.BooleanField(default=False, verbose_name=_("lactation allowed"))
     min_wbc_10e9_per_l = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
         help_text="Lowest white-cell count (×10⁹/L) for which the indication applies.",
+        verbose_name=_("min wbc 10e9 per l"),
     )
-    course_total_min = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
-    course_total_max = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
-    course_total_unit = models.CharField(max_length=8, choices=DoseUnit.choices, blank=True)
+    course_total_min = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("course total min")
+    )
+    course_total_max = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("course total max")
+    )
+    course_total_unit = models.CharField(
+        max_length=8, choices=DoseUnit.choices, blank=True, verbose_name=_("course total unit")
+    )
     anchors = models.JSONField(
         default=list,
         blank=True,
         help_text="Anchor dates the prescriber must give (surgery, radiotherapy, chemotherapy).",
+        verbose_name=_("anchors"),
     )
     leaflet_notes = models.JSONField(
         default=list,
         blank=True,
         help_text='Leaflet information shown with the protocol and its courses: [{"code", "text", '
         '"leaflet_file", "section", "line"}, …] (co-therapy, driving, List B).',
+        verbose_name=_("leaflet notes"),
     )
-    sort_order = models.PositiveSmallIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    sort_order = models.PositiveSmallIntegerField(default=0, verbose_name=_("sort order"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("protocol")
+        verbose_name_plural = _("protocols")
         ordering = ["product__name", "sort_order", "code"]
         constraints = [
             models.CheckConstraint(
@@ -145,30 +181,53 @@ class Protocol(models.Model):
 class ProtocolPhase(models.Model):
     """A phase: its dose rule (with the allowed range), allowed patterns and injection count."""
 
-    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="phases")
-    order = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=60, blank=True)
-    dose_basis = models.CharField(max_length=10, choices=DoseBasis.choices)
-    dose_min = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
-    dose_max = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
-    dose_unit = models.CharField(max_length=8, choices=DoseUnit.choices)
+    protocol = models.ForeignKey(
+        Protocol, on_delete=models.CASCADE, related_name="phases", verbose_name=_("protocol")
+    )
+    order = models.PositiveSmallIntegerField(verbose_name=_("order"))
+    name = models.CharField(max_length=60, blank=True, verbose_name=_("name"))
+    dose_basis = models.CharField(
+        max_length=10, choices=DoseBasis.choices, verbose_name=_("dose basis")
+    )
+    dose_min = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("dose min")
+    )
+    dose_max = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("dose max")
+    )
+    dose_unit = models.CharField(
+        max_length=8, choices=DoseUnit.choices, verbose_name=_("dose unit")
+    )
     age_bands = models.JSONField(
         default=list,
         blank=True,
         help_text='[{"min_months": 6, "max_months": 12, "dose": "50"}, …]; max is exclusive.',
+        verbose_name=_("age bands"),
     )
     patterns = models.JSONField(
         help_text='Allowed schedule patterns, e.g. [{"kind": "daily"}, {"kind": "every_n_days", '
-        '"n": 2}]; the prescriber picks one.'
+        '"n": 2}]; the prescriber picks one.',
+        verbose_name=_("patterns"),
     )
-    count_min = models.PositiveSmallIntegerField(help_text="Fewest injections in this phase.")
+    count_min = models.PositiveSmallIntegerField(
+        help_text="Fewest injections in this phase.", verbose_name=_("count min")
+    )
     count_max = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Most injections; empty when set by an anchor period."
+        null=True,
+        blank=True,
+        help_text="Most injections; empty when set by an anchor period.",
+        verbose_name=_("count max"),
     )
-    cycles_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    cycles_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    cycles_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("cycles min")
+    )
+    cycles_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("cycles max")
+    )
 
     class Meta:
+        verbose_name = _("protocol phase")
+        verbose_name_plural = _("protocol phases")
         ordering = ["protocol", "order"]
         constraints = [
             models.UniqueConstraint(fields=["protocol", "order"], name="phase_order_unique"),
@@ -230,43 +289,59 @@ class Sex(models.TextChoices):
 class Patient(models.Model):
     """A patient as far as the labels' checks and the ward's work need them."""
 
-    mrn = models.CharField("MRN", max_length=32, unique=True)
-    name = models.CharField(max_length=200)
-    birth_date = models.DateField(validators=[not_in_future])
-    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="patients")
-    pregnant = models.BooleanField(default=False)
+    mrn = models.CharField(_("MRN"), max_length=32, unique=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    birth_date = models.DateField(validators=[not_in_future], verbose_name=_("birth date"))
+    sex = models.CharField(
+        max_length=8, choices=Sex.choices, default=Sex.UNKNOWN, verbose_name=_("sex")
+    )
+    ward = models.ForeignKey(
+        Ward, on_delete=models.PROTECT, related_name="patients", verbose_name=_("ward")
+    )
+    pregnant = models.BooleanField(default=False, verbose_name=_("pregnant"))
     pregnancy_trimester = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="1, 2 or 3 while pregnant."
+        null=True,
+        blank=True,
+        help_text="1, 2 or 3 while pregnant.",
+        verbose_name=_("pregnancy trimester"),
     )
-    lactating = models.BooleanField(default=False)
+    lactating = models.BooleanField(default=False, verbose_name=_("lactating"))
     protein_drug_allergy = models.BooleanField(
-        default=False, help_text="Hypersensitivity to drugs of protein origin."
+        default=False,
+        help_text="Hypersensitivity to drugs of protein origin.",
+        verbose_name=_("protein drug allergy"),
     )
-    septic_shock = models.BooleanField(default=False)
-    severe_fever = models.BooleanField(default=False)
-    high_dose_corticosteroids = models.BooleanField(default=False)
-    sodium_controlled_diet = models.BooleanField(default=False)
+    septic_shock = models.BooleanField(default=False, verbose_name=_("septic shock"))
+    severe_fever = models.BooleanField(default=False, verbose_name=_("severe fever"))
+    high_dose_corticosteroids = models.BooleanField(
+        default=False, verbose_name=_("high dose corticosteroids")
+    )
+    sodium_controlled_diet = models.BooleanField(
+        default=False, verbose_name=_("sodium controlled diet")
+    )
     drug_allergies = models.ManyToManyField(
         Product,
         blank=True,
         related_name="+",
         help_text="Products the patient is hypersensitive to; each leaflet says which matter "
         "(Betaleukin: the drug itself; the ceruloplasmins: any drug of protein origin).",
+        verbose_name=_("drug allergies"),
     )
     wbc_10e9_per_l = models.DecimalField(
-        "WBC (×10⁹/L)", max_digits=5, decimal_places=2, null=True, blank=True
+        _("WBC (×10⁹/L)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
     wbc_measured_on = models.DateField(
-        "WBC taken on",
+        _("WBC taken on"),
         null=True,
         blank=True,
         help_text="Date of the white-cell count; an undated or old count counts as unknown.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
         ordering = ["name", "mrn"]
         constraints = [
             models.CheckConstraint(
@@ -301,19 +376,29 @@ class Patient(models.Model):
 class PatientWeight(models.Model):
     """A dated body weight; per-kg doses use the latest one on or before the course start."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="weights")
-    measured_on = models.DateField(validators=[not_in_future])
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="weights", verbose_name=_("patient")
+    )
+    measured_on = models.DateField(validators=[not_in_future], verbose_name=_("measured on"))
     weight_kg = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(WEIGHT_MIN_KG), MaxValueValidator(WEIGHT_MAX_KG)],
+        verbose_name=_("weight kg"),
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
 
     class Meta:
+        verbose_name = _("patient weight")
+        verbose_name_plural = _("patient weights")
         ordering = ["patient", "-measured_on"]
         constraints = [
             models.UniqueConstraint(fields=["patient", "measured_on"], name="weight_once_a_day"),
@@ -341,43 +426,87 @@ class CourseStatus(models.TextChoices):
 class Course(models.Model):
     """A prescribed course: a protocol for a patient, with its checks and every planned dose."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
-    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="courses")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="courses", verbose_name=_("patient")
+    )
+    protocol = models.ForeignKey(
+        Protocol, on_delete=models.PROTECT, related_name="courses", verbose_name=_("protocol")
+    )
     status = models.CharField(
-        max_length=10, choices=CourseStatus.choices, default=CourseStatus.ACTIVE
+        max_length=10,
+        choices=CourseStatus.choices,
+        default=CourseStatus.ACTIVE,
+        verbose_name=_("status"),
     )
-    start_date = models.DateField()
+    start_date = models.DateField(verbose_name=_("start date"))
     anchors = models.JSONField(
-        default=dict, blank=True, help_text="Anchor dates as ISO strings (lists for date sets)."
+        default=dict,
+        blank=True,
+        help_text="Anchor dates as ISO strings (lists for date sets).",
+        verbose_name=_("anchors"),
     )
-    administration_time = models.TimeField(help_text="Wall-clock time of each dose.")
-    time_zone = models.CharField(max_length=64, help_text="The hospital's zone at prescribing.")
-    diluent = models.CharField(max_length=12, choices=Diluent.choices, blank=True)
-    drip_rate_drops_per_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    administration_time = models.TimeField(
+        help_text="Wall-clock time of each dose.", verbose_name=_("administration time")
+    )
+    time_zone = models.CharField(
+        max_length=64, help_text="The hospital's zone at prescribing.", verbose_name=_("time zone")
+    )
+    diluent = models.CharField(
+        max_length=12, choices=Diluent.choices, blank=True, verbose_name=_("diluent")
+    )
+    drip_rate_drops_per_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("drip rate drops per min")
+    )
+    infusion_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("infusion minutes")
+    )
     weight_kg = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Weight dosed on."
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Weight dosed on.",
+        verbose_name=_("weight kg"),
     )
-    weight_measured_on = models.DateField(null=True, blank=True)
-    age_months = models.PositiveSmallIntegerField(help_text="Completed months at the start.")
+    weight_measured_on = models.DateField(
+        null=True, blank=True, verbose_name=_("weight measured on")
+    )
+    age_months = models.PositiveSmallIntegerField(
+        help_text="Completed months at the start.", verbose_name=_("age months")
+    )
     hard_stops = models.JSONField(
-        default=list, blank=True, help_text="Label hard stops overridden by the prescriber."
+        default=list,
+        blank=True,
+        help_text="Label hard stops overridden by the prescriber.",
+        verbose_name=_("hard stops"),
     )
-    override_reason = models.TextField(blank=True)
+    override_reason = models.TextField(blank=True, verbose_name=_("override reason"))
     overridden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("overridden by"),
     )
-    warnings = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True, verbose_name=_("warnings"))
     prescribed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses_prescribed"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="courses_prescribed",
+        verbose_name=_("prescribed by"),
     )
-    prescribed_at = models.DateTimeField(auto_now_add=True)
-    held_since = models.DateField(null=True, blank=True)
-    status_reason = models.TextField(blank=True, help_text="Why it was held, cancelled …")
-    notes = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    prescribed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("prescribed at"))
+    held_since = models.DateField(null=True, blank=True, verbose_name=_("held since"))
+    status_reason = models.TextField(
+        blank=True, help_text="Why it was held, cancelled …", verbose_name=_("status reason")
+    )
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
         ordering = ["-start_date", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -399,25 +528,50 @@ class Course(models.Model):
 class CoursePhase(models.Model):
     """One phase as prescribed: the chosen pattern, count and dose within the protocol's range."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="phases")
-    protocol_phase = models.ForeignKey(ProtocolPhase, on_delete=models.PROTECT, related_name="+")
-    order = models.PositiveSmallIntegerField()
-    pattern = models.JSONField(help_text="The chosen pattern (weekdays fixed at prescribing).")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="phases", verbose_name=_("course")
+    )
+    protocol_phase = models.ForeignKey(
+        ProtocolPhase, on_delete=models.PROTECT, related_name="+", verbose_name=_("protocol phase")
+    )
+    order = models.PositiveSmallIntegerField(verbose_name=_("order"))
+    pattern = models.JSONField(
+        help_text="The chosen pattern (weekdays fixed at prescribing).", verbose_name=_("pattern")
+    )
     count = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Prescribed doses; empty when anchors decide."
+        null=True,
+        blank=True,
+        help_text="Prescribed doses; empty when anchors decide.",
+        verbose_name=_("count"),
     )
-    cycles = models.PositiveSmallIntegerField(null=True, blank=True)
+    cycles = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("cycles"))
     dose_value = models.DecimalField(
-        max_digits=10, decimal_places=3, null=True, blank=True, help_text="As prescribed."
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="As prescribed.",
+        verbose_name=_("dose value"),
     )
-    dose_unit = models.CharField(max_length=8, choices=DoseUnit.choices)
+    dose_unit = models.CharField(
+        max_length=8, choices=DoseUnit.choices, verbose_name=_("dose unit")
+    )
     dose_amount = models.DecimalField(
-        max_digits=16, decimal_places=6, help_text="Amount of one dose, in amount_unit."
+        max_digits=16,
+        decimal_places=6,
+        help_text="Amount of one dose, in amount_unit.",
+        verbose_name=_("dose amount"),
     )
-    prescribed_dose_amount = models.DecimalField(max_digits=16, decimal_places=6)
-    amount_unit = models.CharField(max_length=4, choices=MassUnit.choices)
+    prescribed_dose_amount = models.DecimalField(
+        max_digits=16, decimal_places=6, verbose_name=_("prescribed dose amount")
+    )
+    amount_unit = models.CharField(
+        max_length=4, choices=MassUnit.choices, verbose_name=_("amount unit")
+    )
 
     class Meta:
+        verbose_name = _("course phase")
+        verbose_name_plural = _("course phases")
         ordering = ["course", "order"]
         constraints = [
             models.UniqueConstraint(fields=["course", "order"], name="course_phase_order_unique"),
@@ -445,56 +599,113 @@ NOT_GIVEN_STATUSES = (DoseStatus.HELD, DoseStatus.REFUSED, DoseStatus.MISSED)
 class Dose(models.Model):
     """One planned dose and, once recorded, what really happened. Recorded rows never change."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="doses")
-    phase = models.ForeignKey(CoursePhase, on_delete=models.CASCADE, related_name="doses")
-    sequence = models.PositiveSmallIntegerField(help_text="Dose number within the course.")
-    scheduled_at = models.DateTimeField()
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="doses", verbose_name=_("course")
+    )
+    phase = models.ForeignKey(
+        CoursePhase, on_delete=models.CASCADE, related_name="doses", verbose_name=_("phase")
+    )
+    sequence = models.PositiveSmallIntegerField(
+        help_text="Dose number within the course.", verbose_name=_("sequence")
+    )
+    scheduled_at = models.DateTimeField(verbose_name=_("scheduled at"))
     status = models.CharField(
-        max_length=10, choices=DoseStatus.choices, default=DoseStatus.SCHEDULED
+        max_length=10,
+        choices=DoseStatus.choices,
+        default=DoseStatus.SCHEDULED,
+        verbose_name=_("status"),
     )
-    amount = models.DecimalField(max_digits=16, decimal_places=6)
-    amount_unit = models.CharField(max_length=4, choices=MassUnit.choices)
-    weight_kg = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    vials = models.JSONField(default=list, help_text="Containers drawn: presentation and count.")
-    waste_amount = models.DecimalField(max_digits=16, decimal_places=6, default=0)
-    drip_rate_drops_per_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=6, verbose_name=_("amount"))
+    amount_unit = models.CharField(
+        max_length=4, choices=MassUnit.choices, verbose_name=_("amount unit")
+    )
+    weight_kg = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, verbose_name=_("weight kg")
+    )
+    vials = models.JSONField(
+        default=list, help_text="Containers drawn: presentation and count.", verbose_name=_("vials")
+    )
+    waste_amount = models.DecimalField(
+        max_digits=16, decimal_places=6, default=0, verbose_name=_("waste amount")
+    )
+    drip_rate_drops_per_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("drip rate drops per min")
+    )
+    infusion_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("infusion minutes")
+    )
     # What happened (filled once, by dose_record / dose_administer).
-    given_at = models.DateTimeField(null=True, blank=True)
-    given_amount = models.DecimalField(max_digits=16, decimal_places=6, null=True, blank=True)
-    given_drip_rate_drops_per_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    given_infusion_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    given_at = models.DateTimeField(null=True, blank=True, verbose_name=_("given at"))
+    given_amount = models.DecimalField(
+        max_digits=16, decimal_places=6, null=True, blank=True, verbose_name=_("given amount")
+    )
+    given_drip_rate_drops_per_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("given drip rate drops per min")
+    )
+    given_infusion_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("given infusion minutes")
+    )
     lot_id = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="inventory lot id (plain id: the lot app may differ)."
+        null=True,
+        blank=True,
+        help_text="inventory lot id (plain id: the lot app may differ).",
+        verbose_name=_("lot id"),
     )
-    lot_number = models.CharField(max_length=40, blank=True)
+    lot_number = models.CharField(max_length=40, blank=True, verbose_name=_("lot number"))
     dispensed = models.BooleanField(
-        default=False, help_text="Stock was taken out of inventory for this dose."
+        default=False,
+        help_text="Stock was taken out of inventory for this dose.",
+        verbose_name=_("dispensed"),
     )
-    reaction = models.TextField(blank=True)
-    reason = models.TextField(blank=True, help_text="Why held/refused/missed, or given off time.")
+    reaction = models.TextField(blank=True, verbose_name=_("reaction"))
+    reason = models.TextField(
+        blank=True,
+        help_text="Why held/refused/missed, or given off time.",
+        verbose_name=_("reason"),
+    )
     replaced = models.BooleanField(
-        default=False, help_text="Not given, and a dose was re-added at the end in its place."
+        default=False,
+        help_text="Not given, and a dose was re-added at the end in its place.",
+        verbose_name=_("replaced"),
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    recorded_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("recorded at"))
     # Calendar clients keep a copy of each dose: SEQUENCE (revision) and LAST-MODIFIED tell them
     # it changed. Services bump both on every write (bulk updates bypass auto_now).
-    revision = models.PositiveIntegerField(default=0, help_text="Changes since planning.")
-    updated_at = models.DateTimeField(default=timezone.now)
+    revision = models.PositiveIntegerField(
+        default=0, help_text="Changes since planning.", verbose_name=_("revision")
+    )
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
     # Preparation and its second check (the printed label's "prepared by / checked by").
     prepared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("prepared by"),
     )
-    prepared_at = models.DateTimeField(null=True, blank=True)
+    prepared_at = models.DateTimeField(null=True, blank=True, verbose_name=_("prepared at"))
     checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked by"),
     )
-    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked at"))
 
     class Meta:
+        verbose_name = _("dose")
+        verbose_name_plural = _("doses")
         ordering = ["scheduled_at", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["course", "sequence"], name="dose_sequence_unique"),
@@ -540,9 +751,12 @@ class CalendarFeed(models.Model):
     revoking it ends every subscription made with it."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+        verbose_name=_("user"),
     )
-    label = models.CharField(max_length=100, blank=True)
+    label = models.CharField(max_length=100, blank=True, verbose_name=_("label"))
     ward = models.ForeignKey(
         Ward,
         on_delete=models.CASCADE,
@@ -550,13 +764,18 @@ class CalendarFeed(models.Model):
         blank=True,
         related_name="+",
         help_text="Only this ward's doses (else every dose the user may see).",
+        verbose_name=_("ward"),
     )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("token hash")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
         ordering = ["user", "-created_at"]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from config.admin import AdminRefusal, ReadOnlyAdmin, ThroughServicesAdmin
+from config.admin import AdminRefusal, LabelledTabularInline, ReadOnlyAdmin, ThroughServicesAdmin
 from config.forms import service_errors_to_form
 from config.roles import RECIPIENT_READERS, has_role
 from history.admin import RecordedHistoryAdmin
@@ -58,7 +58,7 @@ class CatalogueAdmin(RecordedHistoryAdmin, ThroughServicesAdmin):
             self.save_formset(request, form, formset, change)
 
 
-class PresentationInline(admin.TabularInline):
+class PresentationInline(LabelledTabularInline):
     """A product's presentations, each saved by `presentation_save`. Deleting one is done on its
     own page (lots may point at it)."""
 

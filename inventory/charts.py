@@ -8,7 +8,7 @@ few hundred points.
 
 import datetime
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
@@ -172,13 +172,40 @@ def x_ticks(
     return ticks
 
 
-def _tick_label(at: datetime.datetime, tz: ZoneInfo, span: datetime.timedelta) -> str:
+_C_LOCALE_MOMENTS = {
+    "weekday": "%a %d %b",
+    "day_time": "%d %b %H:%M",
+    "day": "%d %b",
+    "time": "%H:%M",
+}
+
+
+@dataclass(frozen=True)
+class AxisText:
+    """How the axes read. A page passes its reader's language and locale (Django's
+    `date_format` / `number_format`: "Вт 1 гру", "2,5 °C" in Ukrainian) so that this module
+    stays free of settings; the defaults are the C locale, for tests and scripts.
+
+    `moment(local, kind)` writes a tick's local time, `kind` being "weekday" (a midnight on a
+    chart of several days), "day_time", "day" (a midnight) or "time"; `number(value)` writes a
+    temperature without its unit; `empty` is said when there is no reading."""
+
+    moment: Callable[[datetime.datetime, str], str] = lambda local, kind: local.strftime(
+        _C_LOCALE_MOMENTS[kind]
+    )
+    number: Callable[[float], str] = lambda value: f"{value:g}"
+    empty: str = "No readings in this period"
+
+
+def _tick_label(
+    at: datetime.datetime, tz: ZoneInfo, span: datetime.timedelta, text: AxisText
+) -> str:
     local = at.astimezone(tz)
     if span > datetime.timedelta(days=2):
-        return local.strftime("%a %d %b") if local.hour == 0 else local.strftime("%d %b %H:%M")
+        return text.moment(local, "weekday" if local.hour == 0 else "day_time")
     if local.hour == 0 and local.minute == 0:
-        return local.strftime("%d %b")
-    return local.strftime("%H:%M")
+        return text.moment(local, "day")
+    return text.moment(local, "time")
 
 
 def _f(value: float) -> str:
@@ -203,8 +230,10 @@ def temperature_svg(
     width: int = WIDTH,
     height: int = HEIGHT,
     buckets: int = BUCKETS,
+    text: AxisText = AxisText(),
 ) -> str:
-    """The chart as an <svg> element (a string of trusted markup; labels are escaped)."""
+    """The chart as an <svg> element (a string of trusted markup; labels are escaped), its axes
+    written as `text` says."""
     if end <= start:
         raise ValueError("The chart's end must come after its start.")
     segments = downsample(points, start=start, end=end, buckets=buckets)
@@ -244,7 +273,8 @@ def temperature_svg(
         out.append(
             f'<line class="grid" x1="{_f(scale.left)}" x2="{_f(scale.right)}"'
             f' y1="{_f(y)}" y2="{_f(y)}"/>'
-            f'<text x="{_f(scale.left - 6)}" y="{_f(y + 4)}" text-anchor="end">{tick:g} °C</text>'
+            f'<text x="{_f(scale.left - 6)}" y="{_f(y + 4)}" text-anchor="end">'
+            f"{escape(text.number(tick))} °C</text>"
         )
     out.append("</g>")
     out.append('<g class="axis axis-x">')
@@ -254,7 +284,7 @@ def temperature_svg(
             f'<line class="grid" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(scale.top)}"'
             f' y2="{_f(scale.bottom + 4)}"/><text x="{_f(x)}" y="{_f(scale.bottom + 18)}"'
             f' text-anchor="middle" data-at="{tick.isoformat()}">'
-            f"{escape(_tick_label(tick, tz, end - start))}</text>"
+            f"{escape(_tick_label(tick, tz, end - start, text))}</text>"
         )
     out.append("</g>")
     if segments:
@@ -267,7 +297,7 @@ def temperature_svg(
         out.append(
             f'<text class="empty" x="{_f((scale.left + scale.right) / 2)}"'
             f' y="{_f((scale.top + scale.bottom) / 2)}" text-anchor="middle">'
-            "No readings in this period</text>"
+            f"{escape(text.empty)}</text>"
         )
     out.append("</svg>")
     return "".join(out)

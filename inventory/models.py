@@ -54,10 +54,12 @@ def plausible_c_constraint(*fields: str, name: str) -> models.CheckConstraint:
 class Product(models.Model):
     """A medicinal product as its leaflet describes it (one leaflet, one product)."""
 
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100, unique=True)
-    active_substance = models.CharField(max_length=100)
-    pharmaceutical_form = models.CharField(max_length=200, blank=True)
+    code = models.SlugField(max_length=40, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    active_substance = models.CharField(max_length=100, verbose_name=_("active substance"))
+    pharmaceutical_form = models.CharField(
+        max_length=200, blank=True, verbose_name=_("pharmaceutical form")
+    )
     storage_min_c = models.DecimalField(
         max_digits=4,
         decimal_places=1,
@@ -65,31 +67,48 @@ class Product(models.Model):
         blank=True,
         validators=plausible_c,
         help_text="Lowest storage temperature in °C; empty when the label sets only a maximum.",
+        verbose_name=_("storage min c"),
     )
-    storage_max_c = models.DecimalField(max_digits=4, decimal_places=1, validators=plausible_c)
-    keep_dry = models.BooleanField(default=False, help_text="Label asks for a dry place.")
-    shelf_life_months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    storage_max_c = models.DecimalField(
+        max_digits=4, decimal_places=1, validators=plausible_c, verbose_name=_("storage max c")
+    )
+    keep_dry = models.BooleanField(
+        default=False, help_text="Label asks for a dry place.", verbose_name=_("keep dry")
+    )
+    shelf_life_months = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)], verbose_name=_("shelf life months")
+    )
     sodium_mg_per_dose = models.DecimalField(
         max_digits=6,
         decimal_places=1,
         null=True,
         blank=True,
         help_text="Sodium content per dose where the label gives it (sodium-controlled diets).",
+        verbose_name=_("sodium mg per dose"),
     )
     protein_origin = models.BooleanField(
-        default=True, help_text="Contraindicated in hypersensitivity to drugs of protein origin."
+        default=True,
+        help_text="Contraindicated in hypersensitivity to drugs of protein origin.",
+        verbose_name=_("protein origin"),
     )
     contraindications = models.JSONField(
         default=list,
         blank=True,
         help_text="Patient condition codes the label forbids (e.g. septic_shock, severe_fever).",
+        verbose_name=_("contraindications"),
     )
-    warnings = models.JSONField(default=list, blank=True, help_text="Label warnings, as text.")
-    leaflet_file = models.CharField(max_length=100)
-    leaflet_section = models.CharField(max_length=200, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="Label warnings, as text.", verbose_name=_("warnings")
+    )
+    leaflet_file = models.CharField(max_length=100, verbose_name=_("leaflet file"))
+    leaflet_section = models.CharField(
+        max_length=200, blank=True, verbose_name=_("leaflet section")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -116,23 +135,45 @@ class Product(models.Model):
 class Presentation(models.Model):
     """A sellable form of a product: strength per container and pack size."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="presentations")
-    code = models.CharField(max_length=60, unique=True, validators=[presentation_code_validator])
-    strength = models.DecimalField(
-        max_digits=10, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))]
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="presentations", verbose_name=_("product")
     )
-    strength_unit = models.CharField(max_length=4, choices=MassUnit.choices)
-    container = models.CharField(max_length=10, choices=Container.choices)
+    code = models.CharField(
+        max_length=60, unique=True, validators=[presentation_code_validator], verbose_name=_("code")
+    )
+    strength = models.DecimalField(
+        max_digits=10,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0.0001"))],
+        verbose_name=_("strength"),
+    )
+    strength_unit = models.CharField(
+        max_length=4, choices=MassUnit.choices, verbose_name=_("strength unit")
+    )
+    container = models.CharField(
+        max_length=10, choices=Container.choices, verbose_name=_("container")
+    )
     pack_size = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1)], help_text="Containers per pack."
+        validators=[MinValueValidator(1)],
+        help_text="Containers per pack.",
+        verbose_name=_("pack size"),
     )
     gtin = models.CharField(
-        max_length=14, blank=True, null=True, unique=True, validators=[gtin_validator]
+        max_length=14,
+        blank=True,
+        null=True,
+        unique=True,
+        validators=[gtin_validator],
+        verbose_name=_("gtin"),
     )
-    leaflet_section = models.CharField(max_length=200, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    leaflet_section = models.CharField(
+        max_length=200, blank=True, verbose_name=_("leaflet section")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("presentation")
+        verbose_name_plural = _("presentations")
         ordering = ["product__name", "strength", "container"]
         constraints = [
             models.CheckConstraint(
@@ -152,32 +193,44 @@ class Presentation(models.Model):
 class Ward(models.Model):
     """A hospital ward: where patients lie, where ward fridges stand, whom reminders go to."""
 
-    code = models.SlugField(max_length=30, unique=True)
-    name = models.CharField(max_length=100)
-    email = models.EmailField(blank=True, help_text="Ward mailbox for reminders and digests.")
+    code = models.SlugField(max_length=30, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    email = models.EmailField(
+        blank=True, help_text="Ward mailbox for reminders and digests.", verbose_name=_("email")
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="wards",
         blank=True,
         help_text="Staff of this ward; nurses see only their wards' patients and doses.",
+        verbose_name=_("members"),
     )
     reminder_lead_minutes = models.PositiveSmallIntegerField(
-        default=60, help_text="How long before a scheduled dose the ward is reminded."
+        default=60,
+        help_text="How long before a scheduled dose the ward is reminded.",
+        verbose_name=_("reminder lead minutes"),
     )
     digest_time = models.TimeField(
-        default=datetime.time(7, 0), help_text="Local time of the ward's morning digest."
+        default=datetime.time(7, 0),
+        help_text="Local time of the ward's morning digest.",
+        verbose_name=_("digest time"),
     )
     mailbox_digests = models.BooleanField(
-        default=True, help_text="The ward mailbox receives the morning digest."
+        default=True,
+        help_text="The ward mailbox receives the morning digest.",
+        verbose_name=_("mailbox digests"),
     )
     language = models.CharField(
         max_length=10,
         blank=True,
         choices=settings.LANGUAGES,
         help_text="Language of the e-mails to the ward mailbox (blank: the site's LANGUAGE_CODE).",
+        verbose_name=_("language"),
     )
 
     class Meta:
+        verbose_name = _("ward")
+        verbose_name_plural = _("wards")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -218,21 +271,36 @@ class LocationKind(models.TextChoices):
 class StorageLocation(models.Model):
     """A fridge, cold room or room, kept within its own temperature range."""
 
-    code = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=20, choices=LocationKind.choices)
+    code = models.SlugField(max_length=40, unique=True, verbose_name=_("code"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    kind = models.CharField(max_length=20, choices=LocationKind.choices, verbose_name=_("kind"))
     ward = models.ForeignKey(
-        Ward, on_delete=models.PROTECT, null=True, blank=True, related_name="locations"
+        Ward,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="locations",
+        verbose_name=_("ward"),
     )
     min_c = models.DecimalField(
-        max_digits=4, decimal_places=1, validators=plausible_c, help_text="Lowest °C kept."
+        max_digits=4,
+        decimal_places=1,
+        validators=plausible_c,
+        help_text="Lowest °C kept.",
+        verbose_name=_("min c"),
     )
     max_c = models.DecimalField(
-        max_digits=4, decimal_places=1, validators=plausible_c, help_text="Highest °C kept."
+        max_digits=4,
+        decimal_places=1,
+        validators=plausible_c,
+        help_text="Highest °C kept.",
+        verbose_name=_("max c"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
+        verbose_name = _("storage location")
+        verbose_name_plural = _("storage locations")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -267,16 +335,31 @@ class LotStatus(models.TextChoices):
 class Lot(models.Model):
     """One manufacturer's batch of one presentation. Stock of it lives in StockLevel rows."""
 
-    presentation = models.ForeignKey(Presentation, on_delete=models.PROTECT, related_name="lots")
-    lot_number = models.CharField(max_length=20, validators=[lot_number_validator])
-    expiry_date = models.DateField(help_text="Last day the lot may be used.")
-    manufacture_date = models.DateField(null=True, blank=True)
-    gtin = models.CharField(max_length=14, blank=True, validators=[gtin_validator])
-    status = models.CharField(max_length=12, choices=LotStatus.choices, default=LotStatus.AVAILABLE)
-    status_reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    presentation = models.ForeignKey(
+        Presentation, on_delete=models.PROTECT, related_name="lots", verbose_name=_("presentation")
+    )
+    lot_number = models.CharField(
+        max_length=20, validators=[lot_number_validator], verbose_name=_("lot number")
+    )
+    expiry_date = models.DateField(
+        help_text="Last day the lot may be used.", verbose_name=_("expiry date")
+    )
+    manufacture_date = models.DateField(null=True, blank=True, verbose_name=_("manufacture date"))
+    gtin = models.CharField(
+        max_length=14, blank=True, validators=[gtin_validator], verbose_name=_("gtin")
+    )
+    status = models.CharField(
+        max_length=12,
+        choices=LotStatus.choices,
+        default=LotStatus.AVAILABLE,
+        verbose_name=_("status"),
+    )
+    status_reason = models.CharField(max_length=500, blank=True, verbose_name=_("status reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("lot")
+        verbose_name_plural = _("lots")
         ordering = ["expiry_date", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -301,13 +384,19 @@ class Lot(models.Model):
 class StockLevel(models.Model):
     """On-hand and reserved vials of one lot at one location: the ledger's running totals."""
 
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="levels")
-    location = models.ForeignKey(StorageLocation, on_delete=models.PROTECT, related_name="levels")
-    on_hand = models.PositiveIntegerField(default=0)
-    reserved = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    lot = models.ForeignKey(
+        Lot, on_delete=models.PROTECT, related_name="levels", verbose_name=_("lot")
+    )
+    location = models.ForeignKey(
+        StorageLocation, on_delete=models.PROTECT, related_name="levels", verbose_name=_("location")
+    )
+    on_hand = models.PositiveIntegerField(default=0, verbose_name=_("on hand"))
+    reserved = models.PositiveIntegerField(default=0, verbose_name=_("reserved"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
         ordering = ["lot__expiry_date", "id"]
         constraints = [
             models.UniqueConstraint(fields=["lot", "location"], name="stock_level_unique"),
@@ -352,31 +441,54 @@ class StockMovement(models.Model):
     A transfer is two lines, out of the source and into the destination, each naming the other.
     """
 
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="movements")
+    lot = models.ForeignKey(
+        Lot, on_delete=models.PROTECT, related_name="movements", verbose_name=_("lot")
+    )
     location = models.ForeignKey(
-        StorageLocation, on_delete=models.PROTECT, null=True, blank=True, related_name="movements"
+        StorageLocation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="movements",
+        verbose_name=_("location"),
     )
     other_location = models.ForeignKey(
-        StorageLocation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        StorageLocation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("other location"),
     )
-    kind = models.CharField(max_length=20, choices=MovementKind.choices)
-    quantity = models.PositiveIntegerField(help_text="Vials concerned (always ≥ 0).")
-    on_hand_delta = models.IntegerField(default=0)
-    reserved_delta = models.IntegerField(default=0)
-    effective_date = models.DateField(help_text="The day the movement is for (e.g. dose date).")
-    reference = models.CharField(max_length=100, blank=True, db_index=True)
-    recipient = models.CharField(max_length=200, blank=True)
-    reason = models.CharField(max_length=500, blank=True)
+    kind = models.CharField(max_length=20, choices=MovementKind.choices, verbose_name=_("kind"))
+    quantity = models.PositiveIntegerField(
+        help_text="Vials concerned (always ≥ 0).", verbose_name=_("quantity")
+    )
+    on_hand_delta = models.IntegerField(default=0, verbose_name=_("on hand delta"))
+    reserved_delta = models.IntegerField(default=0, verbose_name=_("reserved delta"))
+    effective_date = models.DateField(
+        help_text="The day the movement is for (e.g. dose date).", verbose_name=_("effective date")
+    )
+    reference = models.CharField(
+        max_length=100, blank=True, db_index=True, verbose_name=_("reference")
+    )
+    recipient = models.CharField(max_length=200, blank=True, verbose_name=_("recipient"))
+    reason = models.CharField(max_length=500, blank=True, verbose_name=_("reason"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="stock_movements",
+        verbose_name=_("user"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -412,13 +524,22 @@ class StockMovement(models.Model):
 
 
 class TemperatureReading(models.Model):
-    location = models.ForeignKey(StorageLocation, on_delete=models.PROTECT, related_name="readings")
-    sensor_id = models.CharField(max_length=64)
-    taken_at = models.DateTimeField()
-    temperature_c = models.DecimalField(max_digits=5, decimal_places=2)
-    received_at = models.DateTimeField(auto_now_add=True)
+    location = models.ForeignKey(
+        StorageLocation,
+        on_delete=models.PROTECT,
+        related_name="readings",
+        verbose_name=_("location"),
+    )
+    sensor_id = models.CharField(max_length=64, verbose_name=_("sensor id"))
+    taken_at = models.DateTimeField(verbose_name=_("taken at"))
+    temperature_c = models.DecimalField(
+        max_digits=5, decimal_places=2, verbose_name=_("temperature c")
+    )
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
 
     class Meta:
+        verbose_name = _("temperature reading")
+        verbose_name_plural = _("temperature readings")
         ordering = ["-taken_at", "-id"]
         constraints = [
             # A gateway that resends a batch must not count the same reading twice.
@@ -449,25 +570,51 @@ class Excursion(models.Model):
     """
 
     location = models.ForeignKey(
-        StorageLocation, on_delete=models.PROTECT, related_name="excursions"
+        StorageLocation,
+        on_delete=models.PROTECT,
+        related_name="excursions",
+        verbose_name=_("location"),
     )
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while still out.")
-    last_reading_at = models.DateTimeField()
-    limit_min_c = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
-    limit_max_c = models.DecimalField(max_digits=4, decimal_places=1)
-    min_c = models.DecimalField(max_digits=5, decimal_places=2, help_text="Lowest reading seen.")
-    max_c = models.DecimalField(max_digits=5, decimal_places=2, help_text="Highest reading seen.")
-    seconds_out_of_range = models.PositiveIntegerField(default=0)
-    lots = models.ManyToManyField(Lot, related_name="excursions", blank=True)
-    resolution = models.CharField(max_length=10, choices=ExcursionResolution.choices, blank=True)
-    resolution_reason = models.CharField(max_length=500, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty while still out.", verbose_name=_("ended at")
+    )
+    last_reading_at = models.DateTimeField(verbose_name=_("last reading at"))
+    limit_min_c = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, verbose_name=_("limit min c")
+    )
+    limit_max_c = models.DecimalField(max_digits=4, decimal_places=1, verbose_name=_("limit max c"))
+    min_c = models.DecimalField(
+        max_digits=5, decimal_places=2, help_text="Lowest reading seen.", verbose_name=_("min c")
+    )
+    max_c = models.DecimalField(
+        max_digits=5, decimal_places=2, help_text="Highest reading seen.", verbose_name=_("max c")
+    )
+    seconds_out_of_range = models.PositiveIntegerField(
+        default=0, verbose_name=_("seconds out of range")
+    )
+    lots = models.ManyToManyField(
+        Lot, related_name="excursions", blank=True, verbose_name=_("lots")
+    )
+    resolution = models.CharField(
+        max_length=10, choices=ExcursionResolution.choices, blank=True, verbose_name=_("resolution")
+    )
+    resolution_reason = models.CharField(
+        max_length=500, blank=True, verbose_name=_("resolution reason")
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
 
     class Meta:
+        verbose_name = _("excursion")
+        verbose_name_plural = _("excursions")
         ordering = ["-started_at", "-id"]
         constraints = [
             models.UniqueConstraint(

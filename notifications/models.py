@@ -40,53 +40,79 @@ class Notification(models.Model):
     worker that dies mid-batch leaves rows `sending` that become due again when the lease ends.
     """
 
-    kind = models.CharField(max_length=40, choices=NotificationKind.choices)
+    kind = models.CharField(max_length=40, choices=NotificationKind.choices, verbose_name=_("kind"))
     key = models.CharField(
         max_length=200,
         unique=True,
         help_text='Idempotency key, e.g. "dose_reminder:dose:123" or "expiry:lot:9:30d".',
+        verbose_name=_("key"),
     )
     subject_type = models.CharField(
-        max_length=40, help_text='What the alert is about, e.g. "dose", "lot", "ward".'
+        max_length=40,
+        help_text='What the alert is about, e.g. "dose", "lot", "ward".',
+        verbose_name=_("subject type"),
     )
-    subject_id = models.CharField(max_length=64, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True, verbose_name=_("subject id"))
     threshold = models.CharField(
-        max_length=20, blank=True, help_text='Which threshold fired, e.g. "30d" or "2h".'
+        max_length=20,
+        blank=True,
+        help_text='Which threshold fired, e.g. "30d" or "2h".',
+        verbose_name=_("threshold"),
     )
     for_date = models.DateField(
-        null=True, blank=True, help_text="The day the alert concerns (digest day, expiry date)."
+        null=True,
+        blank=True,
+        help_text="The day the alert concerns (digest day, expiry date).",
+        verbose_name=_("for date"),
     )
-    recipients = models.JSONField(default=list, help_text="E-mail addresses (To).")
-    subject = models.CharField(max_length=255)
-    template = models.CharField(max_length=100)
+    recipients = models.JSONField(
+        default=list, help_text="E-mail addresses (To).", verbose_name=_("recipients")
+    )
+    subject = models.CharField(max_length=255, verbose_name=_("subject"))
+    template = models.CharField(max_length=100, verbose_name=_("template"))
     context = models.JSONField(
         null=True,
         blank=True,
         help_text="The template's context when the alert was raised (rendered at send time).",
+        verbose_name=_("context"),
     )
-    body_text = models.TextField()
-    body_html = models.TextField()
-    message_id = models.CharField(max_length=255, help_text="Derived from the key.")
+    body_text = models.TextField(verbose_name=_("body text"))
+    body_html = models.TextField(verbose_name=_("body html"))
+    message_id = models.CharField(
+        max_length=255, help_text="Derived from the key.", verbose_name=_("message id")
+    )
     status = models.CharField(
-        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+        max_length=10,
+        choices=NotificationStatus.choices,
+        default=NotificationStatus.PENDING,
+        verbose_name=_("status"),
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    due_at = models.DateTimeField(help_text="When it was meant to go out.")
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claim_token = models.UUIDField(null=True, blank=True, editable=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    due_at = models.DateTimeField(
+        help_text="When it was meant to go out.", verbose_name=_("due at")
+    )
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    claim_token = models.UUIDField(
+        null=True, blank=True, editable=False, verbose_name=_("claim token")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
     resent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("resent by"),
     )
-    resent_at = models.DateTimeField(null=True, blank=True)
+    resent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resent at"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [
             # The due scan: status IN (pending, sending) AND next_attempt_at <= now.
@@ -129,11 +155,20 @@ class NotificationPreference(models.Model):
     """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
     )
-    receive_digests = models.BooleanField(default=True)
-    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
-    updated_at = models.DateTimeField(auto_now=True)
+    receive_digests = models.BooleanField(default=True, verbose_name=_("receive digests"))
+    language = models.CharField(
+        max_length=10, blank=True, choices=settings.LANGUAGES, verbose_name=_("language")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
 
     def __str__(self) -> str:
         return f"{self.user}: digests {'on' if self.receive_digests else 'off'}"
@@ -147,11 +182,20 @@ class AlertMarker(models.Model):
     the transaction that stores the digest, so a digest and its markers exist together or not.
     """
 
-    key = models.CharField(max_length=200, unique=True)
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="markers")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    key = models.CharField(max_length=200, unique=True, verbose_name=_("key"))
+    notification = models.ForeignKey(
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="markers",
+        verbose_name=_("notification"),
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("alert marker")
+        verbose_name_plural = _("alert markers")
         constraints = [
             models.CheckConstraint(condition=~Q(key=""), name="alert_marker_key_not_empty"),
         ]

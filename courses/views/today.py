@@ -179,16 +179,21 @@ def _page(request, doses, *, count: int):
     return paginator.get_page(number)
 
 
+def listed_doses(user, *, day, ward_code, overdue_only, now):
+    """The doses Today lists, in the page's order: the page and its live updates
+    (`today_live`) paginate the same list, so both agree on which doses one page shows."""
+    if overdue_only:
+        return selectors.doses_overdue(
+            user, before=now - selectors.on_time_window(), ward_code=ward_code
+        ).order_by("course__patient__ward__name", "scheduled_at", "course__patient__name")
+    return selectors.doses_of_day(user, day=day, ward_code=ward_code)
+
+
 def _context(request, *, day, ward_code, overdue_only, failed=None) -> dict:
     user = request.user
     now = timezone.now()
     today = timezone.localdate()
-    if overdue_only:
-        doses = selectors.doses_overdue(
-            user, before=now - selectors.on_time_window(), ward_code=ward_code
-        ).order_by("course__patient__ward__name", "scheduled_at", "course__patient__name")
-    else:
-        doses = selectors.doses_of_day(user, day=day, ward_code=ward_code)
+    doses = listed_doses(user, day=day, ward_code=ward_code, overdue_only=overdue_only, now=now)
     # Each ward's doses on every page, for its heading; their sum is the paginator's count.
     ward_totals = dict(
         doses.values_list("course__patient__ward").annotate(n=Count("pk")).order_by()

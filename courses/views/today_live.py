@@ -12,37 +12,40 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from config.access import page
-from courses import selectors
 from courses.views.display import STATUS_LABELS, dose_status
-from courses.views.today import _counters, _day_from
+from courses.views.today import _counters, _day_from, _page, listed_doses
 
 
 @never_cache
 @page()
 def today_live(request):
-    """GET ?date=&ward=&show=overdue (the page's own query): {"as_of", "counters": [values in
-    the page's order], "doses": {id: {"status", "label"}}}."""
+    """GET ?date=&ward=&show=overdue&page= (the page's own query): {"as_of", "counters": [values
+    in the page's order], "doses": {id: {"status", "label"}}, "listed": [the ids that page
+    lists]}. A dose prescribed or re-planned onto the day after the page was loaded is in
+    "listed" and not on the page (one moved away is on the page and not listed): app.js then
+    fetches the page again for its rows."""
     user = request.user
     now = timezone.now()
     today = timezone.localdate()
     ward_code = request.GET.get("ward", "")
-    if request.GET.get("show") == "overdue":
-        doses = selectors.doses_overdue(
-            user, before=now - selectors.on_time_window(), ward_code=ward_code
-        )
-    else:
-        day = _day_from(request.GET.get("date"), today)
-        doses = selectors.doses_of_day(user, day=day, ward_code=ward_code)
-    doses = doses.select_related("course")
+    doses = listed_doses(
+        user,
+        day=_day_from(request.GET.get("date"), today),
+        ward_code=ward_code,
+        overdue_only=request.GET.get("show") == "overdue",
+        now=now,
+    )
     statuses = {}
-    for dose in doses:
+    for dose in doses.select_related("course"):
         status = dose_status(dose, now=now, today=today)
         statuses[str(dose.pk)] = {"status": status, "label": str(STATUS_LABELS.get(status, status))}
+    listed = _page(request, doses.values_list("pk", flat=True), count=len(statuses))
     counters = _counters(user, today=today, now=now, ward_code=ward_code)
     return JsonResponse(
         {
             "as_of": now.isoformat(),
             "counters": [counter["value"] for counter in counters],
             "doses": statuses,
+            "listed": list(listed),
         }
     )

@@ -16,7 +16,24 @@ from inventory.models import Excursion, StorageLocation
 
 
 def _range_label(low, high) -> str:
-    return f"≤ {high} °C" if low is None else f"{low}–{high} °C"
+    if low is None:
+        return f"≤ {number_format(high)} °C"
+    return f"{number_format(low)}–{number_format(high)} °C"
+
+
+# The chart's time ticks as Django writes dates in the reader's language ("Tue 1 Dec",
+# "Вт 1 гру"); each kind is one of `charts.AxisText.moment`'s.
+_TICK_FORMATS = {"weekday": "D j M", "day_time": "j M H:i", "day": "j M", "time": "H:i"}
+
+
+def _axis_text() -> charts.AxisText:
+    """The chart's axes in the active language: dates by Django's locale, temperatures with the
+    locale's decimal separator (a comma in Ukrainian), as the rest of the page writes them."""
+    return charts.AxisText(
+        moment=lambda local, kind: date_format(local, _TICK_FORMATS[kind]),
+        number=lambda value: number_format(value, decimal_pos=0 if value == int(value) else 1),
+        empty=_("No readings in this period"),
+    )
 
 
 def _chart(location: StorageLocation, limits, start, end, now) -> dict:
@@ -27,7 +44,7 @@ def _chart(location: StorageLocation, limits, start, end, now) -> dict:
             location.max_c,
             "band-location",
             _("%(location)s is kept at %(range)s")
-            % {"location": location.name, "range": location.range_label},
+            % {"location": location.name, "range": _range_label(location.min_c, location.max_c)},
         )
     ]
     if limits:
@@ -70,6 +87,7 @@ def _chart(location: StorageLocation, limits, start, end, now) -> dict:
             bands=bands,
             spans=spans,
             tz=timezone.get_current_timezone(),
+            text=_axis_text(),
             title=_("Temperature at %(location)s, %(start)s to %(end)s")
             % {
                 "location": location.name,

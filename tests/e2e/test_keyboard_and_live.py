@@ -100,34 +100,45 @@ def test_skip_to_main_content_on_every_page(page, sign_in, ward, due_dose):
     assert page.evaluate("() => document.activeElement.id") == "main"
 
 
-def test_a_second_nurse_sees_the_recording_without_reloading(
-    page, browser, live_server, sign_in, ward, stocked, physician, today
-):
-    # The dose was due 3 hours ago: it is overdue (counted), and recording it needs a reason.
+def three_hours_overdue(ward, physician, today):
+    """Grace Hopper's daily course on `ward`, its first dose due 3 hours ago today (overdue)."""
     earlier = timezone.localtime() - dt.timedelta(hours=3)
     if earlier.date() != today:
         pytest.skip("the test needs a dose 3 hours ago today; run after 03:00")
-    course = prescribe_daily_at(
+    return prescribe_daily_at(
         PatientFactory(ward=ward, name="Grace Hopper"),
         physician,
         today,
         dt.time(earlier.hour, earlier.minute),
     )
-    dose = course.doses.order_by("sequence").first()
+
+
+def today_with_a_clock(browser, live_server, username):
+    """A second tablet (800 px) signed in as `username` on Today, its clock under the test's
+    control: the page's 30-second timer is moved on by the test instead of waited for."""
+    context = browser.new_context(viewport={"width": 800, "height": 1000}, locale="en-GB")
+    other = context.new_page()
+    other.set_default_timeout(15_000)
+    errors = []
+    other.on("pageerror", lambda exc: errors.append(str(exc)))
+    other.clock.install()
+    other.goto(live_server.url + "/accounts/login/")
+    other.fill("#id_username", username)
+    other.fill("#id_password", "pw-for-tests-only")
+    other.click("button[type=submit]")
+    return context, other, errors
+
+
+def test_a_second_nurse_sees_the_recording_without_reloading(
+    page, browser, live_server, sign_in, ward, stocked, physician, today
+):
+    # The dose was due 3 hours ago: it is overdue (counted), and recording it needs a reason.
+    dose = three_hours_overdue(ward, physician, today).doses.order_by("sequence").first()
     first = UserFactory(username="olga", roles=["nurse"])
     second = UserFactory(username="petra", roles=["nurse"])
     ward.members.add(first, second)
 
-    other_context = browser.new_context(viewport={"width": 800, "height": 1000}, locale="en-GB")
-    other = other_context.new_page()
-    other.set_default_timeout(15_000)
-    errors = []
-    other.on("pageerror", lambda exc: errors.append(str(exc)))
-    other.clock.install()  # the page's 30-second timer, moved on by the test instead of waited
-    other.goto(live_server.url + "/accounts/login/")
-    other.fill("#id_username", "petra")
-    other.fill("#id_password", "pw-for-tests-only")
-    other.click("button[type=submit]")
+    other_context, other, errors = today_with_a_clock(browser, live_server, "petra")
     other.wait_for_selector(f"#dose-{dose.pk}")
     overdue = other.locator("[data-counter='0'] strong")
     assert overdue.inner_text() == "1"
@@ -189,3 +200,79 @@ def test_a_refused_dose_record_ties_the_reason_error_to_its_box(page, sign_in, w
     assert reason.get_attribute("aria-invalid") == "true"
     error_id = reason.get_attribute("aria-describedby")
     assert "Say why the dose was not given." in page.inner_text(f"#{error_id}")
+
+
+def test_a_newly_prescribed_dose_appears_and_a_cancelled_one_goes_without_reloading(
+    page, browser, live_server, sign_in, ward, stocked, physician, today
+):
+    """One page prescribes (a physician, through the prescribe page); a nurse's Today, loaded
+    before, lists the new dose and drops a cancelled one at its next poll, counters and ward
+    heading matching a fresh load, and what she was typing into another dose's form kept."""
+    from courses.models import Dose
+    from courses.services import course_cancel
+
+    overdue_course = three_hours_overdue(ward, physician, today)
+    overdue = overdue_course.doses.order_by("sequence").first()
+    now = timezone.localtime()
+    kept = (
+        prescribe_daily_at(
+            PatientFactory(ward=ward, name="Ada Lovelace"),
+            physician,
+            today,
+            dt.time(now.hour, now.minute),
+        )
+        .doses.order_by("sequence")
+        .first()
+    )
+    newcomer = PatientFactory(ward=ward, name="Mary Newcome", mrn="MRN-NEW-1")
+    nurse = UserFactory(username="nadia", roles=["nurse"])
+    ward.members.add(nurse)
+
+    context, other, errors = today_with_a_clock(browser, live_server, "nadia")
+    other.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    other.wait_for_selector(f"#dose-{overdue.pk}")
+    assert other.locator("[data-counter='0'] strong").inner_text() == "1"
+    assert "2 doses" in other.inner_text("#ward-ward-3a")
+    other.fill(f"#reason-{kept.pk}", "Typed before the update")
+
+    # The physician prescribes Betaleukin for a patient of the same ward: its first dose is today.
+    sign_in(UserFactory(username="philip", roles=["physician"]))
+    page.goto(page.base_url + "/courses/new/")
+    page.select_option("#id_patient", str(newcomer.pk))
+    with page.expect_navigation():
+        page.select_option("#id_protocol", "betaleukin-leukopoiesis-toxic-iv")
+    page.fill("#id_phase0_cycles", "1")
+    page.fill("#id_phase0_dose", "15")
+    page.click("button[value=save]")
+    page.wait_for_selector(".msg.success")
+    added = Dose.objects.get(course__patient=newcomer, scheduled_at__date=today)
+    course_cancel(course=overdue_course, user=physician, reason="Stopped by the MDT")
+
+    # Nothing changes on the nurse's page until its next poll, at most 30 s later.
+    assert other.locator(f"#dose-{added.pk}").count() == 0
+    other.locator(f"#reason-{kept.pk}").focus()
+    other.clock.fast_forward(30_000)
+    other.wait_for_selector(f"#dose-{added.pk}")
+    other.wait_for_selector(f"#dose-{overdue.pk}", state="detached")
+    assert "Mary Newcome" in other.inner_text(f"#dose-{added.pk}")
+    assert "live-added" in other.get_attribute(f"#dose-{added.pk}", "class")
+    assert other.locator(f"[data-record-for='{added.pk}'] button[value=given]").count() == 1
+    assert other.input_value(f"#reason-{kept.pk}") == "Typed before the update"
+    assert other.evaluate("() => document.activeElement.id") == f"reason-{kept.pk}"
+    assert "the list of doses changed" in other.inner_text("[data-live-status]")
+    live = {
+        "counters": other.locator("[data-counter] strong").all_inner_texts(),
+        "heading": other.inner_text("#ward-ward-3a"),
+        "rows": sorted(other.eval_on_selector_all("tr.dose-row", "rows => rows.map(r => r.id)")),
+    }
+    assert live["counters"][0] == "0"  # the overdue dose was cancelled
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    other.screenshot(path=str(ARTIFACTS / "today_live_new_dose_800.png"), full_page=True)
+    other.reload()
+    assert live == {
+        "counters": other.locator("[data-counter] strong").all_inner_texts(),
+        "heading": other.inner_text("#ward-ward-3a"),
+        "rows": sorted(other.eval_on_selector_all("tr.dose-row", "rows => rows.map(r => r.id)")),
+    }
+    context.close()
+    assert errors == []

@@ -126,3 +126,22 @@ def test_no_readings_says_so_and_labels_are_escaped():
     assert root.get("aria-label") == "Fridge & co"
     with pytest.raises(ValueError):
         _svg(end=T0)
+
+
+def test_the_axes_read_as_the_given_axis_text_says():
+    """The page passes its reader's locale (Django's date and number formats); the chart only
+    chooses which kind of moment each tick is."""
+    text = charts.AxisText(
+        moment=lambda local, kind: f"{kind}:{local:%d %H}",
+        number=lambda value: f"{value:.1f}".replace(".", ","),
+        empty="Немає показів",
+    )
+    three_days = _svg(end=T0 + 3 * DAY, text=text)
+    x_labels = [t.text for t in three_days.findall("svg:g[@class='axis axis-x']/svg:text", NS)]
+    assert x_labels[:2] == ["weekday:02 00", "day_time:02 12"]
+    y_labels = [t.text for t in three_days.findall("svg:g[@class='axis axis-y']/svg:text", NS)]
+    assert y_labels and all("," in label and label.endswith(" °C") for label in y_labels)
+    assert three_days.find("svg:text[@class='empty']", NS).text == "Немає показів"
+    one_day = _svg(text=text)
+    x_labels = [t.text for t in one_day.findall("svg:g[@class='axis axis-x']/svg:text", NS)]
+    assert x_labels[0] == "day:02 00" and x_labels[1].startswith("time:")

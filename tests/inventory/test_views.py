@@ -393,6 +393,39 @@ def test_cold_chain_custom_period_is_validated(as_pharmacist, fridge):
     assert "The end must come after the start." in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "weekday", "noon", "kept", "empty"),
+    [
+        ("uk", "Пн 2 Бер", "2 Бер 12:00", "2,5–8,0 °C", "Немає показів за цей період"),
+        ("en", "Mon 2 Mar", "2 Mar 12:00", "2.5–8.0 °C", "No readings in this period"),
+    ],
+)
+def test_cold_chain_chart_axes_read_in_the_readers_language(
+    as_pharmacist, fridge, language, weekday, noon, kept, empty
+):
+    """Tick dates in the page's language, temperatures with its decimal separator."""
+    fridge.min_c = Decimal("2.5")
+    fridge.save(update_fields=["min_c"])
+    response = as_pharmacist.get(
+        reverse("cold-chain"),
+        {
+            "location": fridge.pk,
+            "period": "custom",
+            "start": "2026-03-02T00:00",
+            "end": "2026-03-05T00:00",
+        },
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    svg = response.context["chart"]["svg"]
+    assert f">{weekday}</text>" in svg and f">{noon}</text>" in svg
+    assert f">{empty}</text>" in svg
+    assert kept in svg  # the location's band, titled with its range
+    assert (
+        f'<td data-label="{"Зберігається при" if language == "uk" else "Kept at"}">{kept}</td>'
+        in (response.content.decode())
+    )
+
+
 # --- Query counts stay flat as rows grow -------------------------------------------------------
 
 

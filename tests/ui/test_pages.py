@@ -158,3 +158,32 @@ def test_today_live_queries_do_not_grow_with_the_doses(client, nurse, stocked, w
         counts.append((len(doses), len(queries)))
     assert counts[0][0] < counts[1][0]  # more doses the second time …
     assert counts[0][1] == counts[1][1]  # … for the same number of queries
+
+
+def test_today_live_lists_the_ids_of_the_page_it_was_asked_for(
+    client, nurse, stocked, ward, physician, settings, monkeypatch
+):
+    """ "listed" is the page's own list (same order, same pagination): a dose prescribed after
+    the page was loaded is in it, and app.js fetches the page again for its row."""
+    from courses.views import today as today_view
+
+    settings.DEBUG = False
+    today = timezone.localdate()
+    now = timezone.localtime()
+    client.force_login(nurse)
+    assert client.get("/today/live/").json()["listed"] == []
+    courses = [
+        prescribe_daily_at(PatientFactory(ward=ward), physician, today, now.time())
+        for _ in range(3)
+    ]
+    ids = [course.doses.order_by("sequence").first().pk for course in courses]
+    assert sorted(client.get("/today/live/").json()["listed"]) == sorted(ids)
+    page_ids = [
+        int(row.split('"')[0])
+        for row in client.get("/").content.decode().split('<tr id="dose-')[1:]
+    ]
+    assert client.get("/today/live/").json()["listed"] == page_ids
+    monkeypatch.setattr(today_view, "DOSES_PER_PAGE", 2)
+    second = client.get("/today/live/?page=2").json()
+    assert second["listed"] == page_ids[2:]
+    assert len(second["doses"]) == 3  # the statuses still cover the whole day

@@ -139,13 +139,82 @@
     }
   }
 
+  function listedChanged(data) {
+    if (!data.listed) {
+      return false;
+    }
+    var shown = Array.prototype.map.call(
+      document.querySelectorAll("[data-live-doses] tr.dose-row"),
+      function (row) { return row.id.slice("dose-".length); }
+    ).sort().join(" ");
+    return shown !== data.listed.map(String).sort().join(" ");
+  }
+
+  function recordRow(scope, row) {
+    return scope.querySelector('[data-record-for="' + row.id.slice("dose-".length) + '"]');
+  }
+
+  // A dose prescribed or re-planned onto the day (or moved off it) changes which rows the page
+  // lists: the page's own HTML, fetched again, brings the new rows in their ward and hour (and
+  // the headings' counts); every row already shown is kept as it is — with whatever a nurse has
+  // typed into its form, and the focus — in its place among them.
+  function relist(data) {
+    var region = document.querySelector("[data-live-doses]");
+    return fetch(window.location.href.split("#")[0], {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        var fresh = html && new DOMParser().parseFromString(html, "text/html").querySelector("[data-live-doses]");
+        if (!fresh) {
+          return false;
+        }
+        var focused = document.activeElement;
+        var next = document.importNode(fresh, true);
+        Array.prototype.forEach.call(next.querySelectorAll("tr.dose-row"), function (row) {
+          var kept = region.querySelector('tr.dose-row[id="' + row.id + '"]');
+          if (!kept) {
+            row.classList.add("live-added");
+            return;
+          }
+          var newForm = recordRow(next, row);
+          var keptForm = recordRow(region, kept);
+          row.parentNode.replaceChild(kept, row);
+          if (newForm) {
+            newForm.parentNode.removeChild(newForm);
+          }
+          if (keptForm) {
+            kept.parentNode.insertBefore(keptForm, kept.nextSibling);
+          }
+        });
+        region.parentNode.replaceChild(next, region);
+        if (focused && focused !== document.body && document.contains(focused)) {
+          focused.focus({preventScroll: true});
+        }
+        return true;
+      });
+  }
+
   function poll() {
     if (document.hidden) {
       return;
     }
     fetch(box.getAttribute("data-live"), {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) { if (data) { apply(data); } })
+      .then(function (data) {
+        if (!data) {
+          return null;
+        }
+        if (!listedChanged(data)) {
+          return apply(data);
+        }
+        return relist(data).then(function (relisted) {
+          apply(data);
+          if (relisted) {
+            var when = new Date(data.as_of).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+            var region = document.querySelector("[data-live-doses]");
+            setStatus(region.getAttribute("data-live-listed").replace("%(time)s", when));
+          }
+        });
+      })
       .catch(function () { /* offline for a moment: the next poll tries again */ });
   }
 
