@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from config.roles import Role
 from inventory.models import Excursion, Presentation, StorageLocation
-from inventory.selectors import expiry_alert_lots, stock_forecast
+from inventory.selectors import expiry_alert_lots, stock_forecast, unused_at_expiry
 from notifications.models import AlertMarker, Notification, NotificationKind
 from notifications.selectors import role_recipients, ward_recipients
 from notifications.services import (
@@ -31,20 +31,6 @@ from notifications.services import (
 
 def expiry_marker_key(lot: dict, days: int) -> str:
     return f"expiry:lot:{lot['id']}:{days}d"
-
-
-def _unused_at_expiry(*, on: dt.date, last_expiry: dt.date, presentation_ids) -> dict[int, int]:
-    """Lot id → vials the forecast leaves unused when the lot expires (scheduled demand, FEFO)."""
-    # The forecast lists lots expiring before its last day, so it runs one day past the last;
-    # only the listed lots' presentations are simulated.
-    forecast = stock_forecast(
-        start=on, days=(last_expiry - on).days + 2, presentation_ids=presentation_ids
-    )
-    return {
-        line["lot"]: line["unused"]
-        for row in forecast["presentations"]
-        for line in row["expiring_unused"]
-    }
 
 
 def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
@@ -77,8 +63,9 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
     if not listed:
         return None
     presentation_ids = {lot["presentation_id"] for lot, _, _ in listed}
-    unused = _unused_at_expiry(
-        on=on,
+    # The forecast's "expiring before it can be used", for the listed lots' presentations only.
+    unused = unused_at_expiry(
+        start=on,
         last_expiry=max(lot["expiry_date"] for lot, _, _ in listed),
         presentation_ids=presentation_ids,
     )
