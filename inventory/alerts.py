@@ -44,22 +44,24 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
     Available lots with stock on hand only (the expiry day itself counts as usable).
     """
     thresholds = settings.EXPIRY_ALERT_DAYS
-    lots = list(expiry_alert_lots(on=on, days=max(thresholds)))
+    lots = []
+    for lot in expiry_alert_lots(on=on, days=max(thresholds)):
+        days_left = (lot["expiry_date"] - on).days
+        crossed = [days for days in thresholds if days_left <= days]
+        lots.append((lot, crossed, days_left))
+    # Only the tightest crossed threshold's marker decides (one key per lot, not one per
+    # threshold); markers already there for the others are skipped by the insert.
     marked = set(
         AlertMarker.objects.filter(
-            key__in=[expiry_marker_key(lot, days) for lot in lots for days in thresholds]
+            key__in=[expiry_marker_key(lot, min(crossed)) for lot, crossed, _ in lots]
         ).values_list("key", flat=True)
     )
     listed, markers = [], []
-    for lot in lots:
-        days_left = (lot["expiry_date"] - on).days
-        crossed = [days for days in thresholds if days_left <= days]
+    for lot, crossed, days_left in lots:
         if expiry_marker_key(lot, min(crossed)) in marked:
             continue
         listed.append((lot, min(crossed), days_left))
-        markers += [
-            expiry_marker_key(lot, d) for d in crossed if expiry_marker_key(lot, d) not in marked
-        ]
+        markers += [expiry_marker_key(lot, d) for d in crossed]
     if not listed:
         return None
     presentation_ids = {lot["presentation_id"] for lot, _, _ in listed}
