@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
+
 from courses import selectors, stock
 from courses.schedule import local_date
 
@@ -43,10 +45,41 @@ def scheduled_demand(start: dt.date, end: dt.date) -> list[DemandLine]:
     ]
 
 
+def scheduled_demand_totals(start: dt.date, end: dt.date) -> list[tuple[int, dt.date, int]]:
+    """`scheduled_demand` summed per (presentation id, local day): the shortage counter on every
+    Today page and the expiry alert's forecast need only these sums, not a line per dose."""
+    rows = (
+        selectors.doses_due(start=start, end=end)
+        .order_by()
+        .values_list("scheduled_at", "vials", "course__time_zone")
+    )
+    if connection.vendor != "postgresql":
+        # SQLite (the embedded demo) has no time-zone conversion: the same sums in Python.
+        totals: dict[tuple[int, dt.date], int] = {}
+        for scheduled_at, vials, time_zone in rows:
+            on = local_date(scheduled_at, time_zone)
+            for line in vials:
+                key = (line["presentation_id"], on)
+                totals[key] = totals.get(key, 0) + line["count"]
+        return [(presentation_id, on, n) for (presentation_id, on), n in totals.items()]
+    # The doses' own query, its vials unnested and summed by the day on the course's clock
+    # (AT TIME ZONE of a timestamptz gives the wall-clock time there, as local_date does).
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (v.line ->> 'presentation_id')::bigint, "
+            "(d.scheduled_at AT TIME ZONE d.time_zone)::date, SUM((v.line ->> 'count')::bigint) "
+            f"FROM ({sql}) AS d (scheduled_at, vials, time_zone) "
+            "CROSS JOIN LATERAL jsonb_array_elements(d.vials) AS v (line) GROUP BY 1, 2",
+            params,
+        )
+        return [(presentation_id, on, int(n)) for presentation_id, on, n in cursor.fetchall()]
+
+
 def register() -> bool:
     try:
         from inventory.demand import demand_provider_register
     except ImportError:
         return False
-    demand_provider_register(scheduled_demand)
+    demand_provider_register(scheduled_demand, totals=scheduled_demand_totals)
     return True

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from config.roles import Role
 from inventory.models import Excursion, Presentation, StorageLocation
-from inventory.selectors import expiry_alert_lots, stock_forecast
+from inventory.selectors import expiry_alert_lots, stock_forecast, unused_at_expiry
 from notifications.models import AlertMarker, Notification, NotificationKind
 from notifications.selectors import role_recipients, ward_recipients
 from notifications.services import (
@@ -33,20 +33,6 @@ def expiry_marker_key(lot: dict, days: int) -> str:
     return f"expiry:lot:{lot['id']}:{days}d"
 
 
-def _unused_at_expiry(*, on: dt.date, last_expiry: dt.date, presentation_ids) -> dict[int, int]:
-    """Lot id → vials the forecast leaves unused when the lot expires (scheduled demand, FEFO)."""
-    # The forecast lists lots expiring before its last day, so it runs one day past the last;
-    # only the listed lots' presentations are simulated.
-    forecast = stock_forecast(
-        start=on, days=(last_expiry - on).days + 2, presentation_ids=presentation_ids
-    )
-    return {
-        line["lot"]: line["unused"]
-        for row in forecast["presentations"]
-        for line in row["expiring_unused"]
-    }
-
-
 def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
     """One digest to the pharmacists listing the lots that newly crossed 90/30/7 days to expiry.
 
@@ -58,27 +44,30 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
     Available lots with stock on hand only (the expiry day itself counts as usable).
     """
     thresholds = settings.EXPIRY_ALERT_DAYS
-    lots = list(expiry_alert_lots(on=on, days=max(thresholds)))
+    lots = []
+    for lot in expiry_alert_lots(on=on, days=max(thresholds)):
+        days_left = (lot["expiry_date"] - on).days
+        crossed = [days for days in thresholds if days_left <= days]
+        lots.append((lot, crossed, days_left))
+    # Only the tightest crossed threshold's marker decides (one key per lot, not one per
+    # threshold); markers already there for the others are skipped by the insert.
     marked = set(
         AlertMarker.objects.filter(
-            key__in=[expiry_marker_key(lot, days) for lot in lots for days in thresholds]
+            key__in=[expiry_marker_key(lot, min(crossed)) for lot, crossed, _ in lots]
         ).values_list("key", flat=True)
     )
     listed, markers = [], []
-    for lot in lots:
-        days_left = (lot["expiry_date"] - on).days
-        crossed = [days for days in thresholds if days_left <= days]
+    for lot, crossed, days_left in lots:
         if expiry_marker_key(lot, min(crossed)) in marked:
             continue
         listed.append((lot, min(crossed), days_left))
-        markers += [
-            expiry_marker_key(lot, d) for d in crossed if expiry_marker_key(lot, d) not in marked
-        ]
+        markers += [expiry_marker_key(lot, d) for d in crossed]
     if not listed:
         return None
     presentation_ids = {lot["presentation_id"] for lot, _, _ in listed}
-    unused = _unused_at_expiry(
-        on=on,
+    # The forecast's "expiring before it can be used", for the listed lots' presentations only.
+    unused = unused_at_expiry(
+        start=on,
         last_expiry=max(lot["expiry_date"] for lot, _, _ in listed),
         presentation_ids=presentation_ids,
     )

@@ -20,7 +20,7 @@ from django.db.models import (
     When,
 )
 
-from inventory.demand import demand_lines
+from inventory.demand import demand_totals
 from inventory.fefo import Candidate, fefo_take, is_expired, is_usable
 from inventory.gs1 import gs1_parse
 from inventory.models import (
@@ -242,10 +242,9 @@ def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) ->
     """
     end = start + datetime.timedelta(days=days - 1)
     only = None if presentation_ids is None else set(presentation_ids)
-    demand = defaultdict(lambda: defaultdict(int))
-    for line in demand_lines(start, end):
-        if start <= line.on <= end and (only is None or line.presentation_id in only):
-            demand[line.presentation_id][line.on] += line.quantity
+    demand = demand_totals(start, end)
+    if only is not None:
+        demand = defaultdict(dict, {p: by_day for p, by_day in demand.items() if p in only})
     remaining = defaultdict(dict)  # presentation -> lot -> vials
     lots = {}
     levels = StockLevel.objects.filter(usable_q(start), on_hand__gt=0).select_related("lot")
@@ -312,6 +311,58 @@ def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) ->
     return {"start": start, "end": end, "presentations": report}
 
 
+def unused_at_expiry(
+    *, start: datetime.date, last_expiry: datetime.date, presentation_ids
+) -> dict[int, int]:
+    """Lot id → vials that `stock_forecast` from `start` leaves unused when the lot expires, for
+    the lots of `presentation_ids` expiring by `last_expiry` (lots it uses up are left out).
+
+    FEFO takes a lot only once every lot sorting before it (earlier expiry, then lower id) is
+    used up or expired, so what a lot has left at its expiry depends on those lots and on the
+    demand up to its expiry day alone: lots expiring later and later demand are never read (the
+    forecast simulated every lot of the presentation for every day). One pass per presentation
+    over its lots in FEFO order, as in `presentations_short`.
+    """
+    ids = list(presentation_ids)
+    if not ids or last_expiry < start:
+        return {}
+    demand = demand_totals(start, last_expiry)
+    lots = defaultdict(list)  # presentation -> [lot id, expiry, vials] in FEFO order
+    for row in (
+        StockLevel.objects.filter(
+            usable_q(start),
+            on_hand__gt=0,
+            lot__presentation_id__in=ids,
+            lot__expiry_date__lte=last_expiry,
+        )
+        .values("lot__presentation_id", "lot_id", "lot__expiry_date")
+        .annotate(vials=Sum("on_hand"))
+        .order_by("lot__presentation_id", "lot__expiry_date", "lot_id")
+    ):
+        lots[row["lot__presentation_id"]].append(
+            [row["lot_id"], row["lot__expiry_date"], row["vials"]]
+        )
+    unused = {}
+    for presentation_id, queue in lots.items():
+        by_day = demand.get(presentation_id, {})
+        first = 0  # lots before it are used up or expired
+        day = start
+        while first < len(queue) and day <= last_expiry:
+            needed = by_day.get(day, 0)
+            index = first
+            while needed and index < len(queue):
+                take = min(queue[index][2], needed)
+                queue[index][2] -= take
+                needed -= take
+                index += 1
+            day += datetime.timedelta(days=1)
+            # Lots that expired last night keep what they had: that is their unused figure.
+            while first < len(queue) and (not queue[first][2] or is_expired(queue[first][1], day)):
+                first += 1
+        unused.update({lot_id: vials for lot_id, _, vials in queue if vials})
+    return unused
+
+
 def presentations_short(*, start: datetime.date, days: int) -> list[int]:
     """The presentations `stock_forecast` would report short in `days` days from `start`, from
     queries sized by what is due rather than by the whole stock.
@@ -322,10 +373,7 @@ def presentations_short(*, start: datetime.date, days: int) -> list[int]:
     one by one (few). Same FEFO day by day as the forecast, so the same shortages.
     """
     end = start + datetime.timedelta(days=days - 1)
-    demand = defaultdict(lambda: defaultdict(int))
-    for line in demand_lines(start, end):
-        if start <= line.on <= end:
-            demand[line.presentation_id][line.on] += line.quantity
+    demand = demand_totals(start, end)
     if not demand:
         return []
     usable = StockLevel.objects.filter(
