@@ -32,3 +32,12 @@ def finding_message(finding):
     if isinstance(finding, Finding):
         finding = finding.as_dict()
     return finding_text(finding, localize=True)
+
+
+@register.filter
+def decimal(value):
+    """A preparation's volume ("0.93", as the API gives it) as the page's language writes it
+    ("0,93" on a Ukrainian page); empty stays empty."""
+    from courses.views.display import decimal_text
+
+    return "" if value in (None, "") else decimal_text(value)

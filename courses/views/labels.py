@@ -82,7 +82,8 @@ def dose_label(request, pk: int):
             "format": _format(request),
             "single": True,
             "can_record": has_role(request.user, *RECORDERS),
-            "title": f"Label: dose {dose.sequence}, MRN {dose.course.patient.mrn}",
+            "title": _("Label: dose %(sequence)s, MRN %(mrn)s")
+            % {"sequence": dose.sequence, "mrn": dose.course.patient.mrn},
         },
     )
 

@@ -240,6 +240,10 @@ def test_label_prepares_in_ukrainian(client, nurse, ward, formulary, physician, 
             assert not re.search(r"\b(vial|ampoule)s?\b", text), text
             when = re.search(r'<div class="when">(.*?)</div>', page, re.S).group(1)
             assert _english_words(html.unescape(when), data) == [], when
+            # Volumes the label takes from the preparation's data: the page's decimal comma.
+            body = re.search(r'<div class="body">(.*?)<div class="when">', page, re.S).group(1)
+            assert not re.search(r"\d\.\d+ ?мл", html.unescape(body)), body
+            assert f"Етикетка: доза {dose.sequence}" in page
 
 
 @pytest.mark.django_db
