@@ -291,6 +291,6 @@ def test_admin_protocol_refused_by_the_service_rolls_back_and_says_why(
     response = admin_client_logged.post(
         f"/admin/courses/protocol/{protocol.pk}/change/", form, follow=True
     )
-    assert b"are used by prescribed courses" in response.content
+    assert b"used by prescribed courses and cannot be removed" in response.content
     protocol.refresh_from_db()
     assert protocol.indication != "Changed in the admin" and protocol.phases.count() == 2

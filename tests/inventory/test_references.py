@@ -62,7 +62,7 @@ def test_a_return_is_capped_across_locations(receive, cerulo, fridge, pharmacist
     services.stock_return(lot_id=lot.pk, location_id=fridge.pk, quantity=1, **common)
     with pytest.raises(ValidationError) as refused:
         services.stock_return(lot_id=lot.pk, location_id=other.pk, quantity=1, **common)
-    assert "Only 0 vial(s)" in refused.value.message_dict["quantity"][0]
+    assert "Only 0 vials of lot" in refused.value.message_dict["quantity"][0]
 
 
 def _dose_reservation(cerulo, today, reference="dose:11"):
