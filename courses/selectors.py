@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.expressions import RowRange
 from django.db.models.functions import Coalesce, DenseRank
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.roles import Role, user_roles
 from courses.models import (
@@ -198,6 +198,8 @@ class SuggestionStock:
         self.on = on
         self.rows: list[dict] = []
         self._covered: set[tuple[int, int, int]] = set()
+        # A response's doses share their preparations: (inputs → dict), see dose_preparation.
+        self.preparations: dict[tuple, dict] = {}
 
     @staticmethod
     def _needs(dose) -> set[tuple[int, int, int]]:
@@ -241,22 +243,12 @@ def _container_kind(line: dict, presentations: dict) -> str:
     return presentation.container if presentation else "container"
 
 
-def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None):
-    """The `courses.preparation.Preparation` of one dose (containers, volumes, steps).
+def _opened(dose: Dose, presentations: dict, stock) -> list:
+    """The containers a dose opens, each with its suggested lot when `stock` is given."""
+    from courses.preparation import Opened
 
-    `presentations` (`presentations_by_id()`) and `stock` (`lot_stock()` of the list) are read once by the
-    caller for a whole list; without them this reads the presentations itself and suggests no
-    lot. `dose.course.protocol` and `dose.course.patient` come from the caller's select_related.
-    """
-    from courses.preparation import Opened, preparation_for
-    from courses.preparation_text import english_name
-
-    course = dose.course
-    protocol = course.protocol
-    if presentations is None:
-        presentations = presentations_by_id()
-    ward_id = course.patient.ward_id
-    opened = [
+    ward_id = dose.course.patient.ward_id
+    return [
         Opened(
             presentation_id=line["presentation_id"],
             label=line["label"],
@@ -276,6 +268,24 @@ def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None):
         )
         for line in dose.vials
     ]
+
+
+def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None, opened=None):
+    """The `courses.preparation.Preparation` of one dose (containers, volumes, steps).
+
+    `presentations` (`presentations_by_id()`) and `stock` (`lot_stock()` of the list) are read once by the
+    caller for a whole list; without them this reads the presentations itself and suggests no
+    lot. `dose.course.protocol` and `dose.course.patient` come from the caller's select_related.
+    """
+    from courses.preparation import preparation_for
+    from courses.preparation_text import english_name
+
+    course = dose.course
+    protocol = course.protocol
+    if presentations is None:
+        presentations = presentations_by_id()
+    if opened is None:
+        opened = _opened(dose, presentations, stock)
     return preparation_for(
         product=protocol.product.code,
         route=protocol.route,
@@ -290,16 +300,46 @@ def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None):
     )
 
 
-def dose_preparation(dose: Dose, *, presentations=None, stock=None, page: bool = False) -> dict:
+def dose_preparation(
+    dose: Dose, *, presentations=None, stock=None, page: bool = False, memo: dict | None = None
+) -> dict:
     """How to prepare and give one dose, as the API shows it (`preparation` of a dose): its
     sentences in the active language, numbers with the point (`page`: as the language writes
-    them, the decimal comma in Ukrainian)."""
+    them, the decimal comma in Ukrainian). `memo`: a dict the caller keeps for one page or
+    response, so doses with the same inputs share one preparation (never mutate the result)."""
     from courses import preparation_text
 
     course = dose.course
     protocol = course.protocol
-    plan = dose_preparation_plan(dose, presentations=presentations, stock=stock)
-    return {
+    if presentations is None:
+        presentations = presentations_by_id()
+    opened = _opened(dose, presentations, stock)
+    # Doses with the same inputs (amount, containers and suggested lots, diluent, rate, route,
+    # language) have the same preparation: a page or response builds each one once. Everything
+    # the preparation reads is in the key.
+    if memo is not None:
+        key = (
+            protocol.product_id,
+            protocol.route,
+            dose.amount,
+            dose.amount_unit,
+            tuple(
+                (o.presentation_id, o.label, o.strength, o.container, o.count, _frozen(o.lot))
+                for o in opened
+            ),
+            course.diluent,
+            protocol.diluent_volume_ml,
+            dose.drip_rate_drops_per_min,
+            dose.infusion_minutes,
+            protocol.infusion_minutes_min,
+            protocol.infusion_minutes_max,
+            page,
+            translation.get_language(),
+        )
+        if (found := memo.get(key)) is not None:
+            return found
+    plan = dose_preparation_plan(dose, presentations=presentations, opened=opened)
+    result = {
         **plan.as_dict(preparation_text.PAGE if page else preparation_text.API),
         "route_label": protocol.get_route_display(),
         # `diluent` stays the code it always was; the name is `diluent_label`.
@@ -308,6 +348,13 @@ def dose_preparation(dose: Dose, *, presentations=None, stock=None, page: bool =
         "drip_rate_drops_per_min": dose.drip_rate_drops_per_min,
         "infusion_minutes": dose.infusion_minutes,
     }
+    if memo is not None:
+        memo[key] = result
+    return result
+
+
+def _frozen(lot: dict | None):
+    return None if lot is None else tuple(sorted(lot.items()))
 
 
 def course_lets_dose_proceed() -> Q:

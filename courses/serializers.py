@@ -350,7 +350,12 @@ class DoseSerializer(serializers.ModelSerializer):
                         doses += item.doses.all()
                 context["lot_stock"].covering(doses)
         stock = context["lot_stock"].covering([dose])
-        return dose_preparation(dose, presentations=context["presentations"], stock=stock)
+        return dose_preparation(
+            dose,
+            presentations=context["presentations"],
+            stock=stock,
+            memo=context["lot_stock"].preparations,
+        )
 
 
 class DoseListSerializer(DoseSerializer):

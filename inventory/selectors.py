@@ -524,12 +524,17 @@ def stored_limits(location_ids=None) -> dict[int, tuple]:
     if location_ids is not None:
         levels = levels.filter(location_id__in=location_ids)
     products = defaultdict(dict)
-    for row in levels.values(
-        "location_id",
-        "lot__presentation__product__name",
-        "lot__presentation__product__storage_min_c",
-        "lot__presentation__product__storage_max_c",
-    ).distinct():
+    # order_by(): the model's default ordering would join the DISTINCT and send every level.
+    for row in (
+        levels.order_by()
+        .values(
+            "location_id",
+            "lot__presentation__product__name",
+            "lot__presentation__product__storage_min_c",
+            "lot__presentation__product__storage_max_c",
+        )
+        .distinct()
+    ):
         products[row["location_id"]][row["lot__presentation__product__name"]] = (
             row["lot__presentation__product__storage_min_c"],
             row["lot__presentation__product__storage_max_c"],

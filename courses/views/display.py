@@ -113,9 +113,11 @@ class DoseRow:
 def dose_rows(
     doses, *, now: dt.datetime, today: dt.date, presentations: dict, stock: list | None = None
 ) -> list[DoseRow]:
-    rows = []
+    rows, memo = [], {}
     for dose in doses:
-        prep = selectors.dose_preparation(dose, presentations=presentations, stock=stock, page=True)
+        prep = selectors.dose_preparation(
+            dose, presentations=presentations, stock=stock, page=True, memo=memo
+        )
         unit = display_unit(Mass(dose.amount, dose.amount_unit))
         rows.append(
             DoseRow(

@@ -80,6 +80,35 @@ def test_doses_list_queries_stay_flat_as_doses_grow(
     assert _list_queries(viewer_client, today) == one_course
 
 
+def test_a_list_builds_each_distinct_preparation_once_and_keeps_each_wards_lot(
+    pharmacist_client, ward, formulary, physician, today, receive, monkeypatch
+):
+    """Doses with the same inputs share one preparation in a response (issue 14: the doses list
+    spends its time there); a dose whose ward has its own fridge still gets its own lot."""
+    from courses import preparation
+    from tests.factories import WardFactory
+
+    vial = Presentation.objects.get(code="ceruloplasmin-100mg-vial-5")
+    other = WardFactory(code="ward-5b", name="Ward 5B")
+    receive(vial, StorageLocationFactory(code="a-fridge", ward=ward), 9, lot_number="AONE")
+    receive(vial, StorageLocationFactory(code="b-fridge", ward=other), 9, lot_number="BONE")
+    for patient_ward in (ward, ward, other):  # three infants: 50 mg each, one vial each
+        _now_course(_infant(patient_ward, today), physician, today)
+    built = []
+    real = preparation.preparation_for
+    monkeypatch.setattr(preparation, "preparation_for", lambda **kw: built.append(kw) or real(**kw))
+    rows = pharmacist_client.get(f"/api/v1/doses/?from={today}&to={today + dt.timedelta(days=1)}")
+    rows = rows.json()["results"]
+    assert len(rows) == 6  # two days of three daily courses
+    lots = {
+        (row["patient"]["ward"], row["preparation"]["containers"][0]["suggested_lot"]["lot_number"])
+        for row in rows
+    }
+    assert lots == {(ward.code, "AONE"), (other.code, "BONE")}
+    assert {row["preparation"]["give_volume_ml"] for row in rows} == {"100"}
+    assert len(built) == 2  # one per ward's lot, not one per dose
+
+
 # --- The lot suggestion (issue 11, item 5) -----------------------------------------------------
 
 
