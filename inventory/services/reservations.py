@@ -52,15 +52,15 @@ def _id(model, value, field_name: str) -> int:
 
 
 def _held_levels_locked(reference: str, presentation_id: int) -> list[StockLevel]:
-    """The levels of a presentation holding vials under `reference`, locked in pk order."""
+    """The levels of a presentation that held vials under `reference` at some time, locked in pk
+    order (what is held now is read from the ledger once they are locked).
+
+    No condition on a level's changing columns (as `reserved > 0` would be): a row whose newer
+    version failed one would stay locked without being returned (see `picking`)."""
     holds = StockMovement.objects.filter(
         reference=reference, lot_id=OuterRef("lot_id"), location_id=OuterRef("location_id")
     ).exclude(reserved_delta=0)
-    return _locked(
-        StockLevel.objects.filter(
-            Exists(holds), lot__presentation_id=presentation_id, reserved__gt=0
-        )
-    )
+    return _locked(StockLevel.objects.filter(Exists(holds), lot__presentation_id=presentation_id))
 
 
 def _insufficient(presentation, quantity: int, available: int, on, location=None):
