@@ -284,7 +284,8 @@ def _take_unlocked(*, quantity: int, move: Move, on, user, where: dict):
     """The same takes through the ORM, where writers run one at a time (SQLite)."""
     taken: list[Taken] = []
     remaining = quantity
-    for pk in candidates(on=on, **where).values_list("pk", flat=True):
+    # Each candidate has a free vial: `quantity` of them are enough.
+    for pk in candidates(on=on, **where).values_list("pk", flat=True)[:quantity]:
         if not remaining:
             break
         level = _locked(StockLevel.objects.filter(pk=pk))[0]

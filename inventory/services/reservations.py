@@ -112,7 +112,8 @@ def _check_lot_given(lot_id, presentation, on, location_id) -> Lot:
 def _refuse_short(
     *, presentation_id, location_id, lot_id, quantity: int, available: int, on
 ) -> None:
-    """Why nothing (or too little) could be taken: an unknown or unusable reference first."""
+    """Refuse a dispense or reservation that found too little: an unknown id, or a scanned lot
+    that is not usable here, first."""
     presentation = _get(
         Presentation,
         presentation_id,
@@ -239,37 +240,31 @@ def _dispense_held(
     )
     if missing:
         _refuse_short(quantity=quantity, available=quantity - missing, on=on, **where)
-    by_pk = {level.pk: level for level in held_levels}
+    places = {level.pk: (level.lot, level.location) for level in held_levels}
+    places.update({take.level_id: (take.lot, take.location) for take in taken})
     reserved_part = dict(from_reserved)
-    parts = {
-        level_id: Taken(
-            level_id=level_id,
-            quantity=0,
-            lot=by_pk[level_id].lot,
-            location=by_pk[level_id].location,
-        )
-        for level_id in reserved_part
-    }
     free_part: dict[int, int] = {}
     for take in taken:
-        parts.setdefault(take.level_id, take)
         free_part[take.level_id] = free_part.get(take.level_id, 0) + take.quantity
     lines = []
-    for part in sorted(parts.values(), key=_fefo_order):
-        from_hold = reserved_part.get(part.level_id, 0)
-        total = from_hold + free_part.get(part.level_id, 0)
+    for level_id in sorted(
+        reserved_part.keys() | free_part.keys(),
+        key=lambda pk: (places[pk][0].expiry_date, pk),
+    ):
+        from_hold, free = reserved_part.get(level_id, 0), free_part.get(level_id, 0)
+        lot, location = places[level_id]
         lines.append(
             Line(
-                level_id=part.level_id,
-                lot=part.lot,
-                location=part.location,
+                level_id=level_id,
+                lot=lot,
+                location=location,
                 kind=MovementKind.DISPENSE,
-                quantity=total,
-                on_hand_delta=-total,
+                quantity=from_hold + free,
+                on_hand_delta=-(from_hold + free),
                 reserved_delta=-from_hold,
                 reason=reason,
                 recipient=recipient,
-                applied_on_hand=-free_part.get(part.level_id, 0),
+                applied_on_hand=-free,  # the picks took these already
             )
         )
     dispensed = len(lines)
