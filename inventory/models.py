@@ -375,6 +375,10 @@ class Lot(models.Model):
             # "Expiring within N days" scans available lots by date range.
             models.Index(fields=["status", "expiry_date"], name="lot_status_expiry_idx"),
             models.Index(fields=["expiry_date"], name="lot_expiry_idx"),
+            # First-expiry-first-out candidates of one presentation, in expiry order.
+            models.Index(
+                fields=["presentation", "status", "expiry_date"], name="lot_presentation_fefo_idx"
+            ),
         ]
 
     def __str__(self) -> str:

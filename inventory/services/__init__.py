@@ -2,8 +2,10 @@
 
 Concurrency: a service that takes vials out locks the StockLevel rows it may touch with
 SELECT … FOR UPDATE (PostgreSQL), always in primary-key order so that two transactions never
-wait on each other in a cycle, then re-reads them and updates them with F() expressions. The
-check constraints on StockLevel are the last line of defence, not the mechanism.
+wait on each other in a cycle, then re-reads them and updates them with F() expressions.
+Dispensing and reserving pick first-expiry levels one statement at a time, skipping the levels
+others hold and waiting only in that same order (`picking`). The check constraints on StockLevel
+are the last line of defence, not the mechanism.
 
 One module per sub-domain: catalogue (products, presentations, wards, storage locations),
 ledger (the core every change goes through), receiving,

@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -84,6 +85,12 @@ def _level_for_inbound(lot: Lot, location: StorageLocation) -> StockLevel:
     return _locked(StockLevel.objects.filter(pk=level.pk))[0]
 
 
+def _check_day(on) -> None:
+    if not isinstance(on, datetime.date) or date_error(on):
+        # Every movement's date: a dose "given at 0001-01-01" must not be dispensed that day.
+        _refuse("on", _("%(day)s is not a plausible movement date.") % {"day": on})
+
+
 def _move(
     level: StockLevel,
     *,
@@ -99,9 +106,7 @@ def _move(
     other_location=None,
 ) -> StockMovement:
     """Write one ledger line and apply its deltas to the (locked) level in the same transaction."""
-    if not isinstance(on, datetime.date) or date_error(on):
-        # Every movement's date: a dose "given at 0001-01-01" must not be dispensed that day.
-        _refuse("on", _("%(day)s is not a plausible movement date.") % {"day": on})
+    _check_day(on)
     if on_hand_delta or reserved_delta:
         StockLevel.objects.filter(pk=level.pk).update(
             on_hand=F("on_hand") + on_hand_delta,
@@ -123,6 +128,59 @@ def _move(
         recipient=recipient,
         reason=reason,
         user=user,
+    )
+
+
+@dataclass(frozen=True)
+class Line:
+    """One ledger line to write on a locked level (`level_id`): see `_moves`."""
+
+    level_id: int
+    lot: Lot
+    location: StorageLocation
+    kind: str
+    quantity: int
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+    reason: str = ""
+    recipient: str = ""
+    # Part of `on_hand_delta` the level already carries (vials a pick took in its own statement).
+    applied_on_hand: int = 0
+
+
+def _moves(lines: list[Line], *, on, user, reference: str = "") -> list[StockMovement]:
+    """`_move` for several lines on locked levels: one UPDATE per level with its net deltas,
+    one INSERT for every line."""
+    _check_day(on)
+    net: dict[int, list[int]] = {}
+    for line in lines:
+        on_hand_delta = line.on_hand_delta - line.applied_on_hand
+        if on_hand_delta or line.reserved_delta:
+            deltas = net.setdefault(line.level_id, [0, 0])
+            deltas[0] += on_hand_delta
+            deltas[1] += line.reserved_delta
+    now = timezone.now()
+    for pk, (on_hand_delta, reserved_delta) in net.items():
+        StockLevel.objects.filter(pk=pk).update(
+            on_hand=F("on_hand") + on_hand_delta,
+            reserved=F("reserved") + reserved_delta,
+            updated_at=now,
+        )
+    return StockMovement.objects.bulk_create(
+        StockMovement(
+            lot=line.lot,
+            location=line.location,
+            kind=line.kind,
+            quantity=line.quantity,
+            on_hand_delta=line.on_hand_delta,
+            reserved_delta=line.reserved_delta,
+            effective_date=on,
+            reference=reference,
+            recipient=line.recipient,
+            reason=line.reason,
+            user=user,
+        )
+        for line in lines
     )
 
 

@@ -1,9 +1,15 @@
-"""Reservations and first-expiry-first-out dispensing."""
+"""Reservations and first-expiry-first-out dispensing.
+
+Concurrency: see `picking` for the levels a dispense or reservation takes from. Everything held
+under one reference — reserving, dispensing and releasing it — runs one call at a time (a
+transaction-scoped advisory lock on the reference), so what a reference holds, read from the
+ledger under that lock and under the locks of the levels holding it, stays true until commit.
+"""
 
 import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,31 +27,40 @@ from inventory.references import reference_check
 from inventory.selectors import level_usable, reservations_held
 
 from .ledger import (
+    Line,
+    _check_day,
     _get,
     _locked,
-    _move,
+    _moves,
     _positive,
     _reference_lock,
     _refuse,
     _required,
     _status_text,
 )
-from .picking import lock_fefo
+from .picking import Move, Taken
+from .picking import fefo_take as pick_fefo
 
 # --- Reservations and dispensing -------------------------------------------------------------------
 
 
-def _level_pks(held: dict, *, location_id=None, lot_id=None) -> list[int]:
-    """The stock levels holding the reservations in `held` (within a location or lot if given)."""
-    pairs = Q(pk__in=[])
-    for held_lot_id, held_location_id, _quantity in held:
-        pairs |= Q(lot_id=held_lot_id, location_id=held_location_id)
-    levels = StockLevel.objects.filter(pairs)
-    if location_id is not None:
-        levels = levels.filter(location_id=location_id)
-    if lot_id is not None:
-        levels = levels.filter(lot_id=lot_id)
-    return list(levels.values_list("pk", flat=True)) if held else []
+def _id(model, value, field_name: str) -> int:
+    """An id as the queries take it; anything but a plain int is looked up (and refused) first."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return _get(model, value, field_name).pk
+
+
+def _held_levels_locked(reference: str, presentation_id: int) -> list[StockLevel]:
+    """The levels of a presentation that held vials under `reference` at some time, locked in pk
+    order (what is held now is read from the ledger once they are locked).
+
+    No condition on a level's changing columns (as `reserved > 0` would be): a row whose newer
+    version failed one would stay locked without being returned (see `picking`)."""
+    holds = StockMovement.objects.filter(
+        reference=reference, lot_id=OuterRef("lot_id"), location_id=OuterRef("location_id")
+    ).exclude(reserved_delta=0)
+    return _locked(StockLevel.objects.filter(Exists(holds), lot__presentation_id=presentation_id))
 
 
 def _insufficient(presentation, quantity: int, available: int, on, location=None):
@@ -94,6 +109,28 @@ def _check_lot_given(lot_id, presentation, on, location_id) -> Lot:
     return lot
 
 
+def _refuse_short(
+    *, presentation_id, location_id, lot_id, quantity: int, available: int, on
+) -> None:
+    """Refuse a dispense or reservation that found too little: an unknown id, or a scanned lot
+    that is not usable here, first."""
+    presentation = _get(
+        Presentation,
+        presentation_id,
+        "presentation_id",
+        Presentation.objects.select_related("product"),
+    )
+    location = _get(StorageLocation, location_id, "location_id") if location_id else None
+    if lot_id is not None and not available:
+        # (Vials taken from the lot, rolled back with this refusal, prove it usable here.)
+        _check_lot_given(lot_id, presentation, on, location_id)
+    _insufficient(presentation, quantity, available, on, location)
+
+
+def _fefo_order(taken: Taken):
+    return (taken.lot.expiry_date, taken.level_id)
+
+
 @transaction.atomic
 def stock_dispense(
     *,
@@ -110,122 +147,147 @@ def stock_dispense(
 ) -> list[StockMovement]:
     """Take vials out for a patient: reserved ones under `reference` first, then FEFO.
 
+    Whatever is still held under `reference` for this presentation afterwards (another lot was
+    scanned, fewer vials were needed, the reserved lot became unusable) goes back to free stock.
     `owner_path`: True only from the app owning the reference (inventory.references)."""
     reference_check(reference, owner_path=owner_path)
     _positive(quantity)
-    presentation = _get(
-        Presentation,
-        presentation_id,
-        "presentation_id",
-        Presentation.objects.select_related("product"),
-    )
-    location = _get(StorageLocation, location_id, "location_id") if location_id else None
-    if lot_id is not None:
-        _check_lot_given(lot_id, presentation, on, location_id)
+    _check_day(on)
+    where = {
+        "presentation_id": _id(Presentation, presentation_id, "presentation_id"),
+        "location_id": _id(StorageLocation, location_id, "location_id") if location_id else None,
+        "lot_id": None if lot_id is None else _id(Lot, lot_id, "lot_id"),
+    }
+    held_levels = []
     if reference:
-        # One dose's dispenses, reservations and returns run one after the other (it used to
-        # follow from locking every level of the presentation).
         _reference_lock(reference)
-    held = {}
-    held_pks = []
-    if reference:
-        held = reservations_held(reference=reference, lot__presentation_id=presentation_id)
-        held_pks = _level_pks(held, location_id=location_id, lot_id=lot_id)
-
-    def plan(usable):
-        from_reserved, remaining = fefo_take(
-            [
-                Candidate(
-                    key=level.pk,
-                    expiry_date=level.lot.expiry_date,
-                    available=min(
-                        held.get((level.lot_id, level.location_id, reference), 0), level.reserved
-                    ),
-                )
-                for level in usable
-            ],
-            quantity,
-        )
-        from_free, remaining = fefo_take(
-            [
-                Candidate(
-                    key=level.pk,
-                    expiry_date=level.lot.expiry_date,
-                    available=level.on_hand - level.reserved,
-                )
-                for level in usable
-            ],
-            remaining,
-        )
-        return dict(from_reserved), from_free, remaining
-
-    # Only the levels it takes (and those holding its reservation) are locked.
-    usable = lock_fefo(
-        presentation_id=presentation_id,
-        on=on,
-        location_id=location_id,
-        lot_id=lot_id,
-        first_pks=held_pks,
-        shortfall=lambda levels: plan(levels)[2],
-    )
-    taken_reserved, from_free, remaining = plan(usable)
-    if remaining:
-        free = sum(level.on_hand - level.reserved for level in usable)
-        _insufficient(presentation, quantity, free + sum(taken_reserved.values()), on, location)
-    taken_free = dict(from_free)
-    movements = []
-    for level in sorted(usable, key=lambda lvl: (lvl.lot.expiry_date, lvl.pk)):
-        reserved_part = taken_reserved.get(level.pk, 0)
-        total = reserved_part + taken_free.get(level.pk, 0)
-        if total:
-            movements.append(
-                _move(
-                    level,
-                    kind=MovementKind.DISPENSE,
-                    quantity=total,
-                    on_hand_delta=-total,
-                    reserved_delta=-reserved_part,
-                    on=on,
-                    user=user,
-                    reference=reference,
-                    recipient=recipient,
-                    reason=reason,
-                )
-            )
-    if reference:
-        # The dose is given: whatever is still held for it (another lot was scanned, fewer vials
-        # were needed, the reserved lot became unusable) goes back to free stock.
-        _release_reference(
-            reference,
-            presentation_id,
+        held_levels = _held_levels_locked(reference, where["presentation_id"])
+    if held_levels:
+        return _dispense_held(
+            held_levels,
+            quantity=quantity,
             on=on,
             user=user,
-            reason="Dose dispensed; rest of its reservation released",
+            reference=reference,
+            recipient=recipient,
+            reason=reason,
+            where=where,
         )
-    return movements
+    # Nothing held for it (a dispense without a dose, or a dose that reserved nothing): each level
+    # is picked, taken from and its ledger line written in one statement.
+    move = Move(
+        on_hand=-1,
+        reserved=0,
+        kind=MovementKind.DISPENSE,
+        reference=reference,
+        recipient=recipient,
+        reason=reason,
+    )
+    taken, missing = pick_fefo(quantity=quantity, move=move, on=on, user=user, **where)
+    if missing:
+        _refuse_short(quantity=quantity, available=quantity - missing, on=on, **where)
+    return [take.movement for take in sorted(taken, key=_fefo_order)]
 
 
-def _release_reference(
-    reference: str, presentation_id: int | None, *, on, user, reason: str, keep=lambda level: False
-) -> int:
-    """Release the holds under `reference` (of one presentation), locking their levels first.
+def _dispense_held(
+    held_levels: list[StockLevel],
+    *,
+    quantity: int,
+    on,
+    user,
+    reference: str,
+    recipient: str,
+    reason: str,
+    where: dict,
+) -> list[StockMovement]:
+    """Dispense with vials held under `reference` on `held_levels` (locked): those first."""
+    # Read again under the level locks: the ledger cannot change under us from here on.
+    held = reservations_held(reference=reference, lot__presentation_id=where["presentation_id"])
 
-    `keep(level)` spares the holds on levels it accepts.
-    """
-    filters = {"reference": reference}
-    if presentation_id is not None:
-        filters["lot__presentation_id"] = presentation_id
-    keys = reservations_held(**filters)
-    if not keys:
-        return 0
-    level_filter = Q()
-    for lot_id, location_id, _quantity in keys:
-        level_filter |= Q(lot_id=lot_id, location_id=location_id)
-    levels = [
-        level for level in _locked(StockLevel.objects.filter(level_filter)) if not keep(level)
+    def holds(level) -> int:
+        return held.get((level.lot_id, level.location_id, reference), 0)
+
+    usable = [
+        level
+        for level in held_levels
+        if level_usable(level, on)
+        and where["location_id"] in (None, level.location_id)
+        and where["lot_id"] in (None, level.lot_id)
     ]
-    # Re-read after locking: a concurrent dispense may have consumed part of the hold meanwhile.
-    return _release_held(levels, reservations_held(**filters), on=on, user=user, reason=reason)
+    from_reserved, remaining = fefo_take(
+        [
+            Candidate(
+                key=level.pk,
+                expiry_date=level.lot.expiry_date,
+                available=min(holds(level), level.reserved),
+            )
+            for level in usable
+        ],
+        quantity,
+    )
+    # The rest from free stock, first expiry first (the held levels' free vials included); the
+    # picks take their vials now and their ledger lines are written below, one per level.
+    taken, missing = (
+        pick_fefo(
+            quantity=remaining,
+            move=Move(on_hand=-1, reserved=0),
+            on=on,
+            holding=[level.pk for level in held_levels],
+            **where,
+        )
+        if remaining
+        else ([], 0)
+    )
+    if missing:
+        _refuse_short(quantity=quantity, available=quantity - missing, on=on, **where)
+    places = {level.pk: (level.lot, level.location) for level in held_levels}
+    places.update({take.level_id: (take.lot, take.location) for take in taken})
+    reserved_part = dict(from_reserved)
+    free_part: dict[int, int] = {}
+    for take in taken:
+        free_part[take.level_id] = free_part.get(take.level_id, 0) + take.quantity
+    lines = []
+    for level_id in sorted(
+        reserved_part.keys() | free_part.keys(),
+        key=lambda pk: (places[pk][0].expiry_date, pk),
+    ):
+        from_hold, free = reserved_part.get(level_id, 0), free_part.get(level_id, 0)
+        lot, location = places[level_id]
+        lines.append(
+            Line(
+                level_id=level_id,
+                lot=lot,
+                location=location,
+                kind=MovementKind.DISPENSE,
+                quantity=from_hold + free,
+                on_hand_delta=-(from_hold + free),
+                reserved_delta=-from_hold,
+                reason=reason,
+                recipient=recipient,
+                applied_on_hand=-free,  # the picks took these already
+            )
+        )
+    dispensed = len(lines)
+    # The dose is given: whatever is still held for it goes back to free stock.
+    for level in sorted(held_levels, key=lambda level: (level.lot_id, level.location_id)):
+        left = holds(level) - reserved_part.get(level.pk, 0)
+        if left > 0:
+            lines.append(
+                _release_line(level, left, "Dose dispensed; rest of its reservation released")
+            )
+    return _moves(lines, on=on, user=user, reference=reference)[:dispensed]
+
+
+def _release_line(level: StockLevel, count: int, reason: str) -> Line:
+    return Line(
+        level_id=level.pk,
+        lot=level.lot,
+        location=level.location,
+        kind=MovementKind.RESERVATION_RELEASE,
+        quantity=count,
+        reserved_delta=-count,
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -247,83 +309,60 @@ def stock_reserve(
     reference_check(reference, owner_path=owner_path)
     _positive(quantity)
     reference = _required(reference, "reference")
-    presentation = _get(Presentation, presentation_id, "presentation_id")
-    location = _get(StorageLocation, location_id, "location_id") if location_id else None
+    _check_day(on)
+    where = {
+        "presentation_id": _id(Presentation, presentation_id, "presentation_id"),
+        "location_id": _id(StorageLocation, location_id, "location_id") if location_id else None,
+    }
     # A concurrent call with the same reference waits here and then sees our rows.
     _reference_lock(reference)
-    # Holds on lots no longer usable for this dose (quarantined, recalled, expiring before `on`)
-    # do not cover it: give them back and reserve elsewhere.
-    _release_reference(
-        reference,
-        presentation_id,
-        on=timezone.localdate(),
-        user=user,
-        reason=f"Lot no longer usable on {on}",
-        keep=lambda level: (
-            level_usable(level, on) and (location_id is None or level.location_id == location_id)
-        ),
-    )
-    already = sum(
-        reservations_held(reference=reference, lot__presentation_id=presentation_id).values()
-    )
+    held_levels = _held_levels_locked(reference, where["presentation_id"])
+    already = 0
+    if held_levels:
+        held = reservations_held(reference=reference, lot__presentation_id=where["presentation_id"])
+        releases = []
+        for level in sorted(held_levels, key=lambda level: (level.lot_id, level.location_id)):
+            count = held.get((level.lot_id, level.location_id, reference), 0)
+            if level_usable(level, on) and where["location_id"] in (None, level.location_id):
+                already += count
+            elif count:
+                # A hold on a lot no longer usable for this dose (quarantined, recalled, expiring
+                # before `on`) does not cover it: give it back and reserve elsewhere.
+                releases.append(_release_line(level, count, f"Lot no longer usable on {on}"))
+        _moves(releases, on=timezone.localdate(), user=user, reference=reference)
     if already >= quantity:
         return []
-
-    def plan(usable):
-        return fefo_take(
-            [
-                Candidate(key=lvl.pk, expiry_date=lvl.lot.expiry_date, available=lvl.free)
-                for lvl in usable
-            ],
-            quantity - already,
-        )
-
-    # Only the levels it takes are locked.
-    usable = lock_fefo(
-        presentation_id=presentation_id,
+    move = Move(on_hand=0, reserved=1, kind=MovementKind.RESERVATION, reference=reference)
+    taken, missing = pick_fefo(
+        quantity=quantity - already,
+        move=move,
         on=on,
-        location_id=location_id,
-        shortfall=lambda levels: plan(levels)[1],
+        user=user,
+        holding=[level.pk for level in held_levels],
+        **where,
     )
-    taken, remaining = plan(usable)
-    if remaining:
-        _insufficient(
-            presentation, quantity - already, sum(lvl.free for lvl in usable), on, location
-        )
-    by_pk = {level.pk: level for level in usable}
-    return [
-        _move(
-            by_pk[pk],
-            kind=MovementKind.RESERVATION,
-            quantity=take,
-            reserved_delta=take,
+    if missing:
+        _refuse_short(
+            quantity=quantity - already,
+            available=quantity - already - missing,
             on=on,
-            user=user,
-            reference=reference,
+            lot_id=None,
+            **where,
         )
-        for pk, take in taken
-    ]
+    return [take.movement for take in sorted(taken, key=_fefo_order)]
 
 
 def _release_held(levels: list[StockLevel], held: dict, *, on, user, reason: str) -> int:
+    """Release the holds in `held` ({(lot, location, reference): vials}) on `levels` (locked)."""
     by_key = {(level.lot_id, level.location_id): level for level in levels}
-    released = 0
+    lines: dict[str, list[Line]] = {}
     for (lot_id, location_id, reference), count in sorted(held.items()):
         level = by_key.get((lot_id, location_id))
-        if level is None:
-            continue
-        _move(
-            level,
-            kind=MovementKind.RESERVATION_RELEASE,
-            quantity=count,
-            reserved_delta=-count,
-            on=on,
-            user=user,
-            reference=reference,
-            reason=reason,
-        )
-        released += count
-    return released
+        if level is not None:
+            lines.setdefault(reference, []).append(_release_line(level, count, reason))
+    for reference, released in lines.items():
+        _moves(released, on=on, user=user, reference=reference)
+    return sum(line.quantity for released in lines.values() for line in released)
 
 
 @transaction.atomic
@@ -335,4 +374,19 @@ def reservation_release(
     `owner_path`: True only from the app owning the reference (inventory.references)."""
     reference = _required(reference, "reference")
     reference_check(reference, owner_path=owner_path)
-    return _release_reference(reference, None, on=timezone.localdate(), user=user, reason=reason)
+    _reference_lock(reference)
+    keys = reservations_held(reference=reference)
+    if not keys:
+        return 0
+    level_filter = Q()
+    for lot_id, location_id, _quantity in keys:
+        level_filter |= Q(lot_id=lot_id, location_id=location_id)
+    levels = _locked(StockLevel.objects.filter(level_filter))
+    # Re-read after locking: a lot destroyed meanwhile released its holds already.
+    return _release_held(
+        levels,
+        reservations_held(reference=reference),
+        on=timezone.localdate(),
+        user=user,
+        reason=reason,
+    )

@@ -75,9 +75,9 @@ def test_concurrent_reservations_under_one_reference_hold_once(
     assert selectors.ledger_mismatches() == []
 
 
-def _free_while(lock, levels) -> list[bool]:
-    """Hold `lock()` open in one transaction; try to lock each level with NOWAIT in another."""
-    from django.db import DatabaseError, transaction
+def _while_held(hold, work):
+    """Run `hold()` in a transaction kept open in another thread, then `work()` here."""
+    from django.db import transaction
 
     held, done = threading.Event(), threading.Event()
     failure = []
@@ -85,7 +85,7 @@ def _free_while(lock, levels) -> list[bool]:
     def holder():
         try:
             with transaction.atomic():
-                lock()
+                hold()
                 held.set()
                 done.wait(timeout=30)
         except Exception as exc:  # surfaced below: the holder must have succeeded
@@ -97,8 +97,21 @@ def _free_while(lock, levels) -> list[bool]:
     thread = threading.Thread(target=holder)
     thread.start()
     held.wait(timeout=30)
-    free = []
     try:
+        result = work()
+    finally:
+        done.set()
+        thread.join()
+    assert not failure, failure
+    return result
+
+
+def _free_while(lock, levels) -> list[bool]:
+    """Hold `lock()` open in one transaction; try to lock each level with NOWAIT in another."""
+    from django.db import DatabaseError, transaction
+
+    def probe():
+        free = []
         for level in levels:
             try:
                 with transaction.atomic():
@@ -106,11 +119,9 @@ def _free_while(lock, levels) -> list[bool]:
                 free.append(True)
             except DatabaseError:
                 free.append(False)
-    finally:
-        done.set()
-        thread.join()
-    assert not failure, failure
-    return free
+        return free
+
+    return _while_held(lock, probe)
 
 
 def _three_levels(receive, presentation, location):
@@ -181,4 +192,59 @@ def test_concurrent_dispenses_over_many_levels_never_oversell_nor_refuse_early(
     succeeded = [r for r in results if isinstance(r, list)]
     assert len(succeeded) == 6  # 12 vials, 2 each: every request that could be met was
     assert sum(StockLevel.objects.get(pk=lvl.pk).on_hand for lvl in levels) == 0
+    assert selectors.ledger_mismatches() == []
+
+
+def test_a_dispense_passes_over_the_level_another_is_taking_from(
+    postgres, transactional_db, receive, cerulo, fridge, pharmacist, today
+):
+    first, second, _third = _three_levels(receive, cerulo, fridge)
+
+    def dispense(reference):
+        return services.stock_dispense(
+            presentation_id=cerulo.pk, quantity=1, on=today, user=pharmacist, reference=reference
+        )
+
+    # Another nurse's dispense holds the first-expiring lot: this one takes the next lot rather
+    # than queueing behind her (with the old wait it would only finish after she commits, by
+    # then taking the first lot again).
+    meanwhile = _while_held(lambda: dispense("d:1"), lambda: dispense("d:2"))
+    assert [m.lot_id for m in meanwhile] == [second.lot_id]
+    # Once she is done, first-expiry-first-out goes back to the first lot.
+    assert [m.lot_id for m in dispense("d:3")] == [first.lot_id]
+    assert [StockLevel.objects.get(pk=level.pk).on_hand for level in (first, second)] == [3, 4]
+    assert selectors.ledger_mismatches() == []
+
+
+def test_a_dispense_waits_for_the_last_level_held_by_another_and_takes_what_is_left(
+    postgres, transactional_db, receive, cerulo, fridge, pharmacist, today
+):
+    lot = receive(cerulo, fridge, 2)
+
+    def dispense(reference):
+        return services.stock_dispense(
+            presentation_id=cerulo.pk, quantity=1, on=today, user=pharmacist, reference=reference
+        )
+
+    # Every level is held by another transaction: it waits (never refused while stock remains)
+    # and takes the vial that transaction left.
+    results = []
+
+    def wait_and_dispense():
+        try:
+            results.append(dispense("d:2"))
+        finally:
+            connection.close()
+
+    waiter = threading.Thread(target=wait_and_dispense)
+
+    def start_waiter():
+        waiter.start()
+        waiter.join(timeout=0.5)
+        return waiter.is_alive()  # still waiting for the level while the holder is open
+
+    assert _while_held(lambda: dispense("d:1"), start_waiter)
+    waiter.join(timeout=30)
+    assert [m.lot_id for m in results[0]] == [lot.pk]
+    assert StockLevel.objects.get(lot=lot, location=fridge).on_hand == 0
     assert selectors.ledger_mismatches() == []
