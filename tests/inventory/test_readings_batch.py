@@ -153,6 +153,25 @@ def test_a_resent_batch_is_counted_as_duplicates_and_changes_nothing(
     assert _outcome(fridge) == before
 
 
+def test_a_sparse_batch_finds_its_stored_readings_too(pharmacist_client, fridge):
+    """A reading from months back beside today's: the stored ones are looked up by their times,
+    not by reading the months between."""
+    now = timezone.now().replace(microsecond=0)
+    rows = [
+        (0, "5.0", "probe"),
+        (200 * 24 * 60, "5.5", "probe"),
+        (200 * 24 * 60 + 1, "5.5", "probe"),
+    ]
+    batch = _body(fridge, rows, now - datetime.timedelta(days=201))
+    assert pharmacist_client.post("/api/v1/readings/", batch, format="json").status_code == 201
+    again = pharmacist_client.post("/api/v1/readings/", batch, format="json").json()
+    assert (again["created"], again["duplicates"]) == (0, 3)
+    batch[0]["temperature_c"] = "6.0"
+    response = pharmacist_client.post("/api/v1/readings/", batch, format="json")
+    assert response.status_code == 400, response.content
+    assert "already stored with 5.00" in response.json()["error"]["fields"]["temperature_c"][0]
+
+
 def _capture(client, body):
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/api/v1/readings/", body, format="json")
