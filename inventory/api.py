@@ -310,21 +310,8 @@ class ReadingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         responses={201: serializers.ReadingsIngestedSerializer},
     )
     def create(self, request, *args, **kwargs):
-        many = isinstance(request.data, list)
-        serializer = self.get_serializer(data=request.data, many=many)
-        serializer.is_valid(raise_exception=True)
-        rows = serializer.validated_data if many else [serializer.validated_data]
         result = services.readings_ingest(
-            readings=[
-                {
-                    "location_id": row["location"].pk,
-                    "sensor_id": row["sensor_id"],
-                    "taken_at": row["taken_at"],
-                    "temperature_c": row["temperature_c"],
-                }
-                for row in rows
-            ],
-            user=request.user,
+            readings=serializers.readings_parse(request.data), user=request.user
         )
         return Response(
             {

@@ -1,9 +1,14 @@
 import datetime
+from decimal import Decimal, InvalidOperation
+from functools import partial
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.fields import empty
 
-from config.dates import BoundedApiDateTimeField
+from config.dates import BoundedApiDateTimeField, datetime_error
 from inventory.models import (
     Excursion,
     ExcursionResolution,
@@ -199,6 +204,125 @@ class ReadingSerializer(serializers.ModelSerializer):
         fields = ["id", "location", "sensor_id", "taken_at", "temperature_c", "received_at"]
         read_only_fields = ["id", "received_at"]
         validators = []  # duplicates are skipped by the service, not refused
+
+
+# --- A gateway's batch of readings, parsed in plain Python -------------------------------------
+
+_SLOW = object()  # "not the usual form": let ReadingSerializer's own field decide
+_CENTS = Decimal("0.01")
+_MAX_PK = 2**63 - 1  # a BigAutoField; anything larger goes to DRF's field (a 400, never a 500)
+
+
+def _location_fast(value):
+    if type(value) is int and 0 < value <= _MAX_PK:
+        return value
+    if type(value) is str and value.isascii() and value.isdigit() and 0 < int(value) <= _MAX_PK:
+        return int(value)
+    return _SLOW
+
+
+def _sensor_fast(value, max_length: int):
+    if type(value) is str:
+        text = value.strip()
+        if text and len(text) <= max_length and text.isascii():  # NUL: refused by the parser
+            return text
+    return _SLOW
+
+
+def _taken_at_fast(value, zone):
+    if type(value) is str:
+        try:
+            parsed = datetime.datetime.fromisoformat(value)  # what DRF's parse_datetime tries first
+        except ValueError:
+            return _SLOW
+        if parsed.tzinfo is not None and datetime_error(parsed) is None:
+            return parsed.astimezone(zone)
+    return _SLOW
+
+
+def _celsius_fast(value):
+    if type(value) is str:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return _SLOW
+        # Within DecimalField(max_digits=5, decimal_places=2) as written: whole digits ≤ 3,
+        # decimals ≤ 2 ("5.000" is refused there, so it is left to the field).
+        if number.is_finite() and -2 <= number.as_tuple().exponent <= 0 and -1000 < number < 1000:
+            return number.quantize(_CENTS)
+    return _SLOW
+
+
+def readings_parse(data) -> list[dict]:
+    """One reading or a list of them, as the dicts `readings_ingest` takes; 400 on any bad one.
+
+    ReadingSerializer(many=True) ran a dozen DRF calls and one location query per reading: a
+    gateway's batch of 10,000 took 15 s (issue 14). Here each value takes a fast path for its
+    usual form (an integer location id, a short ASCII sensor id, an ISO 8601 time with its
+    offset, a decimal string) and falls back to ReadingSerializer's own field for anything else,
+    so what is accepted, and the wording of every refusal, stay DRF's; the locations are checked
+    in one query. Errors name the item's index for a list (`3.temperature_c`), as the service's
+    own checks do, and the bare field for one object.
+    """
+    many = isinstance(data, list)
+    items = data if many else [data]
+    fields = ReadingSerializer().fields
+    location_field, sensor_field = fields["location"], fields["sensor_id"]
+    taken_at_field, celsius_field = fields["taken_at"], fields["temperature_c"]
+    zone = timezone.get_current_timezone()
+    max_length = sensor_field.max_length
+    sensor_fast = partial(_sensor_fast, max_length=max_length)
+    taken_at_fast = partial(_taken_at_fast, zone=zone)
+    candidates = {
+        _location_fast(item.get("location")) for item in items if isinstance(item, dict)
+    } - {_SLOW}
+    known = set(StorageLocation.objects.filter(pk__in=candidates).values_list("pk", flat=True))
+    errors, rows = {}, []
+
+    def parsed(item, name, field, fast, prefix):
+        value = item.get(name, empty)
+        result = fast(value)
+        if result is not _SLOW:
+            return result
+        try:
+            return field.run_validation(value)
+        except serializers.ValidationError as exc:
+            errors[prefix + name] = exc.detail
+            return None
+
+    for index, item in enumerate(items):
+        prefix = f"{index}." if many else ""
+        if not isinstance(item, dict):
+            message = serializers.Serializer.default_error_messages["invalid"].format(
+                datatype=type(item).__name__
+            )
+            errors[str(index) if many else "non_field_errors"] = [ErrorDetail(message, "invalid")]
+            continue
+        location = parsed(item, "location", location_field, _location_fast, prefix)
+        if isinstance(location, StorageLocation):
+            location = location.pk
+        elif location is not None and location not in known:
+            errors[prefix + "location"] = [
+                ErrorDetail(
+                    location_field.error_messages["does_not_exist"].format(
+                        pk_value=item["location"]
+                    ),
+                    "does_not_exist",
+                )
+            ]
+        rows.append(
+            {
+                "location_id": location,
+                "sensor_id": parsed(item, "sensor_id", sensor_field, sensor_fast, prefix),
+                "taken_at": parsed(item, "taken_at", taken_at_field, taken_at_fast, prefix),
+                "temperature_c": parsed(
+                    item, "temperature_c", celsius_field, _celsius_fast, prefix
+                ),
+            }
+        )
+    if errors:
+        raise serializers.ValidationError(errors)
+    return rows
 
 
 class ExcursionSerializer(serializers.ModelSerializer):

@@ -458,8 +458,11 @@ def test_expiry_service_and_selector(receive, cerulo, fridge, today):
     soon = receive(cerulo, fridge, 1, lot_number="SOON", expiry_days=10)
     later = receive(cerulo, fridge, 1, lot_number="LATER", expiry_days=40)
     expiring = selectors.lots_expiring_within(on=today, days=30)
-    assert list(expiring) == [soon]
-    assert list(selectors.lots_expiring_within(on=today, days=40)) == [soon, later]
+    assert list(expiring) == [(soon.pk, "SOON", soon.expiry_date, cerulo.pk)]
+    assert [row[0] for row in selectors.lots_expiring_within(on=today, days=40)] == [
+        soon.pk,
+        later.pk,
+    ]
     assert services.lots_expire(on=today + datetime.timedelta(days=10)) == 0
     assert services.lots_expire(on=today + datetime.timedelta(days=11)) == 1
     soon.refresh_from_db()
