@@ -7,6 +7,7 @@ reasoning.
 """
 
 import hashlib
+import json
 import logging
 import random
 import smtplib
@@ -22,14 +23,14 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from notifications import rendering
-from notifications.models import Notification, NotificationStatus
+from notifications.models import AlertMarker, Notification, NotificationStatus
 from notifications.selectors import recipient_languages
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,33 @@ def notifications_enqueue_many(*, drafts: Iterable[NotificationDraft]) -> int:
     with transaction.atomic():
         Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     return len(set(keys) - before)
+
+
+def alert_markers_add(*, notification: Notification, keys: Iterable[str]) -> int:
+    """Record `keys` as reported under `notification` (keys already there are skipped); returns
+    how many were new. Call it in the transaction that stored the notification.
+
+    One statement whatever the count: the keys travel as one JSON array that the database
+    unpacks, because a digest's first run marks tens of thousands of lots and building a model
+    instance per marker (bulk_create) took longer than everything else the digest does.
+    """
+    keys = list(keys)
+    if not keys:
+        return 0
+    table = AlertMarker._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # The two databases the project runs on (PostgreSQL in production, SQLite embedded).
+    source = {"postgresql": "json_array_elements_text(%s::json)", "sqlite": "json_each(%s)"}[
+        connection.vendor
+    ]
+    with connection.cursor() as cursor:
+        # "WHERE true": SQLite's parser needs it between INSERT … SELECT and ON CONFLICT.
+        cursor.execute(
+            f"INSERT INTO {table} (key, notification_id, created_at) "
+            f"SELECT value, %s, %s FROM {source} WHERE true ON CONFLICT (key) DO NOTHING",
+            [notification.pk, now, json.dumps(keys)],
+        )
+        return cursor.rowcount
 
 
 def notifications_send_after_commit() -> None:
