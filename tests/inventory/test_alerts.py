@@ -179,6 +179,9 @@ def test_a_digest_over_more_lots_than_the_limit_summarises_lists_the_actionable_
     page = client.get(link.removeprefix(settings.SITE_URL).split("#")[0]).content.decode()
     assert all(number in page for number in lot if number != "LATER")
     assert "LATER" not in page
+    for wrong in ("-1", "soon", "99999"):  # refused by the form: the list is shown unfiltered
+        response = client.get(f"/stock/?expiring_within_days={wrong}")
+        assert response.status_code == 200 and "LATER" in response.content.decode()
 
 
 def test_the_digest_reads_in_ukrainian_at_send_time(receive, cerulo, fridge, today, settings):
