@@ -458,6 +458,10 @@ DOSE_ALERT_WINDOW_HOURS = int(os.environ.get("DOSE_ALERT_WINDOW_HOURS", "24"))
 EXPIRY_ALERT_DAYS = sorted(
     (int(days) for days in env_list("EXPIRY_ALERT_DAYS", "90,30,7")), reverse=True
 )
+# The daily expiry digest summarises every lot that newly crossed a threshold (counts per
+# threshold and presentation) but lists at most this many lots, actionable ones first; the rest
+# are "and N more" on the stock page's expiry list. A list of thousands is one nobody reads.
+EXPIRY_ALERT_LIST_LIMIT = max(1, int(os.environ.get("EXPIRY_ALERT_LIST_LIMIT", "100")))
 EXCURSION_REMINDER_HOURS = int(os.environ.get("EXCURSION_REMINDER_HOURS", "4"))
 SHORTAGE_HORIZON_DAYS = int(os.environ.get("SHORTAGE_HORIZON_DAYS", "7"))
 # Cold chain: a reading dated more than this ahead of the server clock is refused (a sensor's

@@ -11,7 +11,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import CharField, Exists, Max, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from inventory.selectors import expiry_alert_lots, stock_forecast, unused_at_exp
 from notifications.models import AlertMarker, Notification, NotificationKind
 from notifications.selectors import role_recipients, ward_recipients
 from notifications.services import (
+    alert_markers_add,
     notification_enqueue,
     notifications_send_after_commit,
     site_link,
@@ -33,59 +35,97 @@ def expiry_marker_key(lot: dict, days: int) -> str:
     return f"expiry:lot:{lot['id']}:{days}d"
 
 
-def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
-    """One digest to the pharmacists listing the lots that newly crossed 90/30/7 days to expiry.
+def _expiry_marker_key_sql():
+    """`expiry_marker_key` of the outer lot row and its tightest threshold, in SQL."""
+    return Concat(
+        Value("expiry:lot:"),
+        Cast(OuterRef("id"), CharField()),
+        Value(":"),
+        Cast(OuterRef("threshold"), CharField()),
+        Value("d"),
+        output_field=CharField(),
+    )
 
-    A lot is listed under the tightest threshold it has crossed (a lot received with 20 days
-    left is listed once, at 30 days) and then marked for every threshold crossed, so each lot is
-    alerted once per threshold. Lots that scheduled doses will not use up before they expire are
-    called out with the vials left over. Key expiry:<date>: one digest a day; lots crossing
-    later that day wait for tomorrow's, because markers are written only with a digest.
-    Available lots with stock on hand only (the expiry day itself counts as usable).
+
+def _expiry_summary(lots: list[dict], presentations: dict, thresholds) -> dict:
+    """Counts over every newly crossed lot: per threshold and per presentation."""
+    by_threshold = {days: {"days": days, "lots": 0, "vials": 0} for days in sorted(thresholds)}
+    by_presentation = {}
+    for lot in lots:
+        row = by_threshold[lot["threshold"]]
+        row["lots"] += 1
+        row["vials"] += lot["on_hand"]
+        row = by_presentation.get(lot["presentation_id"])
+        if row is None:  # str() of a presentation translates its name: once each, not per lot
+            row = by_presentation[lot["presentation_id"]] = {
+                "presentation": str(presentations[lot["presentation_id"]]),
+                "lots": 0,
+                "vials": 0,
+                "unused": 0,
+            }
+        row["lots"] += 1
+        row["vials"] += lot["on_hand"]
+        row["unused"] += lot["unused"]
+    return {
+        "thresholds": [row for row in by_threshold.values() if row["lots"]],
+        "presentations": sorted(by_presentation.values(), key=lambda row: row["presentation"]),
+    }
+
+
+def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
+    """One digest a day to the pharmacists about the lots that newly crossed 90/30/7 days to
+    expiry: a summary they can act on, not a list of every lot.
+
+    It counts every newly crossed lot per threshold and per presentation, then lists at most
+    EXPIRY_ALERT_LIST_LIMIT lots: first those whose vials scheduled doses will not use before
+    they expire (the ones to move, use first or return), then the soonest to expire; the rest
+    are "and N more", linked to the stock page's expiry list. A lot counts under the tightest
+    threshold it has crossed (a lot received with 20 days left counts once, at 30 days) and is
+    then marked for every threshold crossed — every lot, listed or not — so each lot is alerted
+    once per threshold. Key expiry:<date>: one digest a day; lots crossing later that day wait
+    for tomorrow's, because markers are written only with a digest. Available lots with stock
+    on hand only (the expiry day itself counts as usable).
     """
     thresholds = settings.EXPIRY_ALERT_DAYS
-    lots = []
-    for lot in expiry_alert_lots(on=on, days=max(thresholds)):
-        days_left = (lot["expiry_date"] - on).days
-        crossed = [days for days in thresholds if days_left <= days]
-        lots.append((lot, crossed, days_left))
-    # Only the tightest crossed threshold's marker decides (one key per lot, not one per
-    # threshold); markers already there for the others are skipped by the insert.
-    marked = set(
-        AlertMarker.objects.filter(
-            key__in=[expiry_marker_key(lot, min(crossed)) for lot, crossed, _ in lots]
-        ).values_list("key", flat=True)
+    # The marker check runs in the lots' own query (the marker's unique key, per lot), not as a
+    # list of tens of thousands of keys sent back to the database.
+    lots = list(
+        expiry_alert_lots(
+            on=on,
+            days=max(thresholds),
+            thresholds=thresholds,
+            unless=Exists(AlertMarker.objects.filter(key=_expiry_marker_key_sql())),
+        )
     )
-    listed, markers = [], []
-    for lot, crossed, days_left in lots:
-        if expiry_marker_key(lot, min(crossed)) in marked:
-            continue
-        listed.append((lot, min(crossed), days_left))
-        markers += [expiry_marker_key(lot, d) for d in crossed]
-    if not listed:
+    if not lots:
         return None
-    presentation_ids = {lot["presentation_id"] for lot, _, _ in listed}
-    # The forecast's "expiring before it can be used", for the listed lots' presentations only.
+    presentation_ids = {lot["presentation_id"] for lot in lots}
+    # The forecast's "expiring before it can be used", for the new lots' presentations only.
     unused = unused_at_expiry(
         start=on,
-        last_expiry=max(lot["expiry_date"] for lot, _, _ in listed),
+        last_expiry=max(lot["expiry_date"] for lot in lots),
         presentation_ids=presentation_ids,
     )
+    for lot in lots:
+        lot["unused"] = unused.get(lot["id"], 0)
     presentations = Presentation.objects.select_related("product").in_bulk(presentation_ids)
+    # Lots with vials to act on first; each group keeps the query's soonest-expiry-first order.
+    listed = sorted(lots, key=lambda lot: not lot["unused"])[: settings.EXPIRY_ALERT_LIST_LIMIT]
     rows = [
         {
-            "threshold_days": threshold,
+            "threshold_days": lot["threshold"],
             "lot_number": lot["lot_number"],
             "presentation": str(presentations[lot["presentation_id"]]),
             "expiry_date": lot["expiry_date"],
-            "days_left": days_left,
+            "days_left": (lot["expiry_date"] - on).days,
             "on_hand": lot["on_hand"],
-            "unused": unused.get(lot["id"], 0),
-            "no_use": unused.get(lot["id"], 0) >= lot["on_hand"],
+            "unused": lot["unused"],
+            "no_use": lot["unused"] >= lot["on_hand"],
             "url": site_link(reverse("stock-lot", args=[lot["id"]])),
         }
-        for lot, threshold, days_left in listed
+        for lot in listed
     ]
+    within_days = max(lot["threshold"] for lot in lots)
     with transaction.atomic():
         notification, created = notification_enqueue(
             kind=NotificationKind.EXPIRY_ALERT,
@@ -94,20 +134,31 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
             template="expiry_alert",
             context={
                 "on": on,
-                "within_days": max(r[1] for r in listed),
+                "within_days": within_days,
+                "total": len(lots),
+                **_expiry_summary(lots, presentations, thresholds),
+                "unused_lots": sum(1 for lot in lots if lot["unused"]),
                 "lots": rows,
-                "wasted": [r for r in rows if r["unused"]],
-                "url": site_link(reverse("stock")),
+                "more": len(lots) - len(rows),
+                "limit": settings.EXPIRY_ALERT_LIST_LIMIT,
+                # The stock page lists every lot expiring within the days, soonest first.
+                "url": site_link(reverse("stock"))
+                + f"?expiring_within_days={within_days}#stock-lots",
             },
             subject_type="expiry",
-            threshold=",".join(sorted({f"{t}d" for _, t, _ in listed})),
+            threshold=",".join(sorted({f"{lot['threshold']}d" for lot in lots})),
             for_date=on,
         )
         if not created:
             return None
-        AlertMarker.objects.bulk_create(
-            [AlertMarker(key=key, notification=notification) for key in markers],
-            ignore_conflicts=True,
+        alert_markers_add(
+            notification=notification,
+            keys=(
+                expiry_marker_key(lot, days)
+                for lot in lots
+                for days in thresholds
+                if days >= lot["threshold"]
+            ),
         )
     return notification
 

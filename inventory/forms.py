@@ -42,13 +42,25 @@ class StockFilterForm(forms.Form):
         label=gettext_lazy("Ward"),
     )
 
+    # The expiry list: available lots whose expiry falls within this many days from today (the
+    # expiry digest links here with its threshold, to show every lot it could not list).
+    expiring_within_days = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=3650,
+        label=gettext_lazy("Expiring within (days)"),
+    )
+
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
-        return {
+        filters = {
             f"{name}_id": data[name].pk
             for name in ("product", "location", "ward")
             if data.get(name)
         }
+        if data.get("expiring_within_days") is not None:
+            filters["expiring_within_days"] = data["expiring_within_days"]
+        return filters
 
 
 class ScanReceiveForm(forms.Form):

@@ -67,12 +67,12 @@ def lots_list() -> QuerySet[Lot]:
     )
 
 
-def expiring_within_q(*, on: datetime.date, days: int) -> Q:
+def expiring_within_q(*, on: datetime.date, days: int, prefix: str = "") -> Q:
     """Available lots whose last usable day falls in [on, on + days] (lot_status_expiry_idx)."""
     return (
-        Q(status=LotStatus.AVAILABLE)
-        & unexpired_q(on)
-        & Q(expiry_date__lte=on + datetime.timedelta(days=days))
+        Q(**{f"{prefix}status": LotStatus.AVAILABLE})
+        & unexpired_q(on, prefix)
+        & Q(**{f"{prefix}expiry_date__lte": on + datetime.timedelta(days=days)})
     )
 
 
@@ -88,13 +88,30 @@ def lots_expiring_within(*, on: datetime.date, days: int) -> QuerySet:
     )
 
 
-def expiry_alert_lots(*, on: datetime.date, days: int) -> QuerySet:
+def expiry_alert_lots(
+    *, on: datetime.date, days: int, thresholds=(), unless: Q | Exists | None = None
+) -> QuerySet:
     """Lots with stock on hand expiring within `days`, as rows of only what the expiry alert
     shows (id, lot_number, expiry_date, presentation_id, on_hand): whole product and
-    presentation rows made the scan sort on disk."""
+    presentation rows made the scan sort on disk.
+
+    With `thresholds` (days) each row also has `threshold`, the tightest one its expiry is
+    within; `unless` (which may refer to that annotation) leaves out the lots it matches, in the
+    same query.
+    """
+    lots = Lot.objects.filter(expiring_within_q(on=on, days=days))
+    fields = ["id", "lot_number", "expiry_date", "presentation_id"]
+    if thresholds:
+        tightest = [
+            When(expiry_date__lte=on + datetime.timedelta(days=limit), then=Value(limit))
+            for limit in sorted(thresholds)
+        ]
+        lots = lots.annotate(threshold=Case(*tightest, output_field=IntegerField()))
+        fields.append("threshold")
+    if unless is not None:
+        lots = lots.filter(~unless)
     return (
-        Lot.objects.filter(expiring_within_q(on=on, days=days))
-        .values("id", "lot_number", "expiry_date", "presentation_id")
+        lots.values(*fields)
         .annotate(on_hand=Sum("levels__on_hand", default=0))
         .filter(on_hand__gt=0)
         .order_by("expiry_date", "id")
@@ -336,7 +353,7 @@ def unused_at_expiry(
         return {}
     demand = demand_totals(start, last_expiry)
     lots = defaultdict(list)  # presentation -> [lot id, expiry, vials] in FEFO order
-    for row in (
+    for presentation_id, lot_id, expiry, vials in (
         StockLevel.objects.filter(
             usable_q(start),
             on_hand__gt=0,
@@ -346,10 +363,9 @@ def unused_at_expiry(
         .values("lot__presentation_id", "lot_id", "lot__expiry_date")
         .annotate(vials=Sum("on_hand"))
         .order_by("lot__presentation_id", "lot__expiry_date", "lot_id")
+        .values_list("lot__presentation_id", "lot_id", "lot__expiry_date", "vials")
     ):
-        lots[row["lot__presentation_id"]].append(
-            [row["lot_id"], row["lot__expiry_date"], row["vials"]]
-        )
+        lots[presentation_id].append([lot_id, expiry, vials])
     unused = {}
     for presentation_id, queue in lots.items():
         by_day = demand.get(presentation_id, {})
@@ -429,8 +445,19 @@ def presentations_short(*, start: datetime.date, days: int) -> list[int]:
 # --- Dashboard pages (stock, lots, cold chain) -----------------------------------------------
 
 
-def _level_filters(*, product_id=None, presentation_id=None, location_id=None, ward_id=None) -> Q:
+def _level_filters(
+    *,
+    product_id=None,
+    presentation_id=None,
+    location_id=None,
+    ward_id=None,
+    expiring_within_days=None,
+    on: datetime.date | None = None,
+) -> Q:
     filters = Q(on_hand__gt=0)
+    if expiring_within_days is not None:
+        # The expiry digest links here to show every lot it could not list.
+        filters &= expiring_within_q(on=on, days=expiring_within_days, prefix="lot__")
     if product_id is not None:
         filters &= Q(lot__presentation__product_id=product_id)
     if presentation_id is not None:
@@ -447,7 +474,7 @@ def stock_overview(*, on: datetime.date, expiring_days: int = 30, **filters) -> 
     expire within `expiring_days` (still on hand, whatever their status). Three queries."""
     soon = on + datetime.timedelta(days=expiring_days)
     rows = list(
-        StockLevel.objects.filter(_level_filters(**filters))
+        StockLevel.objects.filter(_level_filters(on=on, **filters))
         .values("lot__presentation_id", "location_id")
         .annotate(
             on_hand_total=Sum("on_hand"),
@@ -488,10 +515,10 @@ def stock_overview(*, on: datetime.date, expiring_days: int = 30, **filters) -> 
     return sorted(report, key=lambda r: (str(r["presentation"]), r["location"].name))
 
 
-def stock_levels(**filters) -> QuerySet[StockLevel]:
+def stock_levels(*, on: datetime.date | None = None, **filters) -> QuerySet[StockLevel]:
     """Lots on hand per location, earliest expiry first, for the stock page's lot list."""
     return (
-        StockLevel.objects.filter(_level_filters(**filters))
+        StockLevel.objects.filter(_level_filters(on=on, **filters))
         .select_related("lot__presentation__product", "location__ward")
         .order_by("lot__expiry_date", "lot__lot_number", "location__name")
     )

@@ -7,12 +7,14 @@ reasoning.
 """
 
 import hashlib
+import json
 import logging
 import random
 import smtplib
 import time
 import uuid
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import formataddr
@@ -22,14 +24,14 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from notifications import rendering
-from notifications.models import Notification, NotificationStatus
+from notifications.models import AlertMarker, Notification, NotificationStatus
 from notifications.selectors import recipient_languages
 
 logger = logging.getLogger(__name__)
@@ -166,6 +168,33 @@ def notifications_enqueue_many(*, drafts: Iterable[NotificationDraft]) -> int:
     return len(set(keys) - before)
 
 
+def alert_markers_add(*, notification: Notification, keys: Iterable[str]) -> int:
+    """Record `keys` as reported under `notification` (keys already there are skipped); returns
+    how many were new. Call it in the transaction that stored the notification.
+
+    One statement whatever the count: the keys travel as one JSON array that the database
+    unpacks, because a digest's first run marks tens of thousands of lots and building a model
+    instance per marker (bulk_create) took longer than everything else the digest does.
+    """
+    keys = list(keys)
+    if not keys:
+        return 0
+    table = AlertMarker._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # The two databases the project runs on (PostgreSQL in production, SQLite embedded).
+    source = {"postgresql": "json_array_elements_text(%s::json)", "sqlite": "json_each(%s)"}[
+        connection.vendor
+    ]
+    with connection.cursor() as cursor:
+        # "WHERE true": SQLite's parser needs it between INSERT … SELECT and ON CONFLICT.
+        cursor.execute(
+            f"INSERT INTO {table} (key, notification_id, created_at) "
+            f"SELECT value, %s, %s FROM {source} WHERE true ON CONFLICT (key) DO NOTHING",
+            [notification.pk, now, json.dumps(keys)],
+        )
+        return cursor.rowcount
+
+
 def notifications_send_after_commit() -> None:
     """Ask a worker to run the sender as soon as the current transaction commits.
 
@@ -253,49 +282,64 @@ def _due(now: datetime):
     return Notification.objects.filter(status__in=OPEN_STATUSES, next_attempt_at__lte=now)
 
 
+_CLAIMED_FIELDS = (
+    "id",
+    "kind",
+    "key",
+    "recipients",
+    "subject",
+    "template",
+    "context",
+    "body_text",
+    "body_html",
+    "message_id",
+    "attempts",
+    "next_attempt_at",
+)
+
+
 def _claim(*, now: datetime, batch_size: int, lease: timedelta, max_attempts: int):
     """Take up to batch_size due rows for this worker alone; returns (token, rows)."""
     token = uuid.uuid4()
     with transaction.atomic():
         # SKIP LOCKED (PostgreSQL): concurrent workers take disjoint batches without waiting.
-        # SQLite ignores it; its IMMEDIATE transactions serialise claims instead.
-        ids = list(
+        # SQLite ignores it; its IMMEDIATE transactions serialise claims instead. The rows are
+        # read here, with what sending needs, so the claim does not read them back.
+        rows = list(
             _due(now)
             .select_for_update(skip_locked=True)
             .order_by("next_attempt_at", "id")
-            .values_list("id", flat=True)[:batch_size]
+            .only(*_CLAIMED_FIELDS)[:batch_size]
         )
-        if not ids:
+        if not rows:
             return token, []
         # Rows whose lease ran out max_attempts times killed their workers each time: stop.
-        _due(now).filter(pk__in=ids, attempts__gte=max_attempts).update(
-            status=NotificationStatus.FAILED,
-            next_attempt_at=None,
-            claim_token=None,
-            last_error="Gave up: the worker sending it was lost on every attempt.",
-        )
+        given_up = {row.pk for row in rows if row.attempts >= max_attempts}
+        if given_up:
+            _due(now).filter(pk__in=given_up, attempts__gte=max_attempts).update(
+                status=NotificationStatus.FAILED,
+                next_attempt_at=None,
+                claim_token=None,
+                last_error="Gave up: the worker sending it was lost on every attempt.",
+            )
+        rows = [row for row in rows if row.pk not in given_up]
         # The due condition is repeated so the update is right even where no row lock was held.
-        _due(now).filter(pk__in=ids, attempts__lt=max_attempts).update(
+        claimed = _due(now).filter(pk__in=[row.pk for row in rows], attempts__lt=max_attempts)
+        if rows and claimed.update(
             status=NotificationStatus.SENDING,
             claim_token=token,
             attempts=F("attempts") + 1,
             next_attempt_at=now + lease,
-        )
+        ) == len(rows):
+            for row in rows:
+                row.attempts += 1
+                row.claim_token = token
+            return token, rows
+    # Some rows changed between the read and the update (no lock held): send only what this
+    # claim took, read back by its token.
     rows = list(
         Notification.objects.filter(claim_token=token)
-        .only(
-            "id",
-            "kind",
-            "key",
-            "recipients",
-            "subject",
-            "template",
-            "context",
-            "body_text",
-            "body_html",
-            "message_id",
-            "attempts",
-        )
+        .only(*_CLAIMED_FIELDS)
         .order_by("next_attempt_at", "id")
     )
     return token, rows
@@ -352,11 +396,12 @@ def _sender() -> str:
     return formataddr((settings.EMAIL_FROM_NAME, settings.DEFAULT_FROM_EMAIL))
 
 
-def _emails(row: Notification, connection, languages: dict[str, str]) -> list:
+def _emails(row: Notification, connection, languages: dict[str, str], rendered: dict) -> list:
     """The messages of one row: one per language of its recipients (each rendered in it), or for
     a digest one per recipient, each with its own unsubscribe link (and a Message-ID per copy
     derived from key + address). A row stored without a context (before e-mails were rendered
-    at send time) goes out as stored."""
+    at send time) goes out as stored. `rendered` is the batch's cache of renderings (see
+    `_rendered`)."""
     headers = {
         "Message-ID": row.message_id,
         "X-Notification-Key": row.key,
@@ -368,7 +413,7 @@ def _emails(row: Notification, connection, languages: dict[str, str]) -> list:
         groups.setdefault(languages.get(address.lower(), settings.LANGUAGE_CODE), []).append(
             address
         )
-    rendered = {language: _rendered(row, language) for language in groups}
+    rendered = {language: _rendered(row, language, rendered) for language in groups}
     if row.kind not in UNSUBSCRIBABLE_KINDS:
         messages = []
         for language, addresses in sorted(groups.items()):
@@ -404,12 +449,18 @@ def _emails(row: Notification, connection, languages: dict[str, str]) -> list:
     return messages
 
 
-def _rendered(row: Notification, language: str) -> tuple[str, str, str]:
+def _rendered(row: Notification, language: str, cache: dict) -> tuple[str, str, str]:
+    """One row's (subject, text, HTML) in `language`, rendered once per batch for every row with
+    the same template, context and subject (reminders of one ward's round share them): the same
+    inputs render the same bytes, so a cached copy is exactly what rendering again would give."""
     if row.context is None:
         return row.subject, row.body_text, row.body_html
-    return rendering.render(
-        template=row.template, context=row.context, subject=row.subject, language=language
-    )
+    key = (row.template, language, row.subject, json.dumps(row.context, sort_keys=True))
+    if key not in cache:
+        cache[key] = rendering.render(
+            template=row.template, context=row.context, subject=row.subject, language=language
+        )
+    return cache[key]
 
 
 def _message(subject, text, html, to, headers, connection) -> EmailMultiAlternatives:
@@ -487,30 +538,60 @@ def _send_batch(rows, token, *, now, stats: SendStats, lease: timedelta, max_att
         return False
     # Every recipient's language, read once for the batch (users' preferences, ward mailboxes).
     languages = recipient_languages({address for row in rows for address in row.recipients})
+    rendered = {}
     try:
-        for index, row in enumerate(rows):
-            if time.monotonic() > lease_deadline:
-                stats.released += _release(rows[index:], token, at=now)
-                return True  # the next claim takes them up under a fresh lease
-            try:
-                connection.send_messages(_emails(row, connection, languages))
-            except Exception as exc:
-                outcome = _classify(exc)
-                _count(stats, _mark_error(row, token, outcome, now=now, max_attempts=max_attempts))
-                if outcome.connection_lost:
-                    stats.errors.append(outcome.error)
-                    retry_at = now + _retry_delay(1)
-                    stats.released += _release(rows[index + 1 :], token, at=retry_at)
-                    return False
-                continue
-            # Its own short transaction (autocommit), right after the server said 250.
-            if _mark_sent(row, token):
-                stats.sent += 1
-            else:
-                stats.lost_claims += 1
-        return True
+        with _commits_without_flush_wait():
+            for index, row in enumerate(rows):
+                if time.monotonic() > lease_deadline:
+                    stats.released += _release(rows[index:], token, at=now)
+                    return True  # the next claim takes them up under a fresh lease
+                try:
+                    connection.send_messages(_emails(row, connection, languages, rendered))
+                except Exception as exc:
+                    outcome = _classify(exc)
+                    status = _mark_error(row, token, outcome, now=now, max_attempts=max_attempts)
+                    _count(stats, status)
+                    if outcome.connection_lost:
+                        stats.errors.append(outcome.error)
+                        retry_at = now + _retry_delay(1)
+                        stats.released += _release(rows[index + 1 :], token, at=retry_at)
+                        return False
+                    continue
+                # Its own short transaction (autocommit), right after the server said 250.
+                if _mark_sent(row, token):
+                    stats.sent += 1
+                else:
+                    stats.lost_claims += 1
+            return True
     finally:
         _close(connection)
+
+
+@contextmanager
+def _commits_without_flush_wait():
+    """PostgreSQL: the sender's own commits (each row's sent mark) return without waiting for
+    the write-ahead log to reach disk (`synchronous_commit = off` for this session, reset after).
+
+    The mark is still committed and visible to every other worker the moment it returns, and it
+    survives this worker being killed: the exactly-once window of `notifications.tasks` is
+    unchanged for a lost worker. Only a crash of the database server itself can lose the last
+    marks (at most 3 × `wal_writer_delay`, 0.6 s by default); those rows come back `sending`
+    and go out again after their lease with the same Message-ID, as a lost worker's message in
+    flight does. Waiting for the flush was a third of the sender's time.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except DatabaseError:  # a broken connection is discarded, its settings with it
+            logger.debug("resetting synchronous_commit failed", exc_info=True)
 
 
 def _count(stats: SendStats, status: str) -> None:

@@ -23,6 +23,14 @@ Exactly once, from the reader's view — what holds and where it stops
   same bytes go out with the same `Message-ID` (a pure function of the key), which is what mail
   clients and archives use to collapse duplicates. SMTP itself offers nothing better (RFC 1047:
   a connection lost after the final "." cannot tell the client whether the message was taken).
+* Why not one UPDATE per batch for the sent marks: a worker killed mid-batch would then leave
+  every message it had sent in that batch unmarked, and all of them would go out again — up to
+  a batch per kill instead of one message. The per-row mark stays; what it no longer does is
+  wait for the disk: on PostgreSQL the sender's session commits with `synchronous_commit = off`
+  (`_commits_without_flush_wait`). A committed mark is visible to every worker at once and
+  survives the worker's death, so the window above is unchanged for a lost worker. A crash of
+  the database server itself can lose the marks of its last fraction of a second (at most
+  3 × `wal_writer_delay`); those rows are re-sent after their lease with the same Message-ID.
 * What the tests prove (tests/notifications/test_worker.py, real Redis, real `celery worker`
   processes, aiosmtpd on loopback): a task sent through the broker delivers one e-mail; the same
   task sent four times to two workers delivers each due e-mail exactly once (raw count = unique

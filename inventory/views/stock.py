@@ -32,7 +32,7 @@ def stock(request):
     filter_form = forms.StockFilterForm(request.GET or None)
     filters = filter_form.filters()
     rows = selectors.stock_overview(on=on, expiring_days=EXPIRING_DAYS, **filters)
-    levels = Paginator(selectors.stock_levels(**filters), PAGE_SIZE).get_page(
+    levels = Paginator(selectors.stock_levels(on=on, **filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     counters = {

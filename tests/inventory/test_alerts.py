@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import redis
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 
 from config.roles import Role
@@ -127,6 +128,77 @@ def lines_after(text: str, lot_number: str) -> str:
     index = next(i for i, line in enumerate(lines) if line.startswith(f"- {lot_number} "))
     follow = lines[index + 1] if lines[index + 1].startswith("  !") else ""
     return lines[index] + "\n" + follow
+
+
+def test_a_digest_over_more_lots_than_the_limit_summarises_lists_the_actionable_and_marks_all(
+    demand, receive, cerulo, fridge, today, settings, pharmacist
+):
+    settings.EXPIRY_ALERT_LIST_LIMIT = 3
+    for n in range(2):  # used up by the doses below: listed after the actionable ones
+        receive(cerulo, fridge, 1, lot_number=f"SOON{n}", expiry_days=5)
+    for n in range(3):
+        receive(cerulo, fridge, 2, lot_number=f"MID{n}", expiry_days=20)
+    for n in range(3):
+        receive(cerulo, fridge, 2, lot_number=f"LATE{n}", expiry_days=60)
+    receive(cerulo, fridge, 2, lot_number="LATER", expiry_days=120)  # within no threshold
+    demand.append(DemandLine(presentation_id=cerulo.pk, on=today, quantity=2, reference="d"))
+    alert = alerts.expiry_alerts_enqueue(on=today)
+    # Vials that no scheduled dose uses first, soonest to expire first; then at most 3 lines.
+    assert listed(alert) == ["MID0", "MID1", "MID2"]
+    text = alert.body_text
+    assert alert.subject.startswith("Expiry: 8 lots within 90 days, ")
+    assert "Expiry alert, " in text and ": 8 lots newly within an expiry threshold" in text
+    assert "  7 days: 2 lots, 2 vials on hand" in text
+    assert "  30 days: 3 lots, 6 vials on hand" in text
+    assert "  90 days: 3 lots, 6 vials on hand" in text
+    assert f"  {cerulo}: 8 lots, 14 vials on hand, 12 vials will expire unused" in text
+    assert "6 lots will expire before scheduled doses use them" in text
+    assert (
+        "And 5 more lots, not listed here (this e-mail lists at most 3): the stock page's expiry "
+        "list shows them all." in text
+    )
+    link = f"{settings.SITE_URL}/stock/?expiring_within_days=90#stock-lots"
+    assert f"Expiry list: {link}" in text
+    assert f'href="{link}"' in alert.body_html and "And 5 more lots" in alert.body_html
+    # Every lot is marked for every threshold it crossed, listed or not: none comes back.
+    lot = {lot.lot_number: lot.pk for lot in Lot.objects.all()}
+    markers = set(AlertMarker.objects.values_list("key", flat=True))
+    assert markers == {
+        f"expiry:lot:{lot[number]}:{days}d"
+        for number, crossed in [
+            *[(f"SOON{n}", (90, 30, 7)) for n in range(2)],
+            *[(f"MID{n}", (90, 30)) for n in range(3)],
+            *[(f"LATE{n}", (90,)) for n in range(3)],
+        ]
+        for days in crossed
+    }
+    assert alerts.expiry_alerts_enqueue(on=today) is None
+    # The link shows them all: every lot expiring within 90 days, and no other.
+    client = Client()
+    client.force_login(pharmacist)
+    page = client.get(link.removeprefix(settings.SITE_URL).split("#")[0]).content.decode()
+    assert all(number in page for number in lot if number != "LATER")
+    assert "LATER" not in page
+    for wrong in ("-1", "soon", "99999"):  # refused by the form: the list is shown unfiltered
+        response = client.get(f"/stock/?expiring_within_days={wrong}")
+        assert response.status_code == 200 and "LATER" in response.content.decode()
+
+
+def test_the_digest_reads_in_ukrainian_at_send_time(receive, cerulo, fridge, today, settings):
+    from notifications.rendering import render
+
+    settings.EXPIRY_ALERT_LIST_LIMIT = 1
+    for n in range(3):
+        receive(cerulo, fridge, 2, lot_number=f"UK{n}", expiry_days=20)
+    alert = alerts.expiry_alerts_enqueue(on=today)
+    subject, text, html = render(
+        template=alert.template, context=alert.context, subject=alert.subject, language="uk"
+    )
+    assert "3 серії" in subject
+    assert "За порогом сповіщення:" in text and "За формою випуску:" in text
+    assert "  30 днів: 3 серії, 6 флаконів у наявності" in text
+    assert "І ще 2 серії" in text and "І ще 2 серії" in html
+    assert "Список термінів придатності:" in text
 
 
 def test_expiry_goes_to_pharmacists(receive, cerulo, fridge, pharmacist, today):

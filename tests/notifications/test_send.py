@@ -198,3 +198,37 @@ def test_a_batch_stops_before_its_lease_ends_and_hands_the_rest_back(smtp, setti
     stats = notifications_send_due(now=timezone.now(), batch_size=6, max_batches=1)
     assert 1 <= stats.sent < 6 and stats.sent + stats.released == 6
     assert Notification.objects.filter(status=NotificationStatus.PENDING).count() == stats.released
+
+
+def test_a_batch_renders_a_shared_message_once_per_language_and_reads_its_rows_once(
+    smtp, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    renders = []
+    render = services.rendering.render
+
+    def counted(**kwargs):
+        renders.append(kwargs["subject"])
+        return render(**kwargs)
+
+    monkeypatch.setattr(services.rendering, "render", counted)
+
+    def send(rows: int) -> int:
+        for _ in range(rows):
+            enqueue(subject="Doses due at 10:00 on Ward 3A")
+        renders.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert notifications_send_due(now=timezone.now()).sent == rows
+        # Rows with one template, context and subject share one rendering.
+        assert renders == ["Doses due at 10:00 on Ward 3A"]
+        return len(queries)
+
+    few, more = send(2), send(6)
+    # One statement per row (its sent mark, right after the server's 250); the claim, the
+    # recipients' languages and the session setting are per batch, and no row is read back.
+    assert more - few == 4
+    assert few <= 2 + 11
+    texts = {m.get_body(preferencelist=("plain",)).get_content() for m in smtp.messages}
+    assert len(texts) == 1 and len(smtp.messages) == 8
