@@ -121,6 +121,8 @@ class ProductAdmin(CatalogueAdmin):
 
 @admin.register(Presentation)
 class PresentationAdmin(CatalogueAdmin):
+    accusative = pgettext_lazy("accusative", "presentation")
+
     list_display = [
         "__str__",
         "code",
