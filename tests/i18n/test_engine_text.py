@@ -197,9 +197,9 @@ def test_no_model_field_is_labelled_with_its_own_name_or_helped_in_english():
 
 def _unlabelled(model) -> list[str]:
     found = []
+    if model.__name__.endswith("Event"):
+        return found  # django-pghistory's snapshots: read through the history pages, not forms
     for field in model._meta.fields:
-        if field.name.startswith("pgh_"):
-            continue  # django-pghistory's own columns of the event tables
         where = f"{model._meta.label}.{field.name}"
         with translation.override("en-gb"):
             english_label, english_help = str(field.verbose_name), str(field.help_text)
