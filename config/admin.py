@@ -3,9 +3,53 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class NamedAdmin(admin.ModelAdmin):
+    """Titles that name the model as the object of a verb ("View lot", "Add presentation") with
+    `accusative`, the model's name as Ukrainian declines it there ("Переглянути серію", not the
+    nominative "серія" Django's admin puts in). Unset, the verbose name is used (English, and
+    the Ukrainian names whose accusative is the nominative: "препарат", "протокол")."""
+
+    accusative = None  # pgettext_lazy("accusative", "<verbose name>")
+
+    def _object_name(self):
+        return self.accusative or self.opts.verbose_name
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None:
+            title = gettext("Add %s")
+        else:
+            obj = self.get_object(request, admin.utils.unquote(object_id))
+            title = (
+                gettext("Change %s")
+                if self.has_change_permission(request, obj)
+                else gettext("View %s")
+            )
+        extra_context = {
+            "title": title % self._object_name(),
+            "object_name": self._object_name(),
+            **(extra_context or {}),
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        if admin.options.IS_POPUP_VAR in request.GET:
+            title = gettext("Select %s")
+        elif self.has_change_permission(request):
+            title = gettext("Select %s to change")
+        else:
+            title = gettext("Select %s to view")
+        extra_context = {
+            "title": title % self._object_name(),
+            "object_name": self._object_name(),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyAdmin(NamedAdmin):
     """Rows written only by services (the ledger, readings, recorded doses, alert markers): the
     admin lists and shows them, and runs actions that call services, but never adds, edits or
     deletes them."""
@@ -38,7 +82,7 @@ def refusal_messages(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
-class ThroughServicesAdmin(admin.ModelAdmin):
+class ThroughServicesAdmin(NamedAdmin):
     """Add/change forms whose saves call a service. The forms validate first (model validators
     and constraints); when the service then refuses, the whole save is rolled back (the admin's
     change view is one transaction) and its reasons are shown on the form's page."""

@@ -3,8 +3,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
-from config.admin import AdminRefusal, LabelledTabularInline, ReadOnlyAdmin, ThroughServicesAdmin
+from config.admin import (
+    AdminRefusal,
+    LabelledTabularInline,
+    NamedAdmin,
+    ReadOnlyAdmin,
+    ThroughServicesAdmin,
+)
 from courses import services
 from courses.models import (
     RECORDED_STATUSES,
@@ -100,7 +108,7 @@ class PatientWeightInline(admin.TabularInline):
     can_delete = False
     fields = ["measured_on", "weight_kg", "recorded_by", "recorded_at"]
     readonly_fields = fields
-    verbose_name_plural = "weighings"
+    verbose_name_plural = gettext_lazy("weighings")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -113,8 +121,8 @@ class PatientWeightAddInline(LabelledTabularInline):
     extra = 1
     can_delete = False
     fields = ["measured_on", "weight_kg"]
-    verbose_name = "new weighing"
-    verbose_name_plural = "record a weighing"
+    verbose_name = gettext_lazy("new weighing")
+    verbose_name_plural = gettext_lazy("record a weighing")
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
@@ -126,6 +134,8 @@ class PatientWeightAddInline(LabelledTabularInline):
 @admin.register(Patient)
 class PatientAdmin(WardScopedAdmin, RecordedHistoryAdmin, ThroughServicesAdmin):
     """Saved by `patient_save`; weighings by `patient_weight_record`."""
+
+    accusative = pgettext_lazy("accusative", "patient")
 
     list_display = ["mrn", "name", "birth_date", "ward", "pregnant", "lactating"]
     list_filter = ["ward", "pregnant", "lactating", "protein_drug_allergy"]
@@ -194,8 +204,11 @@ class DoseInline(admin.TabularInline):
 class CourseAddForm(forms.ModelForm):
     phases = forms.JSONField(
         required=False,
-        help_text='Choices per phase, e.g. [{"dose": "2", "count": 7, "pattern": {"kind": '
-        '"daily"}}]; leave empty for the protocol\'s defaults.',
+        label=gettext_lazy("Phases"),
+        help_text=gettext_lazy(
+            'Choices per phase, e.g. [{"dose": "2", "count": 7, "pattern": {"kind": "daily"}}]; '
+            "leave empty for the protocol's defaults."
+        ),
     )
 
     class Meta:
@@ -214,7 +227,7 @@ class CourseAddForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(WardScopedAdmin, RecordedHistoryAdmin, admin.ModelAdmin):
+class CourseAdmin(WardScopedAdmin, RecordedHistoryAdmin, NamedAdmin):
     """Prescribing goes through `course_create` (checks, planning): the add form collects the
     choices and the service decides; planned doses are read-only here."""
 
@@ -293,7 +306,9 @@ class CourseAdmin(WardScopedAdmin, RecordedHistoryAdmin, admin.ModelAdmin):
         perms_needed.discard(Dose._meta.verbose_name)
         for course in objs:
             if course.doses.filter(status__in=RECORDED_STATUSES).exists():
-                protected.append(f"{course}: has recorded doses (cancel it instead)")
+                protected.append(
+                    _("%(course)s: has recorded doses (cancel it instead)") % {"course": course}
+                )
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request, obj):
@@ -303,7 +318,7 @@ class CourseAdmin(WardScopedAdmin, RecordedHistoryAdmin, admin.ModelAdmin):
         for course in queryset:
             services.course_delete(course=course, user=request.user)
 
-    @admin.action(description="Cancel the selected courses")
+    @admin.action(description=gettext_lazy("Cancel the selected courses"))
     def cancel_courses(self, request, queryset):
         for course in queryset:
             try:
@@ -314,7 +329,10 @@ class CourseAdmin(WardScopedAdmin, RecordedHistoryAdmin, admin.ModelAdmin):
                 )
             except ValidationError as error:
                 self.message_user(
-                    request, f"Course {course.pk}: {error.messages[0]}", messages.WARNING
+                    request,
+                    _("Course %(number)s: %(reason)s")
+                    % {"number": course.pk, "reason": error.messages[0]},
+                    messages.WARNING,
                 )
 
 
@@ -322,6 +340,8 @@ class CourseAdmin(WardScopedAdmin, RecordedHistoryAdmin, admin.ModelAdmin):
 class DoseAdmin(WardScopedAdmin, RecordedHistoryAdmin, ReadOnlyAdmin):
     """Doses are recorded through the API and the pages (services), never edited here; none is
     deleted one by one: a dose goes only with its unrecorded course."""
+
+    accusative = pgettext_lazy("accusative", "dose")
 
     ward_path = "course__patient__ward"
     list_display = ["course", "sequence", "scheduled_at", "status", "amount", "amount_unit"]
@@ -331,10 +351,11 @@ class DoseAdmin(WardScopedAdmin, RecordedHistoryAdmin, ReadOnlyAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(NamedAdmin):
     """Calendar feeds are created by their users (API); here they can only be seen and revoked.
     The token itself is never stored, only its hash."""
 
+    accusative = pgettext_lazy("accusative", "calendar feed")
     list_display = ["user", "label", "ward", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["user__username", "label"]
@@ -345,9 +366,13 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Revoke the selected feeds")
+    @admin.action(description=gettext_lazy("Revoke the selected feeds"))
     def revoke(self, request, queryset):
         for feed in queryset:
             services.calendar_feed_revoke(feed=feed)
         count = queryset.count()
-        self.message_user(request, f"{count} feed{'' if count == 1 else 's'} revoked.")
+        self.message_user(
+            request,
+            ngettext("%(count)s feed revoked.", "%(count)s feeds revoked.", count)
+            % {"count": count},
+        )

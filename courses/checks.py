@@ -36,7 +36,7 @@ class PhaseChoice:
     cycles_min: int | None
     cycles_max: int | None
     pattern_allowed: bool
-    pattern_label: str
+    pattern_label: object  # words: courses.findings.msg_param of the pattern's description
     amount: Mass
 
 

@@ -3,6 +3,9 @@
 A dose rule is fixed (mg), per kg (mg/kg, µg/kg, ng/kg on the patient's dated weight) or an
 age-band table (Ceruloplasmin in children, leaflet 001 "In the treatment of children"). A dose is
 drawn from whole vials or ampoules of the product's presentations; what is left is waste.
+
+An error's reason is a `courses.preparation.Msg` (see `courses.schedule`): `message` is its
+English, `courses.preparation_text` writes it in the reader's language.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from itertools import product as cartesian
 
+from courses.preparation import Msg, _, ngettext
 from courses.units import Mass, per_kg_unit, unit_normalise
 
 
 class DoseError(ValueError):
-    def __init__(self, message: str, field: str = "dose"):
-        super().__init__(message)
+    def __init__(self, msg: Msg, field: str = "dose"):
+        self.msg = msg
+        self.message = str(msg)
         self.field = field
-        self.message = message
+        super().__init__(self.message)
 
 
 def age_in_months(birth_date: dt.date, on: dt.date) -> int:
@@ -36,7 +41,14 @@ def age_band_dose(bands: Sequence[Mapping], age_months: int) -> Decimal:
     for band in bands:
         if band["min_months"] <= age_months < band["max_months"]:
             return Decimal(str(band["dose"]))
-    raise DoseError(f"No dose band for an age of {age_months} months.", "patient")
+    raise DoseError(
+        ngettext(
+            "No dose band for an age of %(count)s month.",
+            "No dose band for an age of %(count)s months.",
+            age_months,
+        ),
+        "patient",
+    )
 
 
 def dose_amount(
@@ -51,16 +63,16 @@ def dose_amount(
     """The amount of one dose. `value` is the prescribed dose in `unit` (e.g. 15 ng/kg)."""
     if basis == "age_band":
         if age_months is None:
-            raise DoseError("An age-band dose needs the patient's age.", "patient")
+            raise DoseError(_("An age-band dose needs the patient's age."), "patient")
         return Mass(age_band_dose(bands, age_months), unit_normalise(unit))
     if value is None:
-        raise DoseError("The dose is required.")
+        raise DoseError(_("The dose is required."))
     if basis == "per_kg":
         mass_unit = per_kg_unit(unit)
         if mass_unit is None:
-            raise DoseError(f"'{unit}' is not a per-kg unit.", "dose_unit")
+            raise DoseError(_("'%(unit)s' is not a per-kg unit.", unit=unit), "dose_unit")
         if weight_kg is None or weight_kg <= 0:
-            raise DoseError("A per-kg dose needs the patient's weight.", "weight_kg")
+            raise DoseError(_("A per-kg dose needs the patient's weight."), "weight_kg")
         return Mass(Decimal(value) * Decimal(weight_kg), mass_unit)
     return Mass(Decimal(value), unit_normalise(unit))
 
@@ -120,13 +132,13 @@ def vials_for(dose: Mass, strengths: Sequence[Strength]) -> VialPlan:
     given in (a vial before an ampoule of the same strength).
     """
     if dose.ng <= 0:
-        raise DoseError("A dose must be more than zero.")
+        raise DoseError(_("A dose must be more than zero."))
     if not strengths:
-        raise DoseError("The product has no presentation to draw the dose from.", "protocol")
+        raise DoseError(_("The product has no presentation to draw the dose from."), "protocol")
     largest = max(s.strength.ng for s in strengths)
     limit = _ceil_div(dose.ng, largest) + EXTRA_CONTAINERS
     best: tuple | None = None
-    for counts in cartesian(*[range(limit + 1) for _ in strengths]):
+    for counts in cartesian(*[range(limit + 1)] * len(strengths)):
         if sum(counts) > limit:
             continue
         total = sum((s.strength.ng * n for s, n in zip(strengths, counts, strict=True)), Decimal(0))
@@ -136,6 +148,6 @@ def vials_for(dose: Mass, strengths: Sequence[Strength]) -> VialPlan:
         if best is None or score < best[0]:
             best = (score, counts)
     assert best is not None  # ceil(dose / largest) of the largest strength always covers it
-    (waste_ng, _, _), counts = best
+    (waste_ng, _count, _order), counts = best
     containers = tuple((s, n) for s, n in zip(strengths, counts, strict=True) if n)
     return VialPlan(dose=dose, containers=containers, waste=Mass(waste_ng, "ng").to(dose.unit))

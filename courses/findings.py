@@ -9,8 +9,10 @@ language (`finding_text`: the `finding_message` template filter and the course s
 Parameters are JSON. A plain string or number is said as it is (product names, dates, the
 diluent a prescriber typed); the others say how to translate them:
 
-- `{"msgid": "...", "params": {...}}`: words, translated, with parameters of their own;
-- `{"list": [...]}`: parameters joined with ", ";
+- `{"msgid": "...", "params": {...}}`: words, translated, with parameters of their own (and
+  `"plural"`, `"count"` when they follow a number: Ukrainian has three forms);
+- `{"list": [...]}`: parameters joined with ", " (or `"separator"`);
+- `{"date": "2026-12-01"}`: a date, ISO in English and the API, `DATE_FORMAT` on pages;
 - `{"number": "3.5"}`: a decimal, with a decimal comma on Ukrainian pages, never in the API;
 - `{"unit": "mg/kg"}`: a unit, as the models label it.
 
@@ -20,11 +22,13 @@ new finding is what the check said before it had a template.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.utils import formats
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
+from courses.preparation import Day, Joined, Msg
 from courses.units import UNIT_LABELS, Mass, tidy
 
 # The unit labels of courses.models.DoseUnit and courses.units.UNIT_LABELS, marked for
@@ -72,16 +76,42 @@ def listed(*items) -> dict:
     return {"list": list(items)}
 
 
-def _english(text: str) -> str:
-    return text
+def msg_param(value) -> object:
+    """The scheduling engine's words (`courses.preparation.Msg`: a pattern's description) as a
+    parameter: stored as JSON, translated when shown."""
+    if isinstance(value, Msg):
+        found = {"msgid": value.text}
+        if value.plural:
+            found |= {"plural": value.plural, "count": value.count}
+        if value.params:
+            found["params"] = {name: msg_param(param) for name, param in value.params}
+        return found
+    if isinstance(value, Joined):
+        return {"list": [msg_param(part) for part in value.parts], "separator": value.separator}
+    if isinstance(value, Day):
+        return {"date": value.day.isoformat()}
+    return value
+
+
+def _english(text: str, plural: str = "", count: int | None = None) -> str:
+    return plural if plural and count != 1 else text
+
+
+def _translated(text: str, plural: str = "", count: int | None = None) -> str:
+    return ngettext(text, plural, count) if plural else gettext(text)
 
 
 def _param(value, translate, localize: bool):
     if isinstance(value, dict):
         if "msgid" in value:
-            return _render(value["msgid"], value.get("params") or {}, translate, localize)
+            template = translate(value["msgid"], value.get("plural", ""), value.get("count"))
+            return _render(template, value.get("params") or {}, translate, localize)
         if "list" in value:
-            return ", ".join(str(_param(item, translate, localize)) for item in value["list"])
+            separator = value.get("separator", ", ")
+            return separator.join(str(_param(item, translate, localize)) for item in value["list"])
+        if "date" in value:
+            day = dt.date.fromisoformat(value["date"])
+            return formats.date_format(day) if localize else value["date"]
         if "number" in value:
             text = value["number"]
             return formats.number_format(text, use_l10n=True) if localize else text
@@ -93,8 +123,9 @@ def _param(value, translate, localize: bool):
 
 
 def _render(template: str, params: dict, translate, localize: bool) -> str:
+    """`template` already in the reader's language; its parameters translated here."""
     values = {name: _param(value, translate, localize) for name, value in params.items()}
-    return translate(template) % values
+    return template % values
 
 
 def finding_text(finding: dict, *, localize: bool = False) -> str:
@@ -103,7 +134,7 @@ def finding_text(finding: dict, *, localize: bool = False) -> str:
     template = finding.get("template")
     if not template:
         return finding.get("message", "")
-    return _render(template, finding.get("params") or {}, gettext, localize)
+    return _render(gettext(template), finding.get("params") or {}, _translated, localize)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy
 from config.forms import service_errors_to_form
 from courses import selectors
 from courses.models import CourseStatus, Diluent, DoseStatus, Patient
-from courses.schedule import WEEKDAY_NAMES, Pattern
+from courses.preparation_text import PAGE, pattern_text
+from courses.schedule import WEEKDAYS, Pattern
 from courses.services import PATIENT_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -100,15 +101,13 @@ class CourseFilterForm(forms.Form):
 # --- Prescribing -------------------------------------------------------------------------------
 
 
-def _pattern_label(spec: dict) -> str:
-    return Pattern.from_dict(spec).describe()
-
-
 # The formulary's anchor dates (courses/formulary.py), as the prescribing form names them.
 ANCHOR_LABELS = {
     "surgery": gettext_lazy("Surgery date"),
     "chemotherapy_dates": gettext_lazy("Chemotherapy dates"),
     "procedure_dates": gettext_lazy("Procedure dates"),
+    "radiotherapy_start": gettext_lazy("Radiotherapy start"),
+    "radiotherapy_end": gettext_lazy("Radiotherapy end"),
 }
 
 
@@ -162,7 +161,7 @@ def phase_ranges(protocol) -> list[dict]:
                 "dose": dose,
                 "count": count,
                 "cycles": cycles,
-                "patterns": [_pattern_label(spec) for spec in phase.patterns],
+                "patterns": [pattern_text(spec) for spec in phase.patterns],
             }
         )
     return ranges
@@ -272,7 +271,7 @@ class PrescribeForm(forms.Form):
                 label=gettext_lazy("Schedule"),
                 choices=[
                     ("", gettext_lazy("Choose a schedule…")),
-                    *((str(i), p.describe()) for i, p in enumerate(patterns)),
+                    *((str(i), pattern_text(p)) for i, p in enumerate(patterns)),
                 ],
             )
             names["pattern"] = prefix + "pattern"
@@ -281,7 +280,7 @@ class PrescribeForm(forms.Form):
                 label=gettext_lazy("Weekdays"),
                 required=False,
                 coerce=int,
-                choices=list(enumerate(WEEKDAY_NAMES)),
+                choices=[(day, PAGE(name)) for day, name in enumerate(WEEKDAYS)],
                 widget=forms.CheckboxSelectMultiple,
                 help_text=gettext_lazy("Leave empty for days 1, 3, 5 of each week from the start."),
             )

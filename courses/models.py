@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from courses.schedule import local_date
@@ -73,45 +74,45 @@ class Protocol(models.Model):
     leaflet_file = models.CharField(max_length=100, verbose_name=_("leaflet file"))
     leaflet_section = models.CharField(max_length=200, verbose_name=_("leaflet section"))
     leaflet_quote = models.TextField(
-        help_text="The leaflet's own words for this regimen.", verbose_name=_("leaflet quote")
+        help_text=_("The leaflet's own words for this regimen."), verbose_name=_("leaflet quote")
     )
     reading_note = models.TextField(
         blank=True,
-        help_text="How garbled or ambiguous wording was read, and why.",
+        help_text=_("How garbled or ambiguous wording was read, and why."),
         verbose_name=_("reading note"),
     )
     route = models.CharField(max_length=12, choices=Route.choices, verbose_name=_("route"))
     diluent_options = models.JSONField(default=list, blank=True, verbose_name=_("diluent options"))
     diluent_volume_ml = models.DecimalField(
-        max_digits=7, decimal_places=1, null=True, blank=True, verbose_name=_("diluent volume ml")
+        max_digits=7, decimal_places=1, null=True, blank=True, verbose_name=_("diluent volume (ml)")
     )
     preparation_note = models.TextField(blank=True, verbose_name=_("preparation note"))
     drip_rate_drops_per_min = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("drip rate drops per min")
+        null=True, blank=True, verbose_name=_("drip rate (drops/min)")
     )
     infusion_minutes_min = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("infusion minutes min")
+        null=True, blank=True, verbose_name=_("shortest infusion (minutes)")
     )
     infusion_minutes_max = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("infusion minutes max")
+        null=True, blank=True, verbose_name=_("longest infusion (minutes)")
     )
     min_age_months = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Youngest age allowed, in completed months.",
-        verbose_name=_("min age months"),
+        help_text=_("Youngest age allowed, in completed months."),
+        verbose_name=_("minimum age (months)"),
     )
     max_age_months = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Age (completed months) from which it no longer applies.",
-        verbose_name=_("max age months"),
+        help_text=_("Age (completed months) from which it no longer applies."),
+        verbose_name=_("maximum age (months)"),
     )
     requires_pregnancy = models.BooleanField(default=False, verbose_name=_("requires pregnancy"))
     pregnancy_trimesters_allowed = models.JSONField(
         default=list,
         blank=True,
-        help_text="Trimesters in which it may be given; [] = none.",
+        help_text=_("Trimesters in which it may be given; [] = none."),
         verbose_name=_("pregnancy trimesters allowed"),
     )
     lactation_allowed = models.BooleanField(default=False, verbose_name=_("lactation allowed"))
@@ -120,14 +121,22 @@ class Protocol(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Lowest white-cell count (×10⁹/L) for which the indication applies.",
-        verbose_name=_("min wbc 10e9 per l"),
+        help_text=_("Lowest white-cell count (×10⁹/L) for which the indication applies."),
+        verbose_name=_("minimum WBC (×10⁹/L)"),
     )
     course_total_min = models.DecimalField(
-        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("course total min")
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        verbose_name=_("lowest course total"),
     )
     course_total_max = models.DecimalField(
-        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("course total max")
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        verbose_name=_("highest course total"),
     )
     course_total_unit = models.CharField(
         max_length=8, choices=DoseUnit.choices, blank=True, verbose_name=_("course total unit")
@@ -135,14 +144,16 @@ class Protocol(models.Model):
     anchors = models.JSONField(
         default=list,
         blank=True,
-        help_text="Anchor dates the prescriber must give (surgery, radiotherapy, chemotherapy).",
+        help_text=_("Anchor dates the prescriber must give (surgery, radiotherapy, chemotherapy)."),
         verbose_name=_("anchors"),
     )
     leaflet_notes = models.JSONField(
         default=list,
         blank=True,
-        help_text='Leaflet information shown with the protocol and its courses: [{"code", "text", '
-        '"leaflet_file", "section", "line"}, …] (co-therapy, driving, List B).',
+        help_text=_(
+            'Leaflet information shown with the protocol and its courses: [{"code", "text", '
+            '"leaflet_file", "section", "line"}, …] (co-therapy, driving, List B).'
+        ),
         verbose_name=_("leaflet notes"),
     )
     sort_order = models.PositiveSmallIntegerField(default=0, verbose_name=_("sort order"))
@@ -190,10 +201,10 @@ class ProtocolPhase(models.Model):
         max_length=10, choices=DoseBasis.choices, verbose_name=_("dose basis")
     )
     dose_min = models.DecimalField(
-        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("dose min")
+        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("lowest dose")
     )
     dose_max = models.DecimalField(
-        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("dose max")
+        max_digits=10, decimal_places=3, null=True, blank=True, verbose_name=_("highest dose")
     )
     dose_unit = models.CharField(
         max_length=8, choices=DoseUnit.choices, verbose_name=_("dose unit")
@@ -201,28 +212,30 @@ class ProtocolPhase(models.Model):
     age_bands = models.JSONField(
         default=list,
         blank=True,
-        help_text='[{"min_months": 6, "max_months": 12, "dose": "50"}, …]; max is exclusive.',
+        help_text=_('[{"min_months": 6, "max_months": 12, "dose": "50"}, …]; max is exclusive.'),
         verbose_name=_("age bands"),
     )
     patterns = models.JSONField(
-        help_text='Allowed schedule patterns, e.g. [{"kind": "daily"}, {"kind": "every_n_days", '
-        '"n": 2}]; the prescriber picks one.',
+        help_text=_(
+            'Allowed schedule patterns, e.g. [{"kind": "daily"}, {"kind": "every_n_days", '
+            '"n": 2}]; the prescriber picks one.'
+        ),
         verbose_name=_("patterns"),
     )
     count_min = models.PositiveSmallIntegerField(
-        help_text="Fewest injections in this phase.", verbose_name=_("count min")
+        help_text=_("Fewest injections in this phase."), verbose_name=_("fewest injections")
     )
     count_max = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Most injections; empty when set by an anchor period.",
-        verbose_name=_("count max"),
+        help_text=_("Most injections; empty when set by an anchor period."),
+        verbose_name=_("most injections"),
     )
     cycles_min = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("cycles min")
+        null=True, blank=True, verbose_name=_("fewest cycles")
     )
     cycles_max = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("cycles max")
+        null=True, blank=True, verbose_name=_("most cycles")
     )
 
     class Meta:
@@ -268,7 +281,10 @@ class ProtocolPhase(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.protocol.code} phase {self.order}"
+        return gettext("%(protocol)s phase %(order)s") % {
+            "protocol": self.protocol.code,
+            "order": self.order,
+        }
 
 
 # --- Patients -------------------------------------------------------------------------------
@@ -302,13 +318,13 @@ class Patient(models.Model):
     pregnancy_trimester = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="1, 2 or 3 while pregnant.",
+        help_text=_("1, 2 or 3 while pregnant."),
         verbose_name=_("pregnancy trimester"),
     )
     lactating = models.BooleanField(default=False, verbose_name=_("lactating"))
     protein_drug_allergy = models.BooleanField(
         default=False,
-        help_text="Hypersensitivity to drugs of protein origin.",
+        help_text=_("Hypersensitivity to drugs of protein origin."),
         verbose_name=_("protein drug allergy"),
     )
     septic_shock = models.BooleanField(default=False, verbose_name=_("septic shock"))
@@ -323,8 +339,10 @@ class Patient(models.Model):
         Product,
         blank=True,
         related_name="+",
-        help_text="Products the patient is hypersensitive to; each leaflet says which matter "
-        "(Betaleukin: the drug itself; the ceruloplasmins: any drug of protein origin).",
+        help_text=_(
+            "Products the patient is hypersensitive to; each leaflet says which matter "
+            "(Betaleukin: the drug itself; the ceruloplasmins: any drug of protein origin)."
+        ),
         verbose_name=_("drug allergies"),
     )
     wbc_10e9_per_l = models.DecimalField(
@@ -334,7 +352,7 @@ class Patient(models.Model):
         _("WBC taken on"),
         null=True,
         blank=True,
-        help_text="Date of the white-cell count; an undated or old count counts as unknown.",
+        help_text=_("Date of the white-cell count; an undated or old count counts as unknown."),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
@@ -361,7 +379,7 @@ class Patient(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} (MRN {self.mrn})"
+        return gettext("%(name)s (MRN %(mrn)s)") % {"name": self.name, "mrn": self.mrn}
 
     def clean(self):
         # A count without its date cannot be judged fresh (WBC_VALID_DAYS); one home for the
@@ -384,7 +402,7 @@ class PatientWeight(models.Model):
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(WEIGHT_MIN_KG), MaxValueValidator(WEIGHT_MAX_KG)],
-        verbose_name=_("weight kg"),
+        verbose_name=_("weight (kg)"),
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -409,7 +427,10 @@ class PatientWeight(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.weight_kg} kg on {self.measured_on}"
+        return gettext("%(weight)s kg on %(day)s") % {
+            "weight": self.weight_kg,
+            "day": self.measured_on,
+        }
 
 
 # --- Courses ----------------------------------------------------------------------------------
@@ -442,42 +463,44 @@ class Course(models.Model):
     anchors = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Anchor dates as ISO strings (lists for date sets).",
+        help_text=_("Anchor dates as ISO strings (lists for date sets)."),
         verbose_name=_("anchors"),
     )
     administration_time = models.TimeField(
-        help_text="Wall-clock time of each dose.", verbose_name=_("administration time")
+        help_text=_("Wall-clock time of each dose."), verbose_name=_("administration time")
     )
     time_zone = models.CharField(
-        max_length=64, help_text="The hospital's zone at prescribing.", verbose_name=_("time zone")
+        max_length=64,
+        help_text=_("The hospital's zone at prescribing."),
+        verbose_name=_("time zone"),
     )
     diluent = models.CharField(
         max_length=12, choices=Diluent.choices, blank=True, verbose_name=_("diluent")
     )
     drip_rate_drops_per_min = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("drip rate drops per min")
+        null=True, blank=True, verbose_name=_("drip rate (drops/min)")
     )
     infusion_minutes = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("infusion minutes")
+        null=True, blank=True, verbose_name=_("infusion time (minutes)")
     )
     weight_kg = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Weight dosed on.",
-        verbose_name=_("weight kg"),
+        help_text=_("Weight dosed on."),
+        verbose_name=_("weight (kg)"),
     )
     weight_measured_on = models.DateField(
         null=True, blank=True, verbose_name=_("weight measured on")
     )
     age_months = models.PositiveSmallIntegerField(
-        help_text="Completed months at the start.", verbose_name=_("age months")
+        help_text=_("Completed months at the start."), verbose_name=_("age (months)")
     )
     hard_stops = models.JSONField(
         default=list,
         blank=True,
-        help_text="Label hard stops overridden by the prescriber.",
+        help_text=_("Label hard stops overridden by the prescriber."),
         verbose_name=_("hard stops"),
     )
     override_reason = models.TextField(blank=True, verbose_name=_("override reason"))
@@ -499,7 +522,7 @@ class Course(models.Model):
     prescribed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("prescribed at"))
     held_since = models.DateField(null=True, blank=True, verbose_name=_("held since"))
     status_reason = models.TextField(
-        blank=True, help_text="Why it was held, cancelled …", verbose_name=_("status reason")
+        blank=True, help_text=_("Why it was held, cancelled …"), verbose_name=_("status reason")
     )
     notes = models.TextField(blank=True, verbose_name=_("notes"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
@@ -521,7 +544,11 @@ class Course(models.Model):
         indexes = [models.Index(fields=["status", "start_date"])]
 
     def __str__(self) -> str:
-        return f"Course {self.pk}: {self.protocol.code} for {self.patient.mrn}"
+        return gettext("Course %(number)s: %(protocol)s for %(mrn)s") % {
+            "number": self.pk,
+            "protocol": self.protocol.code,
+            "mrn": self.patient.mrn,
+        }
 
 
 @track()
@@ -536,12 +563,13 @@ class CoursePhase(models.Model):
     )
     order = models.PositiveSmallIntegerField(verbose_name=_("order"))
     pattern = models.JSONField(
-        help_text="The chosen pattern (weekdays fixed at prescribing).", verbose_name=_("pattern")
+        help_text=_("The chosen pattern (weekdays fixed at prescribing)."),
+        verbose_name=_("pattern"),
     )
     count = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Prescribed doses; empty when anchors decide.",
+        help_text=_("Prescribed doses; empty when anchors decide."),
         verbose_name=_("count"),
     )
     cycles = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("cycles"))
@@ -550,7 +578,7 @@ class CoursePhase(models.Model):
         decimal_places=3,
         null=True,
         blank=True,
-        help_text="As prescribed.",
+        help_text=_("As prescribed."),
         verbose_name=_("dose value"),
     )
     dose_unit = models.CharField(
@@ -559,7 +587,7 @@ class CoursePhase(models.Model):
     dose_amount = models.DecimalField(
         max_digits=16,
         decimal_places=6,
-        help_text="Amount of one dose, in amount_unit.",
+        help_text=_("Amount of one dose, in amount_unit."),
         verbose_name=_("dose amount"),
     )
     prescribed_dose_amount = models.DecimalField(
@@ -579,7 +607,7 @@ class CoursePhase(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.course} phase {self.order}"
+        return gettext("%(course)s phase %(order)s") % {"course": self.course, "order": self.order}
 
 
 class DoseStatus(models.TextChoices):
@@ -606,7 +634,7 @@ class Dose(models.Model):
         CoursePhase, on_delete=models.CASCADE, related_name="doses", verbose_name=_("phase")
     )
     sequence = models.PositiveSmallIntegerField(
-        help_text="Dose number within the course.", verbose_name=_("sequence")
+        help_text=_("Dose number within the course."), verbose_name=_("sequence")
     )
     scheduled_at = models.DateTimeField(verbose_name=_("scheduled at"))
     status = models.CharField(
@@ -620,19 +648,21 @@ class Dose(models.Model):
         max_length=4, choices=MassUnit.choices, verbose_name=_("amount unit")
     )
     weight_kg = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True, verbose_name=_("weight kg")
+        max_digits=5, decimal_places=2, null=True, blank=True, verbose_name=_("weight (kg)")
     )
     vials = models.JSONField(
-        default=list, help_text="Containers drawn: presentation and count.", verbose_name=_("vials")
+        default=list,
+        help_text=_("Containers drawn: presentation and count."),
+        verbose_name=_("vials"),
     )
     waste_amount = models.DecimalField(
         max_digits=16, decimal_places=6, default=0, verbose_name=_("waste amount")
     )
     drip_rate_drops_per_min = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("drip rate drops per min")
+        null=True, blank=True, verbose_name=_("drip rate (drops/min)")
     )
     infusion_minutes = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("infusion minutes")
+        null=True, blank=True, verbose_name=_("infusion time (minutes)")
     )
     # What happened (filled once, by dose_record / dose_administer).
     given_at = models.DateTimeField(null=True, blank=True, verbose_name=_("given at"))
@@ -640,32 +670,32 @@ class Dose(models.Model):
         max_digits=16, decimal_places=6, null=True, blank=True, verbose_name=_("given amount")
     )
     given_drip_rate_drops_per_min = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("given drip rate drops per min")
+        null=True, blank=True, verbose_name=_("given drip rate (drops/min)")
     )
     given_infusion_minutes = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name=_("given infusion minutes")
+        null=True, blank=True, verbose_name=_("given infusion time (minutes)")
     )
     lot_id = models.PositiveBigIntegerField(
         null=True,
         blank=True,
-        help_text="inventory lot id (plain id: the lot app may differ).",
-        verbose_name=_("lot id"),
+        help_text=_("inventory lot id (plain id: the lot app may differ)."),
+        verbose_name=_("lot ID"),
     )
     lot_number = models.CharField(max_length=40, blank=True, verbose_name=_("lot number"))
     dispensed = models.BooleanField(
         default=False,
-        help_text="Stock was taken out of inventory for this dose.",
+        help_text=_("Stock was taken out of inventory for this dose."),
         verbose_name=_("dispensed"),
     )
     reaction = models.TextField(blank=True, verbose_name=_("reaction"))
     reason = models.TextField(
         blank=True,
-        help_text="Why held/refused/missed, or given off time.",
+        help_text=_("Why held/refused/missed, or given off time."),
         verbose_name=_("reason"),
     )
     replaced = models.BooleanField(
         default=False,
-        help_text="Not given, and a dose was re-added at the end in its place.",
+        help_text=_("Not given, and a dose was re-added at the end in its place."),
         verbose_name=_("replaced"),
     )
     recorded_by = models.ForeignKey(
@@ -680,7 +710,7 @@ class Dose(models.Model):
     # Calendar clients keep a copy of each dose: SEQUENCE (revision) and LAST-MODIFIED tell them
     # it changed. Services bump both on every write (bulk updates bypass auto_now).
     revision = models.PositiveIntegerField(
-        default=0, help_text="Changes since planning.", verbose_name=_("revision")
+        default=0, help_text=_("Changes since planning."), verbose_name=_("revision")
     )
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
     # Preparation and its second check (the printed label's "prepared by / checked by").
@@ -732,7 +762,10 @@ class Dose(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Dose {self.sequence} of course {self.course_id}"
+        return gettext("Dose %(sequence)s of course %(course)s") % {
+            "sequence": self.sequence,
+            "course": self.course_id,
+        }
 
     @property
     def held_by_course(self) -> bool:
@@ -763,7 +796,7 @@ class CalendarFeed(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Only this ward's doses (else every dose the user may see).",
+        help_text=_("Only this ward's doses (else every dose the user may see)."),
         verbose_name=_("ward"),
     )
     token_hash = models.CharField(
@@ -779,4 +812,7 @@ class CalendarFeed(models.Model):
         ordering = ["user", "-created_at"]
 
     def __str__(self) -> str:
-        return f"Calendar feed {self.label or self.pk} of {self.user}"
+        return gettext("Calendar feed %(feed)s of %(user)s") % {
+            "feed": self.label or self.pk,
+            "user": self.user,
+        }

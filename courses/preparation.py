@@ -28,6 +28,7 @@ nothing: they are named so that `makemessages` (xgettext) extracts their msgids.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -72,6 +73,18 @@ class Joined:
     separator: str = " + "
 
 
+@dataclass(frozen=True)
+class Day:
+    """A date in a sentence: ISO in English and the API, the language's own way on pages."""
+
+    day: dt.date
+
+    @classmethod
+    def of(cls, value: dt.date | str) -> Day:
+        """From a date or its ISO text (a lot suggestion as the API carries it)."""
+        return cls(value if isinstance(value, dt.date) else dt.date.fromisoformat(value))
+
+
 def _(text: str, /, **params) -> Msg:
     return Msg(text, tuple(params.items()))
 
@@ -86,13 +99,16 @@ def pgettext(context: str, text: str, /) -> Msg:
 
 class Renderer:
     """Writes a `Msg` in English with the point as decimal separator, as the API always has.
-    `courses.preparation_text.LocaleRenderer` overrides the four hooks with gettext."""
+    `courses.preparation_text.LocaleRenderer` overrides the hooks with gettext and Django's formats."""
 
     def gettext(self, msg: Msg) -> str:
         return msg.plural if msg.plural and msg.count != 1 else msg.text
 
     def number(self, amount: Decimal) -> str:
         return f"{amount:f}"
+
+    def date(self, day: dt.date) -> str:
+        return day.isoformat()
 
     def __call__(self, value) -> str:
         if isinstance(value, Msg):
@@ -109,6 +125,8 @@ class Renderer:
             return sign + self.number(abs(value.amount) if value.signed else value.amount)
         if isinstance(value, Joined):
             return value.separator.join(self(part) for part in value.parts)
+        if isinstance(value, Day):
+            return self.date(value.day)
         return str(value)
 
 
@@ -514,7 +532,7 @@ def _lots_text(prep: Preparation) -> list[Msg]:
                     "Suggested: lot %(lot)s (expires %(expiry)s)%(where)s for %(container)s; "
                     "scan the one you take.",
                     lot=opened.lot["lot_number"],
-                    expiry=opened.lot["expiry_date"],
+                    expiry=Day.of(opened.lot["expiry_date"]),
                     where=_(" in %(location)s", location=location) if location else "",
                     container=opened.the_one(),
                 )

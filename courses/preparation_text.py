@@ -1,21 +1,25 @@
-"""`courses.preparation`'s messages in the reader's language (Django's gettext, active language).
+"""`courses.preparation`'s messages in the reader's language (Django's gettext, active language),
+and the scheduling engine's (`courses.schedule`, `courses.dosing`: pattern descriptions and their
+errors are `Msg`s too).
 
-Pages write numbers as the language does (decimal comma in Ukrainian); the API keeps the point
-in its text as in its numeric fields (`localize_numbers=False`) but words follow the request's
-language. Leaflet quotations (`Citation.quote`) are never passed through here: they stay in the
-leaflet's own language.
+Pages write numbers and dates as the language does (decimal comma and `DATE_FORMAT` in
+Ukrainian); the API keeps the point and ISO dates in its text as in its fields
+(`localize_numbers=False`) but words follow the request's language. Leaflet quotations
+(`Citation.quote`) are never passed through here: they stay in the leaflet's own language.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 
 from django.utils import translation
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext, ngettext, npgettext, pgettext
 
 from courses.preparation import Msg, Renderer
+from courses.schedule import Pattern
 
 
 class LocaleRenderer(Renderer):
@@ -31,6 +35,9 @@ class LocaleRenderer(Renderer):
 
     def number(self, amount: Decimal) -> str:
         return number_format(amount) if self.localize_numbers else f"{amount:f}"
+
+    def date(self, day: dt.date) -> str:
+        return date_format(day) if self.localize_numbers else day.isoformat()
 
     def __call__(self, value) -> str:
         if isinstance(value, Msg):
@@ -61,3 +68,11 @@ def english_name(label) -> str:
     """A choice's label in English (`courses.preparation` takes names in English, its msgids)."""
     with translation.override("en-gb"):
         return str(label)
+
+
+def pattern_text(pattern: Pattern | dict, *, render: LocaleRenderer = PAGE) -> str:
+    """A schedule pattern's description in the reader's language ('every other day', 'через
+    день'); `render=API` for the API's text."""
+    if isinstance(pattern, dict):
+        pattern = Pattern.from_dict(pattern)
+    return render(pattern.description())

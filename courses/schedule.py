@@ -7,6 +7,11 @@ timezone-aware datetimes at the course's administration time (`local_datetime`).
 
 Pattern dicts are the ones in `courses/formulary.py`; the readings of the leaflets' wording are
 design.md's ("The formulary comes from the leaflets").
+
+Words a reader sees — a pattern's description, an error — are `courses.preparation.Msg`s (an
+English msgid and its parameters, extracted by `makemessages` through the `_`/`ngettext` markers):
+`describe()` and `ScheduleError.message` are their English, `courses.preparation_text` writes
+them in the reader's language when they are shown.
 """
 
 from __future__ import annotations
@@ -18,8 +23,25 @@ from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from courses.preparation import Day, Joined, Msg, _, ngettext
+
 KINDS = ("daily", "every_n_days", "per_week", "weekly", "cycles", "dates", "anchor_offsets")
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
+
+# The formulary's anchor dates (courses/formulary.py) as a description names them; another name
+# is said with its underscores as spaces.
+ANCHOR_NAMES = {
+    "surgery": _("surgery"),
+    "chemotherapy_dates": _("chemotherapy dates"),
+    "procedure_dates": _("procedure dates"),
+    "radiotherapy_start": _("radiotherapy start"),
+    "radiotherapy_end": _("radiotherapy end"),
+}
+
+
+def anchor_name(name: str) -> Msg | str:
+    return ANCHOR_NAMES.get(name) or name.replace("_", " ")
+
 
 # "3 injections per week" = days 1, 3, 5 of each 7-day block from the start (design.md); other
 # k spread the doses as evenly as whole days allow, never on consecutive days where avoidable.
@@ -29,18 +51,27 @@ Anchors = Mapping[str, "dt.date | Sequence[dt.date]"]
 
 
 class ScheduleError(ValueError):
-    """A pattern or its anchors cannot give a schedule; `field` names the input at fault."""
+    """A pattern or its anchors cannot give a schedule; `field` names the input at fault.
 
-    def __init__(self, message: str, field: str = "pattern"):
-        super().__init__(message)
+    `msg` is the reason as words to translate; `message` its English."""
+
+    def __init__(self, msg: Msg, field: str = "pattern"):
+        self.msg = msg
+        self.message = str(msg)
         self.field = field
-        self.message = message
+        super().__init__(self.message)
 
 
 def _positive_int(spec: Mapping, name: str, default: int | None = None) -> int:
     value = spec.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ScheduleError(f"Pattern '{spec.get('kind')}' needs '{name}' as a positive integer.")
+        raise ScheduleError(
+            _(
+                "Pattern '%(kind)s' needs '%(name)s' as a positive integer.",
+                kind=str(spec.get("kind")),
+                name=name,
+            )
+        )
     return value
 
 
@@ -63,14 +94,16 @@ class Pattern:
     @classmethod
     def from_dict(cls, spec: Mapping) -> Pattern:
         if not isinstance(spec, Mapping) or spec.get("kind") not in KINDS:
-            raise ScheduleError(f"A pattern needs a 'kind' among {', '.join(KINDS)}.")
+            raise ScheduleError(
+                _("A pattern needs a 'kind' among %(kinds)s.", kinds=", ".join(KINDS))
+            )
         kind = spec["kind"]
         if kind == "every_n_days":
             return cls(kind, n=_positive_int(spec, "n"))
         if kind == "per_week":
             k = _positive_int(spec, "k")
             if k > 7:
-                raise ScheduleError("A week has 7 days: 'k' must be 1–7.")
+                raise ScheduleError(_("A week has 7 days: 'k' must be 1–7."))
             weekdays = spec.get("weekdays") or ()
             if weekdays:
                 if (
@@ -79,11 +112,16 @@ class Pattern:
                     or len(set(weekdays)) != len(weekdays)
                 ):
                     raise ScheduleError(
-                        "'weekdays' are distinct numbers 0 (Monday) to 6 (Sunday).", "weekdays"
+                        _("'weekdays' are distinct numbers 0 (Monday) to 6 (Sunday)."), "weekdays"
                     )
                 if len(weekdays) != k:
                     raise ScheduleError(
-                        f"{k} injections per week need exactly {k} weekdays.", "weekdays"
+                        ngettext(
+                            "%(count)s injection per week needs exactly %(count)s weekday.",
+                            "%(count)s injections per week need exactly %(count)s weekdays.",
+                            k,
+                        ),
+                        "weekdays",
                     )
             return cls(kind, k=k, weekdays=tuple(sorted(weekdays)))
         if kind == "weekly":
@@ -95,21 +133,25 @@ class Pattern:
         if kind == "cycles":
             rest = spec.get("rest_days")
             if isinstance(rest, bool) or not isinstance(rest, int) or rest < 0:
-                raise ScheduleError("Pattern 'cycles' needs 'rest_days' as a whole number ≥ 0.")
+                raise ScheduleError(_("Pattern 'cycles' needs 'rest_days' as a whole number ≥ 0."))
             return cls(kind, on_days=_positive_int(spec, "on_days"), rest_days=rest)
         if kind == "dates":
             gap = spec.get("min_gap_days") or 0
             if isinstance(gap, bool) or not isinstance(gap, int) or gap < 0:
-                raise ScheduleError("Pattern 'dates' needs 'min_gap_days' as a whole number ≥ 0.")
+                raise ScheduleError(
+                    _("Pattern 'dates' needs 'min_gap_days' as a whole number ≥ 0.")
+                )
             return cls(kind, anchor=spec.get("anchor", "dates"), min_gap_days=gap)
         if kind == "anchor_offsets":
             offsets = spec.get("offsets")
             if not offsets or not all(
                 isinstance(o, int) and not isinstance(o, bool) for o in offsets
             ):
-                raise ScheduleError("Pattern 'anchor_offsets' needs a list of whole-day offsets.")
+                raise ScheduleError(
+                    _("Pattern 'anchor_offsets' needs a list of whole-day offsets.")
+                )
             if len(set(offsets)) != len(offsets):
-                raise ScheduleError("Anchor offsets must be distinct.")
+                raise ScheduleError(_("Anchor offsets must be distinct."))
             return cls(kind, anchor=spec.get("anchor", "anchor"), offsets=tuple(sorted(offsets)))
         return cls(kind)
 
@@ -177,23 +219,44 @@ class Pattern:
         return 1  # daily, and the days within a cycle
 
     def describe(self) -> str:
+        """The description in English (FHIR's `text`, logs); pages and the API's text fields
+        write `description()` in the reader's language."""
+        return str(self.description())
+
+    def description(self) -> Msg:
         if self.kind == "daily":
-            return "daily"
+            return _("daily")
         if self.kind == "every_n_days":
-            return "every other day" if self.n == 2 else f"every {self.n} days"
+            if self.n == 2:
+                return _("every other day")
+            return ngettext("every %(count)s day", "every %(count)s days", self.n)
         if self.kind == "per_week":
-            days = "/".join(WEEKDAY_NAMES[d] for d in self.weekdays)
-            return f"{self.k} per week" + (f" ({days})" if days else "")
+            if not self.weekdays:
+                return _("%(count)s per week", count=self.k)
+            days = Joined(tuple(WEEKDAYS[d] for d in self.weekdays), "/")
+            return _("%(count)s per week (%(days)s)", count=self.k, days=days)
         if self.kind == "weekly":
-            return "weekly" + (
-                f" from {self.from_anchor} to {self.until_anchor}" * bool(self.from_anchor)
+            if not self.from_anchor:
+                return _("weekly")
+            return _(
+                "weekly from %(start)s to %(end)s",
+                start=anchor_name(self.from_anchor),
+                end=anchor_name(self.until_anchor),
             )
         if self.kind == "cycles":
-            return f"cycles of {self.on_days} daily doses, {self.rest_days} dose-free days between"
+            return _(
+                "cycles of %(doses)s, %(rest)s between",
+                doses=ngettext("%(count)s daily dose", "%(count)s daily doses", self.on_days),
+                rest=ngettext(
+                    "%(count)s dose-free day", "%(count)s dose-free days", self.rest_days
+                ),
+            )
         if self.kind == "dates":
-            return f"on each of the {self.anchor.replace('_', ' ')}"
+            return _("on each of the %(dates)s", dates=anchor_name(self.anchor))
         offsets = ", ".join(f"{o:+d}" for o in self.offsets)
-        return f"days {offsets} from {self.anchor}"
+        return _(
+            "days %(offsets)s from %(anchor)s", offsets=offsets, anchor=anchor_name(self.anchor)
+        )
 
 
 @dataclass(frozen=True)
@@ -257,22 +320,35 @@ def _offset(days: int) -> dt.timedelta:
 def _anchor_date(anchors: Anchors, name: str) -> dt.date:
     value = anchors.get(name)
     if value in (None, "", []):
-        raise ScheduleError(f"The '{name}' date is required for this protocol.", f"anchors.{name}")
+        raise ScheduleError(
+            _("The '%(name)s' date is required for this protocol.", name=name), f"anchors.{name}"
+        )
     if not isinstance(value, dt.date):
-        raise ScheduleError(f"'{name}' is one date, not a list.", f"anchors.{name}")
+        raise ScheduleError(_("'%(name)s' is one date, not a list.", name=name), f"anchors.{name}")
     return value
 
 
 def _anchor_dates(anchors: Anchors, name: str, min_gap: int) -> list[dt.date]:
     values = anchors.get(name)
     if not values or isinstance(values, dt.date | str):
-        raise ScheduleError(f"The '{name}' list of dates is required.", f"anchors.{name}")
+        raise ScheduleError(
+            _("The '%(name)s' list of dates is required.", name=name), f"anchors.{name}"
+        )
     days = sorted(values)
     for a, b in pairwise(days):
         if (b - a).days < min_gap:
             raise ScheduleError(
-                f"'{name}': {a} and {b} are {(b - a).days} day(s) apart; at least {min_gap} "
-                "needed.",
+                ngettext(
+                    "'%(name)s': %(first)s and %(second)s are %(count)s day apart; at least "
+                    "%(needed)s needed.",
+                    "'%(name)s': %(first)s and %(second)s are %(count)s days apart; at least "
+                    "%(needed)s needed.",
+                    (b - a).days,
+                    name=name,
+                    first=Day(a),
+                    second=Day(b),
+                    needed=min_gap,
+                ),
                 f"anchors.{name}",
             )
     return days
@@ -289,7 +365,13 @@ def anchored_dates(pattern: Pattern, anchors: Anchors) -> list[dt.date]:
     last = _anchor_date(anchors, pattern.until_anchor)
     if last < first:
         raise ScheduleError(
-            f"'{pattern.until_anchor}' ({last}) is before '{pattern.from_anchor}' ({first}).",
+            _(
+                "'%(end)s' (%(last)s) is before '%(start)s' (%(first)s).",
+                end=pattern.until_anchor,
+                last=Day(last),
+                start=pattern.from_anchor,
+                first=Day(first),
+            ),
             f"anchors.{pattern.until_anchor}",
         )
     return _every(first, 7, (last - first).days // 7 + 1)
@@ -358,7 +440,7 @@ def course_replan(
             ]
         else:
             if phase.count is None:
-                raise ScheduleError("A phase that is not anchored needs a count.", "count")
+                raise ScheduleError(_("A phase that is not anchored needs a count."), "count")
             state = _State(
                 last=max(given) if given else previous_last,
                 done=sum(s.consumed for s in slots),

@@ -25,6 +25,7 @@ from courses.schedule import Pattern, ScheduleError
 from courses.selectors import SuggestionStock, dose_preparation, presentations_by_id
 from courses.services import PATIENT_FIELDS
 from courses.services.preparation import preparation_released
+from courses.services.prescribing import engine_error_text
 from courses.units import Mass
 from inventory.models import Product, Ward
 
@@ -38,7 +39,7 @@ def validate_patterns(value):
         try:
             Pattern.from_dict(spec)
         except ScheduleError as error:
-            raise serializers.ValidationError(error.message) from None
+            raise serializers.ValidationError(engine_error_text(error)) from None
     return value
 
 

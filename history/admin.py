@@ -8,7 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
+from config.admin import NamedAdmin
 from history import selectors
 
 SHOWN = 200
@@ -27,7 +30,7 @@ class RecordedHistoryAdmin:
         entries = selectors.entries(selectors.object_events(obj)[:SHOWN]) if enabled else []
         context = {
             **self.admin_site.each_context(request),
-            "title": f"History: {obj}",
+            "title": _("History: %(object)s") % {"object": obj},
             "subtitle": None,
             "opts": self.model._meta,
             "object": obj,
@@ -45,5 +48,5 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(RecordedHistoryAdmin, auth_admin.UserAdmin):
-    pass
+class UserAdmin(RecordedHistoryAdmin, NamedAdmin, auth_admin.UserAdmin):
+    accusative = pgettext_lazy("accusative", "user")

@@ -6,7 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from config.admin import AdminRefusal, LabelledTabularInline, ReadOnlyAdmin, ThroughServicesAdmin
 from config.forms import service_errors_to_form
@@ -28,6 +30,13 @@ from inventory.models import (
 from inventory.serializers import MAX_VIALS
 
 FORM_TEMPLATE = "admin/inventory/form.html"
+
+# Excursion.status, as the admin's list says it.
+EXCURSION_STATES = {
+    "open": pgettext_lazy("excursion", "open"),
+    "closed": pgettext_lazy("excursion", "closed"),
+    "resolved": pgettext_lazy("excursion", "resolved"),
+}
 
 
 def _model_fields(form, model) -> dict:
@@ -66,6 +75,9 @@ class PresentationInline(LabelledTabularInline):
     extra = 0
     can_delete = False
     fields = ["code", "strength", "strength_unit", "container", "pack_size", "gtin"]
+    # "Add another …": the name as the object of the verb ("Додати ще одну форму випуску").
+    verbose_name = pgettext_lazy("accusative", "presentation")
+    verbose_name_plural = gettext_lazy("presentations")
 
 
 @admin.register(Product)
@@ -73,7 +85,7 @@ class ProductAdmin(CatalogueAdmin):
     list_display = [
         "name",
         "active_substance",
-        "storage_range_label",
+        "storage_range",
         "keep_dry",
         "shelf_life_months",
         "sodium_mg_per_dose",
@@ -81,6 +93,10 @@ class ProductAdmin(CatalogueAdmin):
     ]
     search_fields = ["name", "code", "active_substance"]
     inlines = [PresentationInline]
+
+    @admin.display(description=gettext_lazy("storage range"))
+    def storage_range(self, product):
+        return product.storage_range_label
 
     def save_through_service(self, *, instance, fields, form, user):
         services.product_save(product=instance, fields=fields, user=user)
@@ -105,6 +121,8 @@ class ProductAdmin(CatalogueAdmin):
 
 @admin.register(Presentation)
 class PresentationAdmin(CatalogueAdmin):
+    accusative = pgettext_lazy("accusative", "presentation")
+
     list_display = [
         "__str__",
         "code",
@@ -145,11 +163,12 @@ class StockAdmin(ReadOnlyAdmin):
         return request.user.has_perm("inventory.add_stockmovement")
 
 
-def form_action(form_class, description: str, run):
+def form_action(form_class, description, run):
     """An admin action that first asks for `form_class` (e.g. a reason), then runs per row.
 
     `run(obj, user, data)` calls one service; a refusal is reported for that row and the others
-    still go through (each service call is its own transaction).
+    still go through (each service call is its own transaction). `description` is translated
+    (gettext_lazy); the action's name is made from its English.
     """
 
     def handler(modeladmin, request, queryset):
@@ -163,7 +182,9 @@ def form_action(form_class, description: str, run):
                         request, f"{obj}: {' '.join(exc.messages)}", messages.ERROR
                     )
                 else:
-                    modeladmin.message_user(request, f"{obj}: done.", messages.SUCCESS)
+                    modeladmin.message_user(
+                        request, _("%(object)s: done.") % {"object": obj}, messages.SUCCESS
+                    )
             return None
         return TemplateResponse(
             request,
@@ -178,13 +199,19 @@ def form_action(form_class, description: str, run):
             },
         )
 
-    handler.__name__ = re.sub(r"\W+", "_", description.lower()).strip("_")
+    with translation.override(None):
+        english = str(description)
+    handler.__name__ = re.sub(r"\W+", "_", english.lower()).strip("_")
     handler.form_class = form_class  # what it asks for (tests post it invalid)
     return admin.action(description=description, permissions=["stock"])(handler)
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 60}))
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
 
 
 def _lot_status(service):
@@ -196,23 +223,43 @@ def _lot_status(service):
 
 class ReceiveForm(forms.Form):
     gs1 = forms.CharField(
-        required=False, label="GS1 scan", help_text="Scan the pack; or fill in the fields below."
+        required=False,
+        label=gettext_lazy("GS1 scan"),
+        help_text=gettext_lazy("Scan the pack; or fill in the fields below."),
     )
-    presentation = forms.ModelChoiceField(Presentation.objects.all(), required=False)
-    lot_number = forms.CharField(max_length=20, required=False)
-    expiry_date = forms.DateField(required=False)
-    manufacture_date = forms.DateField(required=False)
-    quantity = forms.IntegerField(min_value=1, max_value=MAX_VIALS, help_text="Vials or ampoules.")
-    location = forms.ModelChoiceField(StorageLocation.objects.filter(active=True))
-    reference = forms.CharField(max_length=100, required=False, help_text="Delivery note.")
+    presentation = forms.ModelChoiceField(
+        Presentation.objects.all(), required=False, label=gettext_lazy("Presentation")
+    )
+    lot_number = forms.CharField(max_length=20, required=False, label=gettext_lazy("Lot number"))
+    expiry_date = forms.DateField(required=False, label=gettext_lazy("Expiry date"))
+    manufacture_date = forms.DateField(required=False, label=gettext_lazy("Manufacture date"))
+    quantity = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_VIALS,
+        label=gettext_lazy("Quantity"),
+        help_text=gettext_lazy("Vials or ampoules."),
+    )
+    location = forms.ModelChoiceField(
+        StorageLocation.objects.filter(active=True), label=gettext_lazy("Location")
+    )
+    reference = forms.CharField(
+        max_length=100,
+        required=False,
+        label=gettext_lazy("Reference"),
+        help_text=gettext_lazy("Delivery note."),
+    )
 
 
 @admin.register(StorageLocation)
 class StorageLocationAdmin(CatalogueAdmin):
-    list_display = ["name", "code", "kind", "ward", "range_label", "active"]
+    list_display = ["name", "code", "kind", "ward", "temperature_range", "active"]
     list_filter = ["kind", "ward", "active"]
     search_fields = ["name", "code"]
     list_select_related = ["ward"]
+
+    @admin.display(description=gettext_lazy("temperature range"))
+    def temperature_range(self, location):
+        return location.range_label
 
     def save_through_service(self, *, instance, fields, form, user):
         services.location_save(location=instance, fields=fields, user=user)
@@ -231,6 +278,7 @@ class StockLevelInline(admin.TabularInline):
 
 @admin.register(Lot)
 class LotAdmin(RecordedHistoryAdmin, StockAdmin):
+    accusative = pgettext_lazy("accusative", "lot")
     list_display = ["lot_number", "presentation", "expiry_date", "status", "gtin"]
     list_filter = ["status", "presentation__product", "presentation"]
     search_fields = ["lot_number", "gtin"]
@@ -238,10 +286,12 @@ class LotAdmin(RecordedHistoryAdmin, StockAdmin):
     list_select_related = ["presentation__product"]
     inlines = [StockLevelInline]
     actions = [
-        form_action(ReasonForm, "Quarantine", _lot_status(services.lot_quarantine)),
-        form_action(ReasonForm, "Release from quarantine", _lot_status(services.lot_release)),
-        form_action(ReasonForm, "Recall", _lot_status(services.lot_recall)),
-        form_action(ReasonForm, "Destroy stock", _lot_status(services.lot_destroy)),
+        form_action(ReasonForm, gettext_lazy("Quarantine"), _lot_status(services.lot_quarantine)),
+        form_action(
+            ReasonForm, gettext_lazy("Release from quarantine"), _lot_status(services.lot_release)
+        ),
+        form_action(ReasonForm, gettext_lazy("Recall"), _lot_status(services.lot_recall)),
+        form_action(ReasonForm, gettext_lazy("Destroy stock"), _lot_status(services.lot_destroy)),
     ]
     change_list_template = "admin/inventory/lot/change_list.html"
 
@@ -275,29 +325,47 @@ class LotAdmin(RecordedHistoryAdmin, StockAdmin):
                     form, exc, {"presentation_id": "presentation", "location_id": "location"}
                 )
             else:
-                self.message_user(request, f"Received {movement.quantity} × {movement.lot}.")
+                self.message_user(
+                    request,
+                    _("Received %(quantity)s × %(lot)s.")
+                    % {"quantity": movement.quantity, "lot": movement.lot},
+                )
                 return redirect(reverse("admin:inventory_lot_change", args=[movement.lot_id]))
-        context = {**self.admin_site.each_context(request), "title": "Receive stock", "form": form}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Receive stock"),
+            "form": form,
+        }
         return TemplateResponse(request, FORM_TEMPLATE, context)
 
 
 class DispenseForm(forms.Form):
-    quantity = forms.IntegerField(min_value=1, max_value=MAX_VIALS)
-    reference = forms.CharField(max_length=100, required=False, help_text="e.g. dose:123")
-    recipient = forms.CharField(max_length=200, required=False)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_VIALS, label=gettext_lazy("Quantity"))
+    reference = forms.CharField(
+        max_length=100,
+        required=False,
+        label=gettext_lazy("Reference"),
+        help_text=gettext_lazy("e.g. dose:123"),
+    )
+    recipient = forms.CharField(max_length=200, required=False, label=gettext_lazy("Recipient"))
 
 
 class TransferForm(forms.Form):
-    to_location = forms.ModelChoiceField(StorageLocation.objects.filter(active=True))
-    quantity = forms.IntegerField(min_value=1, max_value=MAX_VIALS)
-    reason = forms.CharField(max_length=500, required=False)
+    to_location = forms.ModelChoiceField(
+        StorageLocation.objects.filter(active=True), label=gettext_lazy("To location")
+    )
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_VIALS, label=gettext_lazy("Quantity"))
+    reason = forms.CharField(max_length=500, required=False, label=gettext_lazy("Reason"))
 
 
 class CountForm(forms.Form):
     counted = forms.IntegerField(
-        min_value=0, max_value=MAX_VIALS, help_text="Vials physically counted."
+        min_value=0,
+        max_value=MAX_VIALS,
+        label=gettext_lazy("Counted"),
+        help_text=gettext_lazy("Vials physically counted."),
     )
-    reason = forms.CharField(max_length=500)
+    reason = forms.CharField(max_length=500, label=gettext_lazy("Reason"))
 
 
 def _dispense(level, user, data):
@@ -343,16 +411,16 @@ class StockLevelAdmin(StockAdmin):
     search_fields = ["lot__lot_number"]
     list_select_related = ["lot__presentation__product", "location"]
     actions = [
-        form_action(DispenseForm, "Dispense", _dispense),
-        form_action(TransferForm, "Transfer", _transfer),
-        form_action(CountForm, "Record a count", _count),
+        form_action(DispenseForm, gettext_lazy("Dispense"), _dispense),
+        form_action(TransferForm, gettext_lazy("Transfer"), _transfer),
+        form_action(CountForm, gettext_lazy("Record a count"), _count),
     ]
 
-    @admin.display(ordering="lot__presentation")
+    @admin.display(ordering="lot__presentation", description=gettext_lazy("presentation"))
     def presentation(self, level):
         return level.lot.presentation
 
-    @admin.display(ordering="lot__status")
+    @admin.display(ordering="lot__status", description=gettext_lazy("lot status"))
     def lot_status(self, level):
         return level.lot.get_status_display()
 
@@ -420,12 +488,28 @@ class ExcursionAdmin(StockAdmin):
         "ended_at",
         "min_c",
         "max_c",
-        "minutes_out_of_range",
-        "status",
+        "minutes_out",
+        "state",
     ]
     list_filter = ["location", "resolution"]
     list_select_related = ["location"]
     actions = [
-        form_action(ReasonForm, "Resolve: release lots", _resolve(ExcursionResolution.RELEASE)),
-        form_action(ReasonForm, "Resolve: discard stock", _resolve(ExcursionResolution.DISCARD)),
+        form_action(
+            ReasonForm,
+            gettext_lazy("Resolve: release lots"),
+            _resolve(ExcursionResolution.RELEASE),
+        ),
+        form_action(
+            ReasonForm,
+            gettext_lazy("Resolve: discard stock"),
+            _resolve(ExcursionResolution.DISCARD),
+        ),
     ]
+
+    @admin.display(description=gettext_lazy("minutes out of range"))
+    def minutes_out(self, excursion):
+        return excursion.minutes_out_of_range
+
+    @admin.display(description=gettext_lazy("status"))
+    def state(self, excursion):
+        return EXCURSION_STATES[excursion.status]

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import number_format
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from history.tracking import track
@@ -23,6 +25,13 @@ class MassUnit(models.TextChoices):
 class Container(models.TextChoices):
     VIAL = "vial", _("Vial")
     AMPOULE = "ampoule", _("Ampoule")
+
+
+# A container as a presentation's name says it ("Biocerulin 100 mg vial"), translated when shown.
+CONTAINER_WORDS = {
+    "vial": pgettext_lazy("container", "vial"),
+    "ampoule": pgettext_lazy("container", "ampoule"),
+}
 
 
 # A GTIN with a wrong check digit can never match a scan: refuse it where it is typed.
@@ -50,6 +59,16 @@ def plausible_c_constraint(*fields: str, name: str) -> models.CheckConstraint:
     return models.CheckConstraint(condition=condition, name=name)
 
 
+def temperature_range(low: Decimal | None, high: Decimal, *, localize: bool = True) -> str:
+    """A storage range as people read it: '2.0–8.0 °C', '≤ 15.0 °C' (no lower bound). Pages write
+    the page's decimal separator (`localize`, Django's formats: '2,0–8,0 °C' in Ukrainian); the
+    API, exports and service refusals keep the point."""
+    write = number_format if localize else str
+    if low is None:
+        return f"≤ {write(high)} °C"
+    return f"{write(low)}–{write(high)} °C"
+
+
 @track()
 class Product(models.Model):
     """A medicinal product as its leaflet describes it (one leaflet, one product)."""
@@ -66,39 +85,45 @@ class Product(models.Model):
         null=True,
         blank=True,
         validators=plausible_c,
-        help_text="Lowest storage temperature in °C; empty when the label sets only a maximum.",
-        verbose_name=_("storage min c"),
+        help_text=_("Lowest storage temperature in °C; empty when the label sets only a maximum."),
+        verbose_name=_("storage minimum (°C)"),
     )
     storage_max_c = models.DecimalField(
-        max_digits=4, decimal_places=1, validators=plausible_c, verbose_name=_("storage max c")
+        max_digits=4,
+        decimal_places=1,
+        validators=plausible_c,
+        verbose_name=_("storage maximum (°C)"),
     )
     keep_dry = models.BooleanField(
-        default=False, help_text="Label asks for a dry place.", verbose_name=_("keep dry")
+        default=False, help_text=_("Label asks for a dry place."), verbose_name=_("keep dry")
     )
     shelf_life_months = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1)], verbose_name=_("shelf life months")
+        validators=[MinValueValidator(1)], verbose_name=_("shelf life (months)")
     )
     sodium_mg_per_dose = models.DecimalField(
         max_digits=6,
         decimal_places=1,
         null=True,
         blank=True,
-        help_text="Sodium content per dose where the label gives it (sodium-controlled diets).",
-        verbose_name=_("sodium mg per dose"),
+        help_text=_("Sodium content per dose where the label gives it (sodium-controlled diets)."),
+        verbose_name=_("sodium per dose (mg)"),
     )
     protein_origin = models.BooleanField(
         default=True,
-        help_text="Contraindicated in hypersensitivity to drugs of protein origin.",
+        help_text=_("Contraindicated in hypersensitivity to drugs of protein origin."),
         verbose_name=_("protein origin"),
     )
     contraindications = models.JSONField(
         default=list,
         blank=True,
-        help_text="Patient condition codes the label forbids (e.g. septic_shock, severe_fever).",
+        help_text=_("Patient condition codes the label forbids (e.g. septic_shock, severe_fever)."),
         verbose_name=_("contraindications"),
     )
     warnings = models.JSONField(
-        default=list, blank=True, help_text="Label warnings, as text.", verbose_name=_("warnings")
+        default=list,
+        blank=True,
+        help_text=_("Label warnings, as text."),
+        verbose_name=_("warnings"),
     )
     leaflet_file = models.CharField(max_length=100, verbose_name=_("leaflet file"))
     leaflet_section = models.CharField(
@@ -126,9 +151,12 @@ class Product(models.Model):
 
     @property
     def storage_range_label(self) -> str:
-        if self.storage_min_c is None:
-            return f"≤ {self.storage_max_c} °C"
-        return f"{self.storage_min_c}–{self.storage_max_c} °C"
+        """'2,0–8,0 °C' on a Ukrainian page; `storage_range_plain` is the API's."""
+        return temperature_range(self.storage_min_c, self.storage_max_c)
+
+    @property
+    def storage_range_plain(self) -> str:
+        return temperature_range(self.storage_min_c, self.storage_max_c, localize=False)
 
 
 @track()
@@ -155,7 +183,7 @@ class Presentation(models.Model):
     )
     pack_size = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1)],
-        help_text="Containers per pack.",
+        help_text=_("Containers per pack."),
         verbose_name=_("pack size"),
     )
     gtin = models.CharField(
@@ -186,7 +214,13 @@ class Presentation(models.Model):
 
     def __str__(self) -> str:
         unit = MassUnit(self.strength_unit).label
-        return f"{self.product.name} {self.strength.normalize():f} {unit} {self.container}"
+        container = CONTAINER_WORDS.get(self.container)
+        return gettext("%(product)s %(strength)s %(unit)s %(container)s") % {
+            "product": self.product.name,
+            "strength": f"{self.strength.normalize():f}",
+            "unit": unit,
+            "container": str(container) if container else self.container,
+        }
 
 
 @track()
@@ -196,35 +230,37 @@ class Ward(models.Model):
     code = models.SlugField(max_length=30, unique=True, verbose_name=_("code"))
     name = models.CharField(max_length=100, verbose_name=_("name"))
     email = models.EmailField(
-        blank=True, help_text="Ward mailbox for reminders and digests.", verbose_name=_("email")
+        blank=True, help_text=_("Ward mailbox for reminders and digests."), verbose_name=_("email")
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="wards",
         blank=True,
-        help_text="Staff of this ward; nurses see only their wards' patients and doses.",
+        help_text=_("Staff of this ward; nurses see only their wards' patients and doses."),
         verbose_name=_("members"),
     )
     reminder_lead_minutes = models.PositiveSmallIntegerField(
         default=60,
-        help_text="How long before a scheduled dose the ward is reminded.",
-        verbose_name=_("reminder lead minutes"),
+        help_text=_("How long before a scheduled dose the ward is reminded."),
+        verbose_name=_("reminder lead time (minutes)"),
     )
     digest_time = models.TimeField(
         default=datetime.time(7, 0),
-        help_text="Local time of the ward's morning digest.",
+        help_text=_("Local time of the ward's morning digest."),
         verbose_name=_("digest time"),
     )
     mailbox_digests = models.BooleanField(
         default=True,
-        help_text="The ward mailbox receives the morning digest.",
+        help_text=_("The ward mailbox receives the morning digest."),
         verbose_name=_("mailbox digests"),
     )
     language = models.CharField(
         max_length=10,
         blank=True,
         choices=settings.LANGUAGES,
-        help_text="Language of the e-mails to the ward mailbox (blank: the site's LANGUAGE_CODE).",
+        help_text=_(
+            "Language of the e-mails to the ward mailbox (blank: the site's LANGUAGE_CODE)."
+        ),
         verbose_name=_("language"),
     )
 
@@ -286,15 +322,15 @@ class StorageLocation(models.Model):
         max_digits=4,
         decimal_places=1,
         validators=plausible_c,
-        help_text="Lowest °C kept.",
-        verbose_name=_("min c"),
+        help_text=_("Lowest °C kept."),
+        verbose_name=_("minimum (°C)"),
     )
     max_c = models.DecimalField(
         max_digits=4,
         decimal_places=1,
         validators=plausible_c,
-        help_text="Highest °C kept.",
-        verbose_name=_("max c"),
+        help_text=_("Highest °C kept."),
+        verbose_name=_("maximum (°C)"),
     )
     active = models.BooleanField(default=True, verbose_name=_("active"))
 
@@ -314,7 +350,12 @@ class StorageLocation(models.Model):
 
     @property
     def range_label(self) -> str:
-        return f"{self.min_c}–{self.max_c} °C"
+        """'2,0–8,0 °C' on a Ukrainian page; `range_plain` is the API's."""
+        return temperature_range(self.min_c, self.max_c)
+
+    @property
+    def range_plain(self) -> str:
+        return temperature_range(self.min_c, self.max_c, localize=False)
 
     def keeps(self, product: Product) -> bool:
         """True when this location's whole range lies inside the product's storage range."""
@@ -342,7 +383,7 @@ class Lot(models.Model):
         max_length=20, validators=[lot_number_validator], verbose_name=_("lot number")
     )
     expiry_date = models.DateField(
-        help_text="Last day the lot may be used.", verbose_name=_("expiry date")
+        help_text=_("Last day the lot may be used."), verbose_name=_("expiry date")
     )
     manufacture_date = models.DateField(null=True, blank=True, verbose_name=_("manufacture date"))
     gtin = models.CharField(
@@ -382,7 +423,10 @@ class Lot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lot_number} (exp {self.expiry_date:%Y-%m-%d})"
+        return gettext("%(lot)s (exp %(expiry)s)") % {
+            "lot": self.lot_number,
+            "expiry": f"{self.expiry_date:%Y-%m-%d}",
+        }
 
 
 class StockLevel(models.Model):
@@ -414,7 +458,12 @@ class StockLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lot} @ {self.location}: {self.on_hand} ({self.reserved} reserved)"
+        return gettext("%(lot)s @ %(location)s: %(on_hand)s (%(reserved)s reserved)") % {
+            "lot": self.lot,
+            "location": self.location,
+            "on_hand": self.on_hand,
+            "reserved": self.reserved,
+        }
 
     @property
     def free(self) -> int:
@@ -466,12 +515,13 @@ class StockMovement(models.Model):
     )
     kind = models.CharField(max_length=20, choices=MovementKind.choices, verbose_name=_("kind"))
     quantity = models.PositiveIntegerField(
-        help_text="Vials concerned (always ≥ 0).", verbose_name=_("quantity")
+        help_text=_("Vials concerned (always ≥ 0)."), verbose_name=_("quantity")
     )
-    on_hand_delta = models.IntegerField(default=0, verbose_name=_("on hand delta"))
-    reserved_delta = models.IntegerField(default=0, verbose_name=_("reserved delta"))
+    on_hand_delta = models.IntegerField(default=0, verbose_name=_("change in on hand"))
+    reserved_delta = models.IntegerField(default=0, verbose_name=_("change in reserved"))
     effective_date = models.DateField(
-        help_text="The day the movement is for (e.g. dose date).", verbose_name=_("effective date")
+        help_text=_("The day the movement is for (e.g. dose date)."),
+        verbose_name=_("effective date"),
     )
     reference = models.CharField(
         max_length=100, blank=True, db_index=True, verbose_name=_("reference")
@@ -534,10 +584,10 @@ class TemperatureReading(models.Model):
         related_name="readings",
         verbose_name=_("location"),
     )
-    sensor_id = models.CharField(max_length=64, verbose_name=_("sensor id"))
+    sensor_id = models.CharField(max_length=64, verbose_name=_("sensor ID"))
     taken_at = models.DateTimeField(verbose_name=_("taken at"))
     temperature_c = models.DecimalField(
-        max_digits=5, decimal_places=2, verbose_name=_("temperature c")
+        max_digits=5, decimal_places=2, verbose_name=_("temperature (°C)")
     )
     received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
 
@@ -558,7 +608,11 @@ class TemperatureReading(models.Model):
         indexes = [models.Index(fields=["location", "taken_at"], name="reading_location_time_idx")]
 
     def __str__(self) -> str:
-        return f"{self.location} {self.temperature_c} °C at {self.taken_at:%Y-%m-%d %H:%M}"
+        return gettext("%(location)s %(temperature)s °C at %(when)s") % {
+            "location": self.location,
+            "temperature": self.temperature_c,
+            "when": f"{self.taken_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class ExcursionResolution(models.TextChoices):
@@ -581,18 +635,26 @@ class Excursion(models.Model):
     )
     started_at = models.DateTimeField(verbose_name=_("started at"))
     ended_at = models.DateTimeField(
-        null=True, blank=True, help_text="Empty while still out.", verbose_name=_("ended at")
+        null=True, blank=True, help_text=_("Empty while still out."), verbose_name=_("ended at")
     )
     last_reading_at = models.DateTimeField(verbose_name=_("last reading at"))
     limit_min_c = models.DecimalField(
-        max_digits=4, decimal_places=1, null=True, blank=True, verbose_name=_("limit min c")
+        max_digits=4, decimal_places=1, null=True, blank=True, verbose_name=_("lower limit (°C)")
     )
-    limit_max_c = models.DecimalField(max_digits=4, decimal_places=1, verbose_name=_("limit max c"))
+    limit_max_c = models.DecimalField(
+        max_digits=4, decimal_places=1, verbose_name=_("upper limit (°C)")
+    )
     min_c = models.DecimalField(
-        max_digits=5, decimal_places=2, help_text="Lowest reading seen.", verbose_name=_("min c")
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("Lowest reading seen."),
+        verbose_name=_("minimum (°C)"),
     )
     max_c = models.DecimalField(
-        max_digits=5, decimal_places=2, help_text="Highest reading seen.", verbose_name=_("max c")
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("Highest reading seen."),
+        verbose_name=_("maximum (°C)"),
     )
     seconds_out_of_range = models.PositiveIntegerField(
         default=0, verbose_name=_("seconds out of range")
@@ -629,7 +691,10 @@ class Excursion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.location} out of range since {self.started_at:%Y-%m-%d %H:%M}"
+        return gettext("%(location)s out of range since %(since)s") % {
+            "location": self.location,
+            "since": f"{self.started_at:%Y-%m-%d %H:%M}",
+        }
 
     @property
     def status(self) -> str:

@@ -32,7 +32,7 @@ def plausible_date(value: datetime.date) -> datetime.date:
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    storage_range = serializers.CharField(source="storage_range_label", read_only=True)
+    storage_range = serializers.CharField(source="storage_range_plain", read_only=True)
 
     class Meta:
         model = Product
@@ -99,7 +99,7 @@ class StorageLocationSerializer(serializers.ModelSerializer):
     ward_code = serializers.SlugRelatedField(
         source="ward", slug_field="code", read_only=True, allow_null=True
     )  # null for the pharmacy's own fridges
-    range = serializers.CharField(source="range_label", read_only=True)
+    range = serializers.CharField(source="range_plain", read_only=True)
 
     class Meta:
         model = StorageLocation

@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from config.admin import ReadOnlyAdmin
+from config.admin import NamedAdmin, ReadOnlyAdmin
 from config.roles import AUDITORS, has_role
 from notifications.models import (
     AlertMarker,
@@ -24,7 +26,7 @@ class AuditorsOnly:
 
 
 @admin.register(Notification)
-class NotificationAdmin(AuditorsOnly, admin.ModelAdmin):
+class NotificationAdmin(AuditorsOnly, NamedAdmin):
     """Read-only: rows are written by the alert scans and the sender, never by hand."""
 
     list_display = [
@@ -51,7 +53,10 @@ class NotificationAdmin(AuditorsOnly, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # the audit trail of what the wards were told
 
-    @admin.action(description="Re-send the selected failed notifications", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Re-send the selected failed notifications"),
+        permissions=["change"],
+    )
     def resend_failed(self, request, queryset):
         resent, selected = 0, list(queryset)
         failed = [n for n in selected if n.status == NotificationStatus.FAILED]
@@ -63,11 +68,15 @@ class NotificationAdmin(AuditorsOnly, admin.ModelAdmin):
             else:
                 resent += 1
         skipped = len(selected) - len(failed)
-        self.message_user(request, f"Queued {resent} again; skipped {skipped} not failed.")
+        self.message_user(
+            request,
+            _("Queued %(resent)s again; skipped %(skipped)s not failed.")
+            % {"resent": resent, "skipped": skipped},
+        )
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(NamedAdmin):
     # A language changed here reaches the user's pages at their next sign-in (the Settings page
     # changes it at once); e-mails follow it from the next one sent.
     list_display = ["user", "receive_digests", "language", "updated_at"]
@@ -79,6 +88,8 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 @admin.register(AlertMarker)
 class AlertMarkerAdmin(AuditorsOnly, ReadOnlyAdmin):
     """Which subject (e.g. a lot at a threshold) a digest already reported."""
+
+    accusative = pgettext_lazy("accusative", "alert marker")
 
     list_display = ["key", "notification", "created_at"]
     search_fields = ["key"]

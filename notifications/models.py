@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -44,42 +45,42 @@ class Notification(models.Model):
     key = models.CharField(
         max_length=200,
         unique=True,
-        help_text='Idempotency key, e.g. "dose_reminder:dose:123" or "expiry:lot:9:30d".',
+        help_text=_('Idempotency key, e.g. "dose_reminder:dose:123" or "expiry:lot:9:30d".'),
         verbose_name=_("key"),
     )
     subject_type = models.CharField(
         max_length=40,
-        help_text='What the alert is about, e.g. "dose", "lot", "ward".',
+        help_text=_('What the alert is about, e.g. "dose", "lot", "ward".'),
         verbose_name=_("subject type"),
     )
-    subject_id = models.CharField(max_length=64, blank=True, verbose_name=_("subject id"))
+    subject_id = models.CharField(max_length=64, blank=True, verbose_name=_("subject ID"))
     threshold = models.CharField(
         max_length=20,
         blank=True,
-        help_text='Which threshold fired, e.g. "30d" or "2h".',
+        help_text=_('Which threshold fired, e.g. "30d" or "2h".'),
         verbose_name=_("threshold"),
     )
     for_date = models.DateField(
         null=True,
         blank=True,
-        help_text="The day the alert concerns (digest day, expiry date).",
+        help_text=_("The day the alert concerns (digest day, expiry date)."),
         verbose_name=_("for date"),
     )
     recipients = models.JSONField(
-        default=list, help_text="E-mail addresses (To).", verbose_name=_("recipients")
+        default=list, help_text=_("E-mail addresses (To)."), verbose_name=_("recipients")
     )
     subject = models.CharField(max_length=255, verbose_name=_("subject"))
     template = models.CharField(max_length=100, verbose_name=_("template"))
     context = models.JSONField(
         null=True,
         blank=True,
-        help_text="The template's context when the alert was raised (rendered at send time).",
+        help_text=_("The template's context when the alert was raised (rendered at send time)."),
         verbose_name=_("context"),
     )
     body_text = models.TextField(verbose_name=_("body text"))
     body_html = models.TextField(verbose_name=_("body html"))
     message_id = models.CharField(
-        max_length=255, help_text="Derived from the key.", verbose_name=_("message id")
+        max_length=255, help_text=_("Derived from the key."), verbose_name=_("message ID")
     )
     status = models.CharField(
         max_length=10,
@@ -90,7 +91,7 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     last_error = models.TextField(blank=True, verbose_name=_("last error"))
     due_at = models.DateTimeField(
-        help_text="When it was meant to go out.", verbose_name=_("due at")
+        help_text=_("When it was meant to go out."), verbose_name=_("due at")
     )
     next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
     claim_token = models.UUIDField(
@@ -171,7 +172,9 @@ class NotificationPreference(models.Model):
         verbose_name_plural = _("notification preferences")
 
     def __str__(self) -> str:
-        return f"{self.user}: digests {'on' if self.receive_digests else 'off'}"
+        if self.receive_digests:
+            return gettext("%(user)s: digests on") % {"user": self.user}
+        return gettext("%(user)s: digests off") % {"user": self.user}
 
 
 class AlertMarker(models.Model):

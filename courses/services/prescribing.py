@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from config.roles import Role, has_role
-from courses import checks, selectors
+from courses import checks, preparation_text, selectors
 from courses.dosing import (
     DoseError,
     Strength,
@@ -20,7 +20,7 @@ from courses.dosing import (
     dose_amount,
     vials_for,
 )
-from courses.findings import Finding, mass, number, unit_label
+from courses.findings import Finding, mass, msg_param, number, unit_label
 from courses.models import (
     Course,
     CoursePhase,
@@ -50,6 +50,12 @@ DEFAULT_ADMINISTRATION_TIME = dt.time(10, 0)
 WEIGHT_STALE_DAYS = 30
 
 
+def engine_error_text(error: ScheduleError | DoseError) -> str:
+    """The scheduling engine's refusal in the request's language (ISO dates and the decimal
+    point: the same text reaches the API)."""
+    return preparation_text.API(error.msg)
+
+
 @dataclass
 class _PhaseDraft:
     protocol_phase: ProtocolPhase
@@ -71,8 +77,10 @@ def _choose_pattern(phase: ProtocolPhase, choice: dict, key: str) -> tuple[Patte
         # Where the label offers a choice ("daily or every other day") the prescriber makes it:
         # the product never picks one for them (design.md; issue 11).
         if len(allowed) > 1:
-            # The descriptions are the engine's (courses/schedule.py has no Django).
-            options = f" {_('or')} ".join(p.describe() for p in allowed)
+            # The descriptions are the engine's, in the request's language.
+            options = f" {_('or')} ".join(
+                preparation_text.pattern_text(p, render=preparation_text.API) for p in allowed
+            )
             raise ValidationError(
                 {f"{key}.pattern": _("Choose the schedule: %(options)s.") % {"options": options}}
             )
@@ -82,7 +90,7 @@ def _choose_pattern(phase: ProtocolPhase, choice: dict, key: str) -> tuple[Patte
     try:
         pattern = Pattern.from_dict(spec)
     except ScheduleError as error:
-        raise ValidationError({f"{key}.{error.field}": error.message}) from None
+        raise ValidationError({f"{key}.{error.field}": engine_error_text(error)}) from None
     return pattern, any(option.allows(pattern) for option in allowed)
 
 
@@ -338,7 +346,7 @@ def course_check(
             raise ValidationError({"start_date": _("A course cannot start in the past.")})
         plan = course_plan(engine_phases, start=start_date, anchors=anchor_dates)
     except ScheduleError as error:
-        raise ValidationError({error.field: error.message}) from None
+        raise ValidationError({error.field: engine_error_text(error)}) from None
     engine_phases = phases_resolved(engine_phases, plan)
     for draft, engine_phase, days in zip(drafts, engine_phases, plan, strict=True):
         draft.pattern, draft.days = engine_phase.pattern, days
@@ -371,7 +379,7 @@ def course_check(
             )
         except DoseError as error:
             if error.field != "patient":
-                raise ValidationError({error.field: error.message}) from None
+                raise ValidationError({error.field: engine_error_text(error)}) from None
             draft.amount = None  # no age band: the age hard stop says why
         if phase.dose_basis == DoseBasis.AGE_BAND and draft.amount is not None:
             draft.amounts = _band_amounts(patient, protocol, draft, band_findings)
@@ -406,7 +414,7 @@ def course_check(
                 cycles_min=d.protocol_phase.cycles_min,
                 cycles_max=d.protocol_phase.cycles_max,
                 pattern_allowed=d.pattern_allowed,
-                pattern_label=d.pattern.describe(),
+                pattern_label=msg_param(d.pattern.description()),
                 amount=d.amount,
             )
             for d in drafts

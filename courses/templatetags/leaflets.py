@@ -1,7 +1,9 @@
 from django import template
+from django.utils.formats import date_format
 
 from courses import leaflet_refs
 from courses.findings import Finding, finding_text
+from courses.preparation import Day
 
 register = template.Library()
 
@@ -41,3 +43,12 @@ def decimal(value):
     from courses.views.display import decimal_text
 
     return "" if value in (None, "") else decimal_text(value)
+
+
+@register.filter
+def iso_date(value):
+    """A date the API carries as ISO text ("2027-03-31", a suggested lot's expiry) as the page's
+    language writes dates (DATE_FORMAT: "31 березня 2027 р."); empty stays empty."""
+    if value in (None, ""):
+        return ""
+    return date_format(Day.of(value).day)

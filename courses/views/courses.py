@@ -21,9 +21,10 @@ from config.roles import PRESCRIBERS, Role, has_role
 from courses import exports, selectors, services
 from courses.forms import CourseActionForm, CourseFilterForm, PrescribeForm, phase_ranges
 from courses.models import Protocol
-from courses.schedule import Pattern, local_date, local_datetime
+from courses.preparation_text import pattern_text
+from courses.schedule import local_date, local_datetime
 from courses.timeline import SHAPES, TimelineDose, timeline_svg
-from courses.views.display import age_text, dose_rows, mass_text
+from courses.views.display import age_text, best_unit_text, dose_rows, mass_text
 from inventory.models import Product
 
 PAGE_SIZE = 25
@@ -77,7 +78,7 @@ def _course_context(request, course, *, action_form=None, failed_action="") -> d
     )
     phases = list(course.phases.all())
     for phase in phases:
-        phase.pattern_text = Pattern.from_dict(phase.pattern).describe()
+        phase.pattern_text = pattern_text(phase.pattern)
         phase.dose_amount_text = mass_text(phase.dose_amount, phase.amount_unit)
     return {
         "course": course,
@@ -244,7 +245,7 @@ def _preview(draft, form, protocol) -> dict:
                     "phase": phase.protocol_phase.order,
                     "at": local_datetime(day, at, zone),
                     "day_number": (day - draft.start_date).days + 1,
-                    "amount": str(amount.best_unit()) if amount else "—",
+                    "amount": best_unit_text(amount) if amount else "—",
                 }
             )
     doses.sort(key=lambda d: d["at"])
@@ -261,9 +262,9 @@ def _preview(draft, form, protocol) -> dict:
         "phases": [
             {
                 "order": p.protocol_phase.order,
-                "pattern": p.pattern.describe(),
+                "pattern": pattern_text(p.pattern),
                 "count": p.count,
-                "amount": str(p.amount.best_unit()) if p.amount else "—",
+                "amount": best_unit_text(p.amount) if p.amount else "—",
             }
             for p in draft.phases
         ],

@@ -14,7 +14,7 @@ from courses import selectors
 from courses.models import Dose, DoseStatus
 from courses.preparation import amount_text, display_unit
 from courses.schedule import local_date
-from courses.units import Mass
+from courses.units import UNIT_LABELS, Mass
 
 STATUS_LABELS = {
     "planned": gettext_lazy("Planned"),
@@ -50,6 +50,13 @@ def mass_text(amount, unit: str, shown_in: str | None = None) -> str:
     (a dose's waste in its unit). The API keeps `amount_text`'s point and English unit."""
     number, _space, label = amount_text(Mass(amount, unit), shown_in).partition(" ")
     return f"{decimal_text(number)} {_(label)}"
+
+
+def best_unit_text(mass: Mass) -> str:
+    """`str(mass.best_unit())` ('36.15 mg', unrounded: what the prescriber will see dispensed)
+    with the page's decimal separator and unit ('36,15 мг')."""
+    shown = mass.best_unit()
+    return f"{decimal_text(shown.amount)} {_(UNIT_LABELS[shown.unit])}"
 
 
 def decimal_text(value) -> str:

@@ -197,9 +197,9 @@ def _check_destination(location: StorageLocation, lot: Lot, field_name: str) -> 
             )
             % {
                 "location": location,
-                "range": location.range_label,
+                "range": location.range_plain,
                 "product": product,
-                "product_range": product.storage_range_label,
+                "product_range": product.storage_range_plain,
             },
             code="out_of_range",
         )

@@ -12,14 +12,7 @@ from config.access import page
 from config.forms import service_errors_to_form
 from config.roles import PHARMACY, has_role
 from inventory import charts, forms, selectors, services
-from inventory.models import Excursion, StorageLocation
-
-
-def _range_label(low, high) -> str:
-    if low is None:
-        return f"≤ {number_format(high)} °C"
-    return f"{number_format(low)}–{number_format(high)} °C"
-
+from inventory.models import Excursion, StorageLocation, temperature_range
 
 # The chart's time ticks as Django writes dates in the reader's language ("Tue 1 Dec",
 # "Вт 1 гру"); each kind is one of `charts.AxisText.moment`'s.
@@ -44,7 +37,10 @@ def _chart(location: StorageLocation, limits, start, end, now) -> dict:
             location.max_c,
             "band-location",
             _("%(location)s is kept at %(range)s")
-            % {"location": location.name, "range": _range_label(location.min_c, location.max_c)},
+            % {
+                "location": location.name,
+                "range": temperature_range(location.min_c, location.max_c),
+            },
         )
     ]
     if limits:
@@ -55,7 +51,7 @@ def _chart(location: StorageLocation, limits, start, end, now) -> dict:
                 high,
                 "band-product",
                 _("Strictest stored product range (%(products)s): %(range)s")
-                % {"products": ", ".join(names), "range": _range_label(low, high)},
+                % {"products": ", ".join(names), "range": temperature_range(low, high)},
             )
         )
     spans = []
@@ -111,7 +107,7 @@ def _page(request, *, bound_pk=None, bound_form=None):
     for location in locations:
         location.stored_limits = limits.get(location.pk)
         if location.stored_limits:
-            location.stored_range = _range_label(*location.stored_limits[:2])
+            location.stored_range = temperature_range(*location.stored_limits[:2])
     form = forms.ChartForm(
         request.GET or None, locations=StorageLocation.objects.filter(active=True)
     )

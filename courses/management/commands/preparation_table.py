@@ -3,18 +3,25 @@ containers to open, the volume to give and the volume to discard (courses/prepar
 
 Reads `courses/formulary.py` only (no database): the example is the first phase's upper dose
 for a 70 kg adult, or the 6–12 months band (50 mg) for the children's protocols.
+
+Written in the active language (`LANGUAGE_CODE`, or `translation.override`), numbers with the
+decimal point as the API writes them: the table is a document, golden in English
+(tests/courses/golden/preparation_table.md).
 """
 
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from courses import formulary, preparation_text
 from courses.dosing import Strength, dose_amount, vials_for
+from courses.findings import unit_label
 from courses.models import Diluent
-from courses.preparation import Opened, amount_text, preparation_for
+from courses.preparation import Opened, amount, preparation_for
 from courses.preparation_text import english_name
 from courses.units import Mass
+from courses.views.display import age_text
 
 WEIGHT_KG = Decimal(70)
 INFANT_MONTHS = 8
@@ -38,7 +45,7 @@ def example(protocol: dict) -> dict:
         dose = dose_amount(
             basis="age_band", unit="mg", age_months=INFANT_MONTHS, bands=phase["age_bands"]
         )
-        who = f"{INFANT_MONTHS} months"
+        who = age_text(INFANT_MONTHS)
     else:
         dose = dose_amount(
             basis=phase["dose_basis"],
@@ -47,9 +54,14 @@ def example(protocol: dict) -> dict:
             weight_kg=WEIGHT_KG,
         )
         who = (
-            f"{phase['dose_max']} {phase['dose_unit'].replace('ug', 'µg')} × 70 kg"
+            _("%(dose)s %(unit)s × %(weight)s kg")
+            % {
+                "dose": phase["dose_max"],
+                "unit": unit_label(phase["dose_unit"].replace("ug", "µg")),
+                "weight": WEIGHT_KG,
+            }
             if phase["dose_basis"] == "per_kg"
-            else "adult"
+            else _("adult")
         )
     strengths = _strengths(protocol["product"])
     containers = dict(strengths)
@@ -67,19 +79,30 @@ def example(protocol: dict) -> dict:
         infusion_minutes=protocol["infusion_minutes_min"],
     )
     data = prep.as_dict(preparation_text.API)
-    give = f"{data['give_volume_ml']} ml"
     if protocol["route"] == "iv_infusion":
-        give += f" (whole bag: {data['transfer_volume_ml']} ml of 100 ml into {data['diluent_volume_ml']} ml)"
+        give = _("%(give)s ml (whole bag: %(transfer)s ml of 100 ml into %(bag)s ml)") % {
+            "give": data["give_volume_ml"],
+            "transfer": data["transfer_volume_ml"],
+            "bag": data["diluent_volume_ml"],
+        }
     elif protocol["route"] == "iv_drip":
-        give += f" of {data['final_volume_ml']} ml"
+        give = _("%(give)s ml of %(total)s ml") % {
+            "give": data["give_volume_ml"],
+            "total": data["final_volume_ml"],
+        }
     else:
-        give += f" of {data['final_volume_ml']} ml ({prep.solvent_ml_per_container} ml per ampoule)"
+        give = _("%(give)s ml of %(total)s ml (%(solvent)s ml per ampoule)") % {
+            "give": data["give_volume_ml"],
+            "total": data["final_volume_ml"],
+            "solvent": prep.solvent_ml_per_container,
+        }
     return {
         "code": protocol["code"],
-        "dose": f"{amount_text(dose)} ({who})",
+        "mass": dose,
+        "dose": f"{preparation_text.API(amount(dose))} ({who})",
         "containers": " + ".join(c["text"] for c in data["containers"]),
         "give": give,
-        "discard": f"{data['discard_volume_ml']} ml",
+        "discard": _("%(volume)s ml") % {"volume": data["discard_volume_ml"]},
         "note": data["rounding_note"],
     }
 
@@ -88,7 +111,14 @@ class Command(BaseCommand):
     help = "Markdown table: every protocol × one example dose → containers, give, discard."
 
     def handle(self, *args, **options):
-        self.stdout.write("| protocol | example dose | containers | volume to give | discard |")
+        columns = (
+            _("protocol"),
+            _("example dose"),
+            _("containers"),
+            _("volume to give"),
+            _("discard"),
+        )
+        self.stdout.write("| " + " | ".join(columns) + " |")
         self.stdout.write("|---|---|---|---|---|")
         for protocol in formulary.PROTOCOLS:
             row = example(protocol)
