@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0013_storage_ranges_plausible'),
+        ('inventory', '0014_lot_presentation_fefo_index'),
     ]
 
     operations = [
