@@ -503,6 +503,8 @@ def test_stored_limits_reads_one_row_per_location_and_product_not_per_level(
 
     with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(counting):
         limits = stored_limits([fridge.pk])
-    assert len(queries) == 1 and rows == [1]  # six levels, one product: one row
+    assert len(queries) == 1 and "ORDER BY" not in queries[0]["sql"]
+    if connection.vendor == "postgresql":  # SQLite reports no row count for a SELECT
+        assert rows == [1]  # six levels, one product: one row
     product = cerulo.product
     assert limits == {fridge.pk: (product.storage_min_c, product.storage_max_c, [product.name])}
