@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from courses.models import DoseStatus
 from tests.courses.helpers import prescribe_daily_at
@@ -59,7 +60,7 @@ def test_tab_presses_from_the_top_of_today_to_given(page, sign_in, ward, due_dos
     ward.members.add(nurse)
     sign_in(nurse)
     page.goto(page.base_url + "/")
-    assert page.evaluate("() => document.activeElement.id") == "scan"
+    expect(page.locator("#scan")).to_be_focused()
     tabs = count_tabs_to_given(page, due_dose)
     print(f"Tab presses from the scan box (focus on load) to the first Given button: {tabs}")
     assert tabs <= 5

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import PresentationFactory, StorageLocationFactory, UserFactory
@@ -24,9 +25,10 @@ def test_pharmacist_receives_a_lot_by_scanning_and_sees_it_in_stock(page, sign_i
     expiry = timezone.localdate() + datetime.timedelta(days=300)
     sign_in(UserFactory(username="phil", roles=["pharmacist"]))
     page.click("header.top nav >> text=Stock")
-    page.click(".subnav >> text=Receive")
-    # The scan box has the focus, as a scanner needs.
-    assert page.evaluate("document.activeElement.name") == "gs1"
+    with page.expect_navigation():
+        page.click(".subnav >> text=Receive")
+    # The scan box has the focus, as a scanner needs (waited for: the page focuses it on load).
+    expect(page.locator("#id_gs1")).to_be_focused()
     page.fill("#id_quantity", "5")
     page.select_option("#id_location", str(fridge.pk))
     page.focus("#id_gs1")
@@ -38,7 +40,7 @@ def test_pharmacist_receives_a_lot_by_scanning_and_sees_it_in_stock(page, sign_i
     _shot(page, "stock_receive_after_scan")
     # Ready for the next pack: the box is empty and focused, the vial count and place stay.
     assert page.input_value("#id_gs1") == ""
-    assert page.evaluate("document.activeElement.name") == "gs1"
+    expect(page.locator("#id_gs1")).to_be_focused()
     assert page.input_value("#id_quantity") == "5"
     assert page.input_value("#id_location") == str(fridge.pk)
 
@@ -49,7 +51,7 @@ def test_pharmacist_receives_a_lot_by_scanning_and_sees_it_in_stock(page, sign_i
     page.wait_for_selector(".field.has-error")
     assert "Unknown GTIN" in page.inner_text(".field.has-error")
     assert page.input_value("#id_gs1") == ""
-    assert page.evaluate("document.activeElement.name") == "gs1"
+    expect(page.locator("#id_gs1")).to_be_focused()
     assert unknown in page.inner_text("#last-scan")
     assert "unknown GTIN" in page.inner_text(".scan-preview")
     _shot(page, "stock_receive_unknown_gtin")
