@@ -9,6 +9,7 @@ ward's id is a 404. Errors keep the project's error shape, as `application/json`
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
@@ -46,9 +47,9 @@ def _pk(value: str) -> int:
 def _patient_param(request) -> int:
     value = request.query_params.get("patient", "").removeprefix("Patient/")
     if not value:
-        raise ValidationError({"patient": "Search by patient: ?patient=<id>."})
+        raise ValidationError({"patient": _("Search by patient: ?patient=<id>.")})
     if not value.isdigit():
-        raise ValidationError({"patient": "A patient id is a number (or Patient/<id>)."})
+        raise ValidationError({"patient": _("A patient id is a number (or Patient/<id>).")})
     if not selectors.patients_visible(request.user).filter(pk=int(value)).exists():
         raise Http404
     return int(value)

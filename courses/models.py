@@ -22,7 +22,7 @@ def not_in_future(value) -> None:
     cannot know the hospital's zone, so it allows the one day by which any zone leads UTC).
     """
     if value is not None and value > timezone.localdate():
-        raise ValidationError("Cannot be in the future.", code="future")
+        raise ValidationError(gettext("Cannot be in the future."), code="future")
 
 
 class Population(models.TextChoices):
@@ -385,9 +385,13 @@ class Patient(models.Model):
         # A count without its date cannot be judged fresh (WBC_VALID_DAYS); one home for the
         # rule, reached by the services' full_clean and the admin's form alike.
         if self.wbc_10e9_per_l is not None and self.wbc_measured_on is None:
-            raise ValidationError({"wbc_measured_on": "Give the date the count was taken."})
+            raise ValidationError(
+                {"wbc_measured_on": gettext("Give the date the count was taken.")}
+            )
         if self.wbc_measured_on is not None and self.wbc_measured_on > timezone.localdate():
-            raise ValidationError({"wbc_measured_on": "A count cannot be taken in the future."})
+            raise ValidationError(
+                {"wbc_measured_on": gettext("A count cannot be taken in the future.")}
+            )
 
 
 @track()

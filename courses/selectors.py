@@ -9,6 +9,8 @@ from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RowRange
 from django.db.models.functions import Coalesce, DenseRank
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from config.roles import Role, user_roles
 from courses.models import (
@@ -569,7 +571,10 @@ def dose_for_label(user, text: str, *, ward_code: str = "", open_dose_id: int | 
 
     raw = (text or "").strip()
     if not raw.lower().startswith(LABEL_PREFIX) or not raw[len(LABEL_PREFIX) :].isdigit():
-        raise LabelRefused(f"“{raw[:40]}” is not a dose label (expected {LABEL_PREFIX}<number>).")
+        raise LabelRefused(
+            _("“%(text)s” is not a dose label (expected %(prefix)s<number>).")
+            % {"text": raw[:40], "prefix": LABEL_PREFIX}
+        )
     dose_id = int(raw[len(LABEL_PREFIX) :])
     dose = (
         Dose.objects.select_related(
@@ -579,47 +584,65 @@ def dose_for_label(user, text: str, *, ward_code: str = "", open_dose_id: int | 
         .first()
     )
     if dose is None:
-        raise LabelRefused(f"No dose {dose_id}: this label does not belong to this hospital.")
+        raise LabelRefused(
+            _("No dose %(dose)s: this label does not belong to this hospital.") % {"dose": dose_id}
+        )
     patient = dose.course.patient
     if not doses_visible(user, write=True).filter(pk=dose_id).exists():
         raise LabelRefused(
-            f"This label is for a patient on {patient.ward.name}, not one of your wards: "
-            "do not give it."
+            _("This label is for a patient on %(ward)s, not one of your wards: do not give it.")
+            % {"ward": patient.ward.name}
         )
     if ward_code and patient.ward.code != ward_code:
         raise LabelRefused(
-            f"This label is for a patient on {patient.ward.name}, not the ward shown: "
-            "do not give it here."
+            _("This label is for a patient on %(ward)s, not the ward shown: do not give it here.")
+            % {"ward": patient.ward.name}
         )
     if open_dose_id and open_dose_id != dose_id:
         opened = Dose.objects.select_related("course__patient").filter(pk=open_dose_id).first()
         if opened is not None and opened.course.patient_id != patient.pk:
             other = opened.course.patient
             raise LabelRefused(
-                f"This label is for another patient (MRN {patient.mrn}), not {other.name} "
-                f"(MRN {other.mrn}): do not give it."
+                _(
+                    "This label is for another patient (MRN %(mrn)s), not %(other)s "
+                    "(MRN %(other_mrn)s): do not give it."
+                )
+                % {"mrn": patient.mrn, "other": other.name, "other_mrn": other.mrn}
             )
     if dose.status == DoseStatus.CANCELLED or dose.course.status == CourseStatus.CANCELLED:
         raise LabelRefused(
-            f"Dose {dose.sequence} for MRN {patient.mrn} was cancelled: do not give it."
+            _("Dose %(number)s for MRN %(mrn)s was cancelled: do not give it.")
+            % {"number": dose.sequence, "mrn": patient.mrn}
         )
     if dose.status == DoseStatus.GIVEN:
-        when = timezone.localtime(dose.given_at).strftime("%d %b %H:%M")
         raise LabelRefused(
-            f"Dose {dose.sequence} for MRN {patient.mrn} was already given ({when}): do not give "
-            "it again."
+            _("Dose %(number)s for MRN %(mrn)s was already given (%(when)s): do not give it again.")
+            % {
+                "number": dose.sequence,
+                "mrn": patient.mrn,
+                "when": date_format(timezone.localtime(dose.given_at), "d M H:i"),
+            }
         )
     if dose.status != DoseStatus.SCHEDULED:
         raise LabelRefused(
-            f"Dose {dose.sequence} for MRN {patient.mrn} is recorded as "
-            f"{dose.get_status_display().lower()}: do not give it."
+            _("Dose %(number)s for MRN %(mrn)s is recorded as %(status)s: do not give it.")
+            % {
+                "number": dose.sequence,
+                "mrn": patient.mrn,
+                "status": dose.get_status_display().lower(),
+            }
         )
     if dose.course.status == CourseStatus.ON_HOLD:
-        raise LabelRefused(f"The course of MRN {patient.mrn} is on hold: do not give this dose.")
+        raise LabelRefused(
+            _("The course of MRN %(mrn)s is on hold: do not give this dose.") % {"mrn": patient.mrn}
+        )
     if not preparation_released(dose):
         raise LabelRefused(
-            f"Dose {dose.sequence} for MRN {patient.mrn} was prepared in the pharmacy and awaits "
-            "its second check: not released to the ward."
+            _(
+                "Dose %(number)s for MRN %(mrn)s was prepared in the pharmacy and awaits its "
+                "second check: not released to the ward."
+            )
+            % {"number": dose.sequence, "mrn": patient.mrn}
         )
     return dose
 

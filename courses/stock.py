@@ -7,6 +7,8 @@ ValidationError, and then the dose is not recorded.
 import datetime as dt
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from inventory import selectors as stock_selectors
 from inventory import services as stock_services
@@ -22,7 +24,7 @@ def dose_reference(dose_id: int) -> str:
 
 def register() -> None:
     """Reserve `dose:` references for this module: the stock actions refuse them otherwise."""
-    reference_prefix_register(DOSE_REFERENCE_PREFIX, owner="the dose's own recording")
+    reference_prefix_register(DOSE_REFERENCE_PREFIX, owner=gettext_lazy("the dose's own recording"))
 
 
 def scanned_lot(
@@ -44,8 +46,12 @@ def scanned_lot(
     if lot is None:
         raise ValidationError(
             {
-                "lot_number": f"No lot {lot_number} of this dose's product"
-                + (f" with id {lot_id}." if lot_id is not None else ".")
+                "lot_number": (
+                    _("No lot %(lot)s of this dose's product with id %(id)s.")
+                    if lot_id is not None
+                    else _("No lot %(lot)s of this dose's product.")
+                )
+                % {"lot": lot_number, "id": lot_id}
             }
         )
     return lot.pk, lot.lot_number

@@ -10,7 +10,7 @@ writes it. The page passes translated words in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -162,10 +162,12 @@ def timeline_svg(
     today: dt.date | None = None,
     title: str,
     words: dict[str, str],
+    day_text: Callable[[dt.date], str] = dt.date.isoformat,
     width: int = WIDTH,
 ) -> str:
     """The timeline as an <svg> element (trusted markup; every text escaped). `words`: "dose"
-    ("Dose %(n)s"), "cycle" ("Cycle %(n)s"), "today"."""
+    ("Dose %(n)s"), "cycle" ("Cycle %(n)s"), "today"; `day_text` writes a day in the reader's
+    format (the `data-date` attributes stay ISO)."""
     g = timeline_geometry(doses=doses, cycle_phases=cycle_phases, today=today, width=width)
     bottom = g.height - MARGIN_BOTTOM
     out = [
@@ -210,7 +212,7 @@ def timeline_svg(
         )
     for mark in g.marks:
         text = (
-            f"{words['dose'] % {'n': mark.dose.sequence}} · {mark.dose.day.isoformat()}"
+            f"{words['dose'] % {'n': mark.dose.sequence}} · {day_text(mark.dose.day)}"
             f" · {mark.dose.status_label}"
         )
         out.append(

@@ -23,7 +23,7 @@ class RecordedHistoryAdmin:
     def history_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            raise Http404("No such object.")
+            raise Http404(_("No such object."))
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         enabled = selectors.enabled()

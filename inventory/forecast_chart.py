@@ -9,7 +9,7 @@ Pure functions of their arguments, like `inventory.charts` (no database, no sett
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -130,12 +130,14 @@ def forecast_svg(
     expiring_unused: Sequence[dict] = (),
     title: str,
     labels: dict,
+    day_text: Callable[[datetime.date], str] = datetime.date.isoformat,
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> str:
     """The chart as an <svg> element (trusted markup; every text is escaped). `labels` holds the
     page's translated words: "vials", "needed", "usable", "short", and "expire_unused", a
-    function of (count, lot number) giving the marker's text."""
+    function of (count, lot number) giving the marker's text; `day_text` writes a day in the
+    reader's format (the `data-date` attributes stay ISO, for scripts and tests)."""
     g = forecast_geometry(days=days, expiring_unused=expiring_unused, width=width, height=height)
     out = [
         f'<svg class="forecast-chart" xmlns="http://www.w3.org/2000/svg"'
@@ -148,7 +150,7 @@ def forecast_svg(
         f' height="{_f(g.bottom - g.top)}"/>',
     ]
     for day, x, w, short in g.shortages:
-        text = f"{day.isoformat()}: {labels['short']} {short}"
+        text = f"{day_text(day)}: {labels['short']} {short}"
         for css in ("shortage", "shortage-hatch"):
             fill = ' fill="url(#hatch-short)"' if css == "shortage-hatch" else ""
             out.append(
@@ -176,7 +178,7 @@ def forecast_svg(
         )
     out.append("</g>")
     for bar in g.bars:
-        text = f"{bar.day.isoformat()}: {labels['needed']} {bar.needed}"
+        text = f"{day_text(bar.day)}: {labels['needed']} {bar.needed}"
         out.append(
             f'<rect class="demand" x="{_f(bar.x)}" y="{_f(bar.y)}" width="{_f(bar.width)}"'
             f' height="{_f(bar.height)}" data-date="{bar.day.isoformat()}"'

@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import (
     ExcursionResolution,
@@ -217,7 +218,7 @@ class AdjustForm(forms.Form):
     def clean_quantity_delta(self):
         value = self.cleaned_data["quantity_delta"]
         if value == 0:
-            raise ValidationError("A non-zero number of vials.")
+            raise ValidationError(_("A non-zero number of vials."))
         return value
 
 

@@ -8,13 +8,14 @@ the stock services then refuse such a reference unless the caller says it is the
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 _owned_prefixes: dict[str, str] = {}
 
 
 def reference_prefix_register(prefix: str, *, owner: str) -> None:
     """Reserve references starting with `prefix` (e.g. "dose:") for `owner`'s own services."""
-    _owned_prefixes[prefix] = owner
+    _owned_prefixes[prefix] = owner  # a lazy translation: read in the reader's language
 
 
 def reference_check(reference: str, *, owner_path: bool, field_name: str = "reference") -> None:
@@ -26,9 +27,12 @@ def reference_check(reference: str, *, owner_path: bool, field_name: str = "refe
             raise ValidationError(
                 {
                     field_name: ValidationError(
-                        f"References starting with {prefix!r} belong to {owner}: record it "
-                        "there (it checks the ward and the dose), not through the stock "
-                        "actions.",
+                        _(
+                            "References starting with “%(prefix)s” belong to %(owner)s: record "
+                            "it there (it checks the ward and the dose), not through the stock "
+                            "actions."
+                        )
+                        % {"prefix": prefix, "owner": owner},
                         code="reserved_reference",
                     )
                 }

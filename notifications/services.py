@@ -75,7 +75,7 @@ def _clean_recipients(recipients: Iterable[str]) -> list[str]:
 
 def _build(draft: NotificationDraft, *, now: datetime) -> Notification:
     if not draft.key or len(draft.key) > 200:
-        raise ValidationError({"key": "A key of 1 to 200 characters is required."})
+        raise ValidationError({"key": _("A key of 1 to 200 characters is required.")})
     recipients = _clean_recipients(draft.recipients)
     context = rendering.context_encode(draft.context)
     # The row's own subject and bodies, in the site's language, are the record the admin and the
@@ -658,11 +658,12 @@ def notification_resend(*, notification: Notification, user) -> Notification:
         if locked.status != NotificationStatus.FAILED:
             raise ValidationError(
                 {
-                    "status": f"Only failed notifications can be re-sent; this one is {locked.status}."
+                    "status": _("Only failed notifications can be re-sent; this one is %(status)s.")
+                    % {"status": locked.get_status_display().lower()}
                 }
             )
         if not locked.recipients:
-            raise ValidationError({"recipients": "This notification has no recipients."})
+            raise ValidationError({"recipients": _("This notification has no recipients.")})
         now = timezone.now()
         Notification.objects.filter(pk=locked.pk).update(
             status=NotificationStatus.PENDING,

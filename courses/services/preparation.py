@@ -26,7 +26,10 @@ def _who(user) -> str:
 def _scheduled(dose: Dose) -> None:
     if dose.status != DoseStatus.SCHEDULED:
         raise ValidationError(
-            {"status": f"This dose is {dose.get_status_display().lower()}: nothing to prepare."}
+            {
+                "status": _("This dose is %(status)s: nothing to prepare.")
+                % {"status": dose.get_status_display().lower()}
+            }
         )
 
 
@@ -37,7 +40,10 @@ def dose_prepared_record(*, dose: Dose, user, now: dt.datetime) -> Dose:
     _scheduled(dose)
     if dose.prepared_by_id is not None:
         raise ValidationError(
-            {"prepared_by": f"Already recorded as prepared by {_who(dose.prepared_by)}."}
+            {
+                "prepared_by": _("Already recorded as prepared by %(who)s.")
+                % {"who": _who(dose.prepared_by)}
+            }
         )
     dose.prepared_by, dose.prepared_at = user, now
     dose.save(update_fields=["prepared_by", "prepared_at"])
@@ -50,12 +56,14 @@ def dose_preparation_check(*, dose: Dose, user, now: dt.datetime) -> Dose:
     dose = _dose_locked(dose)
     _scheduled(dose)
     if dose.prepared_by_id is None:
-        raise ValidationError({"checked_by": "Record who prepared the dose before the check."})
+        raise ValidationError({"checked_by": _("Record who prepared the dose before the check.")})
     if dose.checked_by_id is not None:
-        raise ValidationError({"checked_by": f"Already checked by {_who(dose.checked_by)}."})
+        raise ValidationError(
+            {"checked_by": _("Already checked by %(who)s.") % {"who": _who(dose.checked_by)}}
+        )
     if dose.prepared_by_id == user.pk:
         raise ValidationError(
-            {"checked_by": "The check is by a second person, not the one who prepared the dose."}
+            {"checked_by": _("The check is by a second person, not the one who prepared the dose.")}
         )
     dose.checked_by, dose.checked_at = user, now
     dose.save(update_fields=["checked_by", "checked_at"])

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -121,6 +122,7 @@ def _timeline(rows, phases, today: dt.date) -> str:
             today=today,
             title=_("Doses by date, one line per phase"),
             words={"dose": _("Dose %(n)s"), "cycle": _("Cycle %(n)s"), "today": _("today")},
+            day_text=lambda day: date_format(day, "d M Y"),
         )
     )
 

@@ -2,6 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from config.access import page
 from config.roles import PHARMACY
@@ -14,7 +15,7 @@ from inventory.models import Presentation
 def leaflet_page(request, product: str):
     text = leaflet_refs.leaflet_text(product)
     if text is None:
-        raise Http404("No such leaflet.")
+        raise Http404(_("No such leaflet."))
     name = leaflet_refs.LEAFLETS[product][0]
     paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
     return render(request, "courses/leaflet.html", {"name": name, "paragraphs": paragraphs})

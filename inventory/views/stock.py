@@ -337,13 +337,13 @@ def lot_detail(request, pk: int):
     try:
         lot = selectors.lot_detail(lot_id=pk)
     except Lot.DoesNotExist:
-        raise Http404("No such lot.") from None
+        raise Http404(_("No such lot.")) from None
     bound_op = bound_form = None
     if request.method == "POST":
         bound_op = request.POST.get("op", "")
         action = LOT_ACTIONS.get(bound_op)
         if action is None:
-            raise Http404("No such action.")
+            raise Http404(_("No such action."))
         if not has_role(request.user, *action.roles):
             raise PermissionDenied(_("Your role does not allow this action."))
         kwargs = {} if action.form_class is forms.ReasonForm else {"lot": lot}
@@ -426,6 +426,10 @@ def forecast_chart_for(row: dict) -> str:
     }
     return mark_safe(  # noqa: S308 — forecast_svg escapes every text it writes
         forecast_svg(
-            days=row["by_day"], expiring_unused=row["expiring_unused"], title=title, labels=labels
+            days=row["by_day"],
+            expiring_unused=row["expiring_unused"],
+            title=title,
+            labels=labels,
+            day_text=lambda day: date_format(day, "d M Y"),
         )
     )

@@ -427,7 +427,7 @@ def test_api_and_page_need_the_counts_date(physician_client, client, physician, 
     assert response.status_code == 201 and response.json()["wbc_measured_on"] == str(today)
     client.force_login(physician)
     page = client.get(f"/patients/{response.json()['id']}/").content.decode()
-    assert f"WBC 3.4 ×10⁹/L on {today}" in page
+    assert f"WBC 3.4 ×10⁹/L on {today:%d %b %Y}" in page
     assert 'name="wbc_measured_on"' in client.get("/patients/").content.decode()
 
 

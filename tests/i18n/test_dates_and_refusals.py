@@ -1,0 +1,154 @@
+"""Dates on pages in the reader's language (never ISO), and the bedside and pharmacy refusals
+in the reader's language: a Ukrainian nurse reads «вже введено», not "already given"."""
+
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from django.utils import timezone, translation
+
+from courses import selectors
+from courses.services import dose_administer
+from courses.services.course_status import course_hold
+from courses.services.patients import patient_weight_record
+from courses.services.preparation import dose_preparation_check, dose_prepared_record
+from history import selectors as history_selectors
+from tests.courses.helpers import seven_doses
+
+pytestmark = pytest.mark.django_db
+
+UK = {"HTTP_ACCEPT_LANGUAGE": "uk-UA,uk;q=0.9"}
+EN = {"HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9"}
+UK_MONTHS = ["Січ", "Лют", "Бер", "Кві", "Тра", "Чер", "Лип", "Сер", "Вер", "Жов", "Лис", "Гру"]
+ISO_DAY = re.compile(r"\b(19|20|21)\d\d-[01]\d-[0-3]\d\b")
+
+
+class _Text(HTMLParser):
+    """The words a reader sees: text nodes, outside <script>, <style> and <svg> data."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+HISTORY_TABLE = re.compile(r'<table class="[^"]*\bhistory\b.*?</table>', re.S)
+
+
+def visible_text(html: str) -> str:
+    # The history table shows each change's stored values verbatim ("held_since: — →
+    # 2026-12-01", "status: active → on_hold"): the audit record, not prose; its own "When"
+    # column is checked on the history page's test below.
+    parser = _Text()
+    parser.feed(HISTORY_TABLE.sub("", html))
+    return " ".join(parser.parts)
+
+
+@pytest.fixture
+def dated(stocked, ward, formulary, physician, nurse, today):
+    """A course with a given dose, its patient weighed with a dated blood count, and a second
+    course held from today: every kind of date the course and patient pages show."""
+    course = seven_doses("ceruloplasmin-postop", physician, ward, today)
+    first = course.doses.order_by("sequence").first()
+    dose_administer(dose=first, user=nurse, now=first.scheduled_at)
+    patient = course.patient
+    patient_weight_record(patient=patient, weight_kg=Decimal("71.5"), measured_on=today, user=nurse)
+    type(patient).objects.filter(pk=patient.pk).update(
+        wbc_10e9_per_l=Decimal("6.2"), wbc_measured_on=today
+    )
+    held = seven_doses("ceruloplasmin-postop", physician, ward, today)
+    course_hold(course=held, user=physician, on=today, reason="Surgery moved")
+    return course, held
+
+
+def test_course_and_patient_pages_write_dates_in_the_readers_language(
+    client, physician, dated, today
+):
+    course, held = dated
+    client.force_login(physician)
+    pages = [
+        "/courses/",
+        f"/courses/{course.pk}/",
+        f"/courses/{held.pk}/",
+        "/patients/",
+        f"/patients/{course.patient.pk}/",
+        "/",
+    ]
+    uk_day = f"{today:%d} {UK_MONTHS[today.month - 1]} {today:%Y}"
+    for url in pages:
+        for headers in (UK, EN):
+            response = client.get(url, **headers)
+            assert response.status_code == 200, url
+            text = visible_text(response.content.decode())
+            found = ISO_DAY.search(text)
+            assert found is None, (
+                f"{url} shows an ISO date: …{text[found.start() - 60 : found.end() + 20]}…"
+            )
+    course_page = visible_text(client.get(f"/courses/{course.pk}/", **UK).content.decode())
+    assert uk_day in course_page  # "01 Гру 2026": the day and the Ukrainian month
+    held_page = visible_text(client.get(f"/courses/{held.pk}/", **EN).content.decode())
+    assert f"since {today:%d %b %Y}" in held_page
+
+
+def test_a_scanned_label_is_refused_in_the_readers_language(
+    stocked, nurse, ward, formulary, physician, today
+):
+    course = seven_doses("ceruloplasmin-postop", physician, ward, today)
+    dose = course.doses.order_by("sequence").first()
+    dose_administer(dose=dose, user=nurse, now=dose.scheduled_at)
+    for language, expected, absent in (
+        ("uk", "вже введено", "already given"),
+        ("en-gb", "already given", "вже введено"),
+    ):
+        with translation.override(language), pytest.raises(selectors.LabelRefused) as refusal:
+            selectors.dose_for_label(nurse, selectors.LABEL_PREFIX + str(dose.pk))
+        message = str(refusal.value)
+        assert expected in message and absent not in message
+        assert course.patient.mrn in message
+    with translation.override("uk"), pytest.raises(selectors.LabelRefused) as refusal:
+        selectors.dose_for_label(nurse, "not-a-label")
+    assert "не етикетка дози" in str(refusal.value)
+
+
+def test_the_pharmacy_check_refusals_are_in_the_readers_language(
+    nurse_client, pharmacist, ward, formulary, physician, today
+):
+    from django.core.exceptions import ValidationError
+
+    course = seven_doses("ceruloplasmin-postop", physician, ward, today)
+    dose = course.doses.order_by("sequence").first()
+    with translation.override("uk"), pytest.raises(ValidationError) as refusal:
+        dose_preparation_check(dose=dose, user=pharmacist, now=timezone.now())
+    assert refusal.value.message_dict["checked_by"] == [
+        "Перед перевіркою запишіть, хто приготував дозу."
+    ]
+    dose_prepared_record(dose=dose, user=pharmacist, now=timezone.now())
+    with translation.override("uk"), pytest.raises(ValidationError) as refusal:
+        dose_preparation_check(dose=dose, user=pharmacist, now=timezone.now())
+    assert refusal.value.message_dict["checked_by"] == [
+        "Перевіряє друга особа, а не та, що приготувала дозу."
+    ]
+
+
+def test_the_audit_page_writes_when_in_the_readers_language(client, pharmacist, dated, today):
+    if not history_selectors.enabled():
+        pytest.skip("the history is recorded on PostgreSQL only (pghistory triggers)")
+    client.force_login(pharmacist)
+    html = client.get("/audit/", **UK).content.decode()
+    whens = re.findall(r'<td data-label="Коли">([^<]+)</td>', html)
+    assert whens, "the audit page lists the changes"
+    stamp = re.compile(rf"^{today:%d} {UK_MONTHS[today.month - 1]} {today:%Y} \d\d:\d\d:\d\d$")
+    assert all(stamp.match(when) for when in whens), whens[:3]
