@@ -261,7 +261,9 @@ class ProtocolPhase(models.Model):
                 condition=Q(dose_basis=DoseBasis.AGE_BAND)
                 | Q(dose_min__isnull=False, dose_max__isnull=False),
                 name="phase_dose_bounds_for_basis",
-                violation_error_message="A fixed or per-kg dose rule needs dose_min and dose_max.",
+                violation_error_message=_(
+                    "A fixed or per-kg dose rule needs dose_min and dose_max."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(
@@ -270,13 +272,14 @@ class ProtocolPhase(models.Model):
                 )
                 | Q(dose_basis__in=[DoseBasis.FIXED, DoseBasis.AGE_BAND], dose_unit=DoseUnit.MG),
                 name="phase_dose_unit_for_basis",
-                violation_error_message="A per-kg dose rule needs a per-kg unit; a fixed or "
-                "age-band dose is in mg.",
+                violation_error_message=_(
+                    "A per-kg dose rule needs a per-kg unit; a fixed or age-band dose is in mg."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(dose_basis=DoseBasis.AGE_BAND) | ~Q(age_bands=[]),
                 name="phase_age_band_has_bands",
-                violation_error_message="An age-band dose rule needs its bands.",
+                violation_error_message=_("An age-band dose rule needs its bands."),
             ),
         ]
 

@@ -39,7 +39,7 @@ gtin_validator = validate_gtin
 # A presentation's code names its strength, which may have decimals ("betaleukin-0.05mg-ampoule"):
 # a slug plus dots, never spaces or slashes (codes appear in URLs' query strings and exports).
 presentation_code_validator = RegexValidator(
-    r"^[-a-zA-Z0-9_.]+$", "Letters, digits, dots, hyphens and underscores only."
+    r"^[-a-zA-Z0-9_.]+$", _("Letters, digits, dots, hyphens and underscores only.")
 )
 
 # Sensors outside this band are broken or unplugged, not reporting a fridge; a storage range set
@@ -290,9 +290,11 @@ pghistory.track(
 LOT_NUMBER_PATTERN = r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$"
 lot_number_validator = RegexValidator(
     LOT_NUMBER_PATTERN,
-    "A lot number is 1–20 characters of the GS1 AI (10) set: letters, digits and "
     # %% because Django %-formats validator messages with the value.
-    "!\"%%&'()*+,-./:;<=>?_ (no spaces).",
+    _(
+        "A lot number is 1–20 characters of the GS1 AI (10) set: letters, digits and "
+        "!\"%%&'()*+,-./:;<=>?_ (no spaces)."
+    ),
 )
 
 

@@ -52,7 +52,7 @@ def _full_clean(obj) -> None:
             if "pregnancy" in text:
                 messages = {
                     **messages,
-                    "pregnancy_trimester": ["Give trimester 1–3 when pregnant."],
+                    "pregnancy_trimester": [_("Give trimester 1–3 when pregnant.")],
                 }
                 messages.pop("__all__")
         raise ValidationError(messages) from None

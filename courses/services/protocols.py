@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from courses import formulary
 from courses.models import (
@@ -208,30 +208,41 @@ def _protocol_phases_replace(protocol: Protocol, phases: list[dict]) -> None:
         phase.save()
 
 
-# The phase table's check constraints, as the field and reason a pharmacist can act on.
+# The phase table's check constraints (by name), as the field and reason a pharmacist can act on.
 _PHASE_CONSTRAINTS = {
-    "phase_count_min_1": ("count_min", "A phase has at least 1 injection."),
-    "phase_count_range_ordered": ("count_max", "Must not be below count_min."),
-    "phase_dose_range_ordered": ("dose_max", "Must not be below dose_min."),
-    "needs dose_min and dose_max": (
+    "phase_count_min_1": ("count_min", gettext_lazy("A phase has at least 1 injection.")),
+    "phase_count_range_ordered": ("count_max", gettext_lazy("Must not be below count_min.")),
+    "phase_dose_range_ordered": ("dose_max", gettext_lazy("Must not be below dose_min.")),
+    "phase_dose_bounds_for_basis": (
         "dose_min",
-        "A fixed or per-kg dose rule needs dose_min and dose_max.",
+        gettext_lazy("A fixed or per-kg dose rule needs dose_min and dose_max."),
     ),
-    "needs a per-kg unit": (
+    "phase_dose_unit_for_basis": (
         "dose_unit",
-        "A per-kg dose needs a per-kg unit; fixed or age-band: mg.",
+        gettext_lazy("A per-kg dose needs a per-kg unit; fixed or age-band: mg."),
     ),
-    "needs its bands": ("age_bands", "An age-band dose rule needs its bands."),
+    "phase_age_band_has_bands": (
+        "age_bands",
+        gettext_lazy("An age-band dose rule needs its bands."),
+    ),
 }
+
+
+def _phase_rule(text: str) -> tuple[str, str] | None:
+    """The field and reason of the constraint whose violation `text` reports: matched by the
+    constraint's own message in the active language (the one `full_clean` just wrote), so the
+    match holds in Ukrainian as in English."""
+    for constraint in ProtocolPhase._meta.constraints:
+        rule = _PHASE_CONSTRAINTS.get(constraint.name)
+        if rule and text == str(constraint.get_violation_error_message()):
+            return rule[0], str(rule[1])
+    return None
 
 
 def _phase_errors(error: ValidationError, key: str) -> dict:
     errors: dict = {}
     for name, texts in error.message_dict.items():
         for text in texts:
-            field, text = next(
-                (rule for constraint, rule in _PHASE_CONSTRAINTS.items() if constraint in text),
-                (None if name == "__all__" else name, text),
-            )
+            field, text = _phase_rule(text) or (None if name == "__all__" else name, text)
             errors.setdefault(f"{key}.{field}" if field else key, []).append(text)
     return errors

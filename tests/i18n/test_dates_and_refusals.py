@@ -152,3 +152,49 @@ def test_the_audit_page_writes_when_in_the_readers_language(client, pharmacist, 
     assert whens, "the audit page lists the changes"
     stamp = re.compile(rf"^{today:%d} {UK_MONTHS[today.month - 1]} {today:%Y} \d\d:\d\d:\d\d$")
     assert all(stamp.match(when) for when in whens), whens[:3]
+
+
+def test_a_refused_protocol_phase_names_its_field_in_ukrainian_in_the_admin(client, formulary):
+    from django.contrib.auth import get_user_model
+    from django.forms.models import model_to_dict
+
+    from courses.models import Protocol, ProtocolPhase
+    from tests.courses.test_admin import _protocol_form
+
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "x"))
+    protocol = Protocol.objects.get(code="ceruloplasmin-postop")
+    phase = protocol.phases.get(order=1)
+    before = model_to_dict(phase)
+    response = client.post(
+        f"/admin/courses/protocol/{protocol.pk}/change/",
+        _protocol_form(protocol, dose_basis="fixed", count_max=9),
+        **UK,
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Правило дозування на кг потребує одиниці на кг; фіксована доза або доза за" in page
+    assert "per-kg unit" not in page
+    assert model_to_dict(ProtocolPhase.objects.get(pk=phase.pk)) == before
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("uk", "Доза на кг потребує одиниці на кг; фіксована або за віковою групою — мг."),
+        ("en-gb", "A per-kg dose needs a per-kg unit; fixed or age-band: mg."),
+    ],
+)
+def test_the_protocol_service_maps_a_phase_constraint_to_its_field_in_either_language(
+    formulary, language, expected
+):
+    """The service finds the violated constraint by its own message in the active language
+    (not by an English phrase), so a Ukrainian refusal still names the field."""
+    from django.core.exceptions import ValidationError
+
+    from courses.models import Protocol
+    from courses.services import protocol_save
+
+    protocol = Protocol.objects.get(code="ceruloplasmin-postop")
+    with translation.override(language), pytest.raises(ValidationError) as refusal:
+        protocol_save(protocol=protocol, fields={}, phases=[{"dose_basis": "fixed"}])
+    assert refusal.value.message_dict == {"phases.0.dose_unit": [expected]}
