@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from config.roles import Role, user_roles
 
 
@@ -17,7 +19,7 @@ def service_banner(request):
     down = []
     beat_age, worker_age = heartbeat_age("beat", beats), heartbeat_age("worker", beats)
     if beat_age is None or beat_age > stale_after():
-        down.append("the beat scheduler (no reminders, digests or alert scans are being queued)")
+        down.append(_("the beat scheduler (no reminders, digests or alert scans are being queued)"))
     elif worker_age is None or worker_age > stale_after():
-        down.append("the Celery worker (queued tasks and e-mails are not being processed)")
+        down.append(_("the Celery worker (queued tasks and e-mails are not being processed)"))
     return {"service_down": down}

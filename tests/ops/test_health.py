@@ -90,6 +90,9 @@ def test_pharmacists_see_a_banner_while_beat_or_the_worker_is_quiet(roles):
     page = pharmacist.get("/").content.decode()
     assert banner in page and "the beat scheduler" in page
     assert banner not in nurse.get("/").content.decode()
+    ukrainian = pharmacist.get("/", HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert "Фонова обробка не працює: планувальник beat" in ukrainian
+    assert "the beat scheduler" not in ukrainian
 
     heartbeat_record(name="beat")  # beat ticks, but no worker runs its heartbeat task
     page = pharmacist.get("/").content.decode()
