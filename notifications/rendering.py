@@ -74,6 +74,23 @@ def subject_template(template: str) -> str | None:
     return name
 
 
+def _subject(template: str, values: dict, subject: str) -> str:
+    name = subject_template(template)
+    if name:
+        subject = render_to_string(name, values)
+    # A newline in a subject would be a header injection; Django refuses to send it.
+    return " ".join(subject.split())[:255]
+
+
+def subject_render(*, template: str, context: dict | None, subject: str, language: str) -> str:
+    """The subject alone in `language`, as `render` would write it (the alerts page lists each
+    row in its reader's language); the stored subject for a row stored without a context."""
+    if context is None:
+        return subject
+    with translation.override(language):
+        return _subject(template, context_decode(context), subject)
+
+
 def render(*, template: str, context: dict, subject: str, language: str) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of one e-mail in `language`; `context` as stored (encoded).
 
@@ -81,11 +98,7 @@ def render(*, template: str, context: dict, subject: str, language: str) -> tupl
     """
     with translation.override(language):
         values = context_decode(context)
-        name = subject_template(template)
-        if name:
-            subject = render_to_string(name, values)
-        # A newline in a subject would be a header injection; Django refuses to send it.
-        subject = " ".join(subject.split())[:255]
+        subject = _subject(template, values, subject)
         values = {**values, "subject": subject, "language": language}
         return (
             subject,

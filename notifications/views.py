@@ -22,7 +22,7 @@ from config.access import page
 from config.forms import service_errors_to_form
 from config.i18n import remember_language
 from config.roles import ALL_ROLES, AUDITORS, PHARMACY, has_role
-from notifications import services
+from notifications import rendering, services
 from notifications.filters import NotificationFilter
 from notifications.models import Notification, NotificationKind, NotificationStatus
 from notifications.selectors import notification_list
@@ -44,12 +44,25 @@ def _chosen(query):
     return data
 
 
+def _subject_shown(row: Notification) -> str:
+    """The row's subject in the page's language, rendered from its stored context as the sender
+    renders each recipient's copy; the stored subject (the site's language) is the record."""
+    return rendering.subject_render(
+        template=row.template,
+        context=row.context,
+        subject=row.subject,
+        language=translation.get_language(),
+    )
+
+
 @require_GET
 @page(read=AUDITORS)
 def alerts(request):
     filters = NotificationFilter(_chosen(request.GET), queryset=notification_list())
     rows = filters.qs if filters.is_valid() else notification_list().none()
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page:
+        row.subject_shown = _subject_shown(row)
     return render(
         request,
         "notifications/alerts.html",
@@ -77,7 +90,7 @@ def alert_resend(request, pk: int):
         )
     else:
         messages.success(
-            request, _("Queued again: %(subject)s") % {"subject": notification.subject}
+            request, _("Queued again: %(subject)s") % {"subject": _subject_shown(notification)}
         )
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

@@ -131,3 +131,24 @@ def test_the_query_count_stays_flat_as_rows_grow(roles, django_assert_max_num_qu
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = pharmacist.get(URL)
     assert response.content.decode().count('class="failed"') == 50  # one page
+
+
+def test_the_log_lists_subjects_in_the_readers_language_and_keeps_the_stored_one(roles):
+    """A row is stored in the site's language; the page renders its subject again from the
+    stored context in the reader's language, as the sender does for each recipient."""
+    alert, _ = enqueue(
+        kind=NotificationKind.SENSOR_SILENT,
+        subject="No temperature reading from Pharmacy fridge for 45 min",
+        template="sensor_silent",
+        context={"location": "Pharmacy fridge", "minutes": 45},
+    )
+    plain, _ = enqueue(subject="A row stored without a subject template")
+    client = signed_in(Role.PHARMACIST)
+    ukrainian = client.get(URL, HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert "Немає показань температури з місця «Pharmacy fridge» вже 45 хв" in ukrainian
+    assert "No temperature reading from" not in ukrainian
+    assert "A row stored without a subject template" in ukrainian  # nothing to render it from
+    english = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No temperature reading from Pharmacy fridge for 45 min" in english
+    alert.refresh_from_db()
+    assert alert.subject == "No temperature reading from Pharmacy fridge for 45 min"
