@@ -36,7 +36,9 @@ PRODUCT_MIN_AGE = {
 
 
 def _note(code: str, text: str, leaflet_file: str, section: str, line: int) -> dict:
-    """Leaflet information the checks do not act on but prescriber and ward must see."""
+    """Leaflet information the checks do not act on but prescriber and ward must see. The text is
+    stored in English and marked here for the catalogue: pages show it translated by its msgid
+    (an edited text, having none, is shown as stored)."""
     return {
         "code": code,
         "text": text,
@@ -49,8 +51,10 @@ def _note(code: str, text: str, leaflet_file: str, section: str, line: int) -> d
 # Biocerulin line 34: "The ability to influence the reaction rate when driving vehicles …".
 DRIVING_NOTE = _note(
     "driving",
-    "Adverse reactions may slow the reaction rate: caution when driving vehicles or working "
-    "with machinery.",
+    gettext_noop(
+        "Adverse reactions may slow the reaction rate: caution when driving vehicles or "
+        "working with machinery."
+    ),
     BIOCERULIN_FILE,
     "Ability to influence the reaction rate when driving",
     34,
@@ -58,7 +62,7 @@ DRIVING_NOTE = _note(
 # Betaleukin line 60: "List B. The drug must be stored and transported …".
 LIST_B_NOTE = _note(
     "list_b",
-    "List B (potent substance): store, account for and hand out as a List B drug.",
+    gettext_noop("List B (potent substance): store, account for and hand out as a List B drug."),
     BETALEUKIN_FILE,
     "Conditions and terms of (storage)",
     60,
@@ -67,8 +71,10 @@ LIST_B_NOTE = _note(
 # ferritin and iron inside the serum) additionally apply Ceruloplasmin …".
 IRON_NOTE = _note(
     "iron_cotherapy",
-    "Given together with iron preparations, dosed on serum ferritin and iron; Ceruloplasmin is "
-    "added to the iron treatment, not given instead of it.",
+    gettext_noop(
+        "Given together with iron preparations, dosed on serum ferritin and iron; Ceruloplasmin "
+        "is added to the iron treatment, not given instead of it."
+    ),
     CERULOPLASMIN_FILE,
     "Use of the ceruloplasmin during pregnancy",
     53,
@@ -76,7 +82,9 @@ IRON_NOTE = _note(
 # Ceruloplasmin line 88: "… every day when performing antibacterial treatment".
 ANTIBACTERIAL_NOTE = _note(
     "antibacterial_cotherapy",
-    "Given on the days of antibacterial treatment: the course accompanies the antibiotics.",
+    gettext_noop(
+        "Given on the days of antibacterial treatment: the course accompanies the antibiotics."
+    ),
     CERULOPLASMIN_FILE,
     "Dosing and administration — In the treatment of children (purulent-surgical pathology)",
     88,

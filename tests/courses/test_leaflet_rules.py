@@ -597,6 +597,13 @@ def test_course_api_and_page_show_the_notes(client, pharmacist, formulary, physi
     assert "List B" in page and "Betaleukin leaflet —" in page
     form = client.get("/courses/new/", {"protocol": "biocerulin-general"}).content.decode()
     assert "driving" in form
+    # Stored in English, shown in the reader's language.
+    ukrainian = client.get(f"/courses/{course.pk}/", HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert "Список Б (сильнодіюча речовина)" in ukrainian and "potent substance" not in ukrainian
+    form = client.get(
+        "/courses/new/", {"protocol": "biocerulin-general"}, HTTP_ACCEPT_LANGUAGE="uk"
+    ).content.decode()
+    assert "керуванні транспортними засобами" in form and "caution when driving" not in form
 
 
 # --- design.md "Clinical checks": each hard stop and warning cites a line that says it -------
