@@ -25,7 +25,7 @@ from courses.models import Protocol
 from courses.preparation_text import pattern_text
 from courses.schedule import local_date, local_datetime
 from courses.timeline import SHAPES, TimelineDose, timeline_svg
-from courses.views.display import age_text, best_unit_text, dose_rows, mass_text
+from courses.views.display import age_text, best_unit_text, decimal_text, dose_rows, mass_text
 from inventory.models import Product
 
 PAGE_SIZE = 25
@@ -81,6 +81,10 @@ def _course_context(request, course, *, action_form=None, failed_action="") -> d
     for phase in phases:
         phase.pattern_text = pattern_text(phase.pattern)
         phase.dose_amount_text = mass_text(phase.dose_amount, phase.amount_unit)
+        if phase.dose_value is not None:  # as prescribed: "15 нг/кг", "1,5 мг/кг"
+            phase.dose_value_text = (
+                f"{decimal_text(phase.dose_value.normalize())} {phase.get_dose_unit_display()}"
+            )
     return {
         "course": course,
         "age": age_text(course.age_months),

@@ -604,6 +604,9 @@ def test_course_api_and_page_show_the_notes(client, pharmacist, formulary, physi
         "/courses/new/", {"protocol": "biocerulin-general"}, HTTP_ACCEPT_LANGUAGE="uk"
     ).content.decode()
     assert "керуванні транспортними засобами" in form and "caution when driving" not in form
+    # The phase's prescribed dose in the page's unit words: 5 ng/kg, «5 нг/кг».
+    assert "5 нг/кг = " in ukrainian and "ng/kg" not in ukrainian
+    assert "5 ng/kg = " in page
 
 
 # --- design.md "Clinical checks": each hard stop and warning cites a line that says it -------
