@@ -20,6 +20,7 @@ MARGIN_LEFT = 48
 MARGIN_RIGHT = 12
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 36
+EDGE_LABEL_ROOM = 20  # half a tick label ("09:00", "1 гру") and a little, in viewBox units
 BUCKETS = 240
 
 # Candidate spacings of time ticks, smallest first; the first giving at most MAX_X_TICKS wins.
@@ -280,10 +281,12 @@ def temperature_svg(
     out.append('<g class="axis axis-x">')
     for tick in x_ticks(start, end, tz):
         x = scale.x(tick)
+        # A label centred on a tick near the right edge would be cut off by the frame.
+        anchor = "end" if x > scale.right - EDGE_LABEL_ROOM else "middle"
         out.append(
             f'<line class="grid" x1="{_f(x)}" x2="{_f(x)}" y1="{_f(scale.top)}"'
             f' y2="{_f(scale.bottom + 4)}"/><text x="{_f(x)}" y="{_f(scale.bottom + 18)}"'
-            f' text-anchor="middle" data-at="{tick.isoformat()}">'
+            f' text-anchor="{anchor}" data-at="{tick.isoformat()}">'
             f"{escape(_tick_label(tick, tz, end - start, text))}</text>"
         )
     out.append("</g>")

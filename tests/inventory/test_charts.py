@@ -145,3 +145,15 @@ def test_the_axes_read_as_the_given_axis_text_says():
     one_day = _svg(text=text)
     x_labels = [t.text for t in one_day.findall("svg:g[@class='axis axis-x']/svg:text", NS)]
     assert x_labels[0] == "day:02 00" and x_labels[1].startswith("time:")
+
+
+def test_a_tick_label_at_the_right_edge_ends_there_instead_of_being_cut_off():
+    """The period ends on a round hour: its tick sits on the frame's right edge, and a label
+    centred on it would run past the picture (seen at 800 px: "09:0")."""
+    root = _svg(start=T0, end=T0 + datetime.timedelta(hours=24))
+    texts = root.findall("svg:g[@class='axis axis-x']/svg:text", NS)
+    width = float(root.get("viewBox").split()[2])
+    last = texts[-1]
+    assert float(last.get("x")) > width - charts.MARGIN_RIGHT - charts.EDGE_LABEL_ROOM
+    assert last.get("text-anchor") == "end"
+    assert {t.get("text-anchor") for t in texts[:-1]} == {"middle"}
