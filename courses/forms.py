@@ -133,14 +133,14 @@ def phase_ranges(protocol) -> list[dict]:
                     "low": b["min_months"],
                     "high": b["max_months"],
                     "dose": b["dose"],
-                    "unit": phase.dose_unit,
+                    "unit": phase.get_dose_unit_display(),
                 }
                 for b in phase.age_bands
             )
         elif phase.dose_min == phase.dose_max:
-            dose = f"{_number(phase.dose_min)} {phase.dose_unit}"
+            dose = f"{_number(phase.dose_min)} {phase.get_dose_unit_display()}"
         else:
-            dose = f"{_number(phase.dose_min)}–{_number(phase.dose_max)} {phase.dose_unit}"
+            dose = f"{_number(phase.dose_min)}–{_number(phase.dose_max)} {phase.get_dose_unit_display()}"
         if phase.count_max is None:
             count = _("at least %(count)s") % {"count": phase.count_min}
         elif phase.count_min == phase.count_max:
@@ -302,7 +302,7 @@ class PrescribeForm(forms.Form):
             names["count"] = prefix + "count"
         if phase.dose_basis != "age_band":
             self.fields[prefix + "dose"] = forms.DecimalField(
-                label=_("Dose (%(unit)s)") % {"unit": phase.dose_unit},
+                label=_("Dose (%(unit)s)") % {"unit": phase.get_dose_unit_display()},
                 min_value=Decimal("0.001"),
                 max_digits=10,
                 decimal_places=3,

@@ -283,8 +283,11 @@ _BIOCERULIN = {
     "route": "iv_drip",
     "diluent_options": ["glucose_5", "nacl_0_9"],
     "diluent_volume_ml": "200",
-    "preparation_note": "Dilute the contents of the vial or ampoule in 200 ml of 5% glucose or "
-    "0.9% sodium chloride; drip at 30 drops per minute.",
+    "preparation_note": gettext_noop(
+        # xgettext:no-python-format
+        "Dilute the contents of the vial or ampoule in 200 ml of 5% glucose or 0.9% sodium "
+        "chloride; drip at 30 drops per minute."
+    ),
     "drip_rate_drops_per_min": 30,
     "infusion_minutes_min": None,
     "infusion_minutes_max": None,
@@ -306,8 +309,11 @@ _CERULOPLASMIN = {
     "product": "ceruloplasmin",
     "leaflet_file": CERULOPLASMIN_FILE,
     "diluent_options": ["nacl_0_9", "glucose_5"],
-    "preparation_note": "Dissolve the contents of the ampoule or vial in 200 ml of 0.9% sodium "
-    "chloride or 5% glucose; inject intravenously at 30 drops per minute.",
+    "preparation_note": gettext_noop(
+        # xgettext:no-python-format
+        "Dissolve the contents of the ampoule or vial in 200 ml of 0.9% sodium chloride or 5% "
+        "glucose; inject intravenously at 30 drops per minute."
+    ),
     # "Use … during pregnancy": 2nd and 3rd trimesters allowed; 1st trimester and lactation not.
     "pregnancy_trimesters_allowed": [2, 3],
     "leaflet_notes": [],
@@ -340,18 +346,24 @@ _BETALEUKIN_IV = {
     "diluent_volume_ml": "500",
     "infusion_minutes_min": 120,
     "infusion_minutes_max": 180,
-    "preparation_note": "Immediately before use dissolve the ampoule (vial) in 1 ml of sterile "
-    "0.9% sodium chloride or water for injection and make up to 100 ml with 0.9% sodium "
-    "chloride; add the volume holding the calculated dose to 500 ml of 0.9% sodium chloride or "
-    "5% dextrose. Infuse over 120–180 minutes.",
+    "preparation_note": gettext_noop(
+        # xgettext:no-python-format
+        "Immediately before use dissolve the ampoule (vial) in 1 ml of sterile 0.9% sodium "
+        "chloride or water for injection and make up to 100 ml with 0.9% sodium chloride; add "
+        "the volume holding the calculated dose to 500 ml of 0.9% sodium chloride or 5% "
+        "dextrose. Infuse over 120–180 minutes."
+    ),
 }
 _BETALEUKIN_SC = {
     **_BETALEUKIN,
     "route": "sc",
     "diluent_options": ["nacl_0_9", "water"],
     "diluent_volume_ml": "1",
-    "preparation_note": "Dissolve the ampoule (vial) in 0.5–1 ml of sterile 0.9% sodium chloride "
-    "or water for injection; inject subcutaneously.",
+    "preparation_note": gettext_noop(
+        # xgettext:no-python-format
+        "Dissolve the ampoule (vial) in 0.5–1 ml of sterile 0.9% sodium chloride or water for "
+        "injection; inject subcutaneously."
+    ),
 }
 _BETALEUKIN_CYCLE_NOTE = (
     "'Course of treatment – 5 daily … If necessary to repeat treatments at intervals of 2 weeks': "

@@ -36,6 +36,18 @@ def compiled_translations():
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language. A page request activates its reader's language
+    (LocaleMiddleware) and nothing switches it back in the test's thread, so without this a
+    Ukrainian request would leave a later test's service calls speaking Ukrainian."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 def _need(available: bool, what: str):
     if available:
         return

@@ -1,5 +1,6 @@
 from django import template
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from courses import leaflet_refs
 from courses.findings import Finding, finding_text
@@ -52,3 +53,12 @@ def iso_date(value):
     if value in (None, ""):
         return ""
     return date_format(Day.of(value).day)
+
+
+@register.filter
+def formulary_text(value):
+    """A formulary text stored in English (a protocol's preparation note, a leaflet note) in the
+    page's language, looked up by the text itself (courses.formulary marks each for the
+    catalogue); a text edited since, having no entry, is shown as stored. Not `{% translate var
+    %}`: that looks up "5%% glucose" for a stored "5% glucose" and finds nothing."""
+    return gettext(value) if value else ""
