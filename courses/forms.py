@@ -213,7 +213,13 @@ class PrescribeForm(forms.Form):
         self.fields["protocol"].choices = [
             ("", gettext_lazy("Choose a protocol…")),
             *(
-                (product, [(p.code, f"{p.indication} ({p.get_route_display()})") for p in items])
+                (
+                    product,
+                    [
+                        (p.code, f"{_(p.indication)} ({p.get_route_display()})")  # by msgid
+                        for p in items
+                    ],
+                )
                 for product, items in selectors.protocols_by_product()
             ),
         ]

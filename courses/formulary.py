@@ -416,8 +416,10 @@ PROTOCOLS = [
         **_BIOCERULIN,
         "code": "biocerulin-general",
         "sort_order": 10,
-        "indication": "Intoxication, immunoreactivity support and stimulation of haematopoiesis "
-        "(usual regimen)",
+        "indication": gettext_noop(
+            "Intoxication, immunoreactivity support and stimulation of haematopoiesis "
+            "(usual regimen)"
+        ),
         "leaflet_section": "Dosage and administration, ¶2 ('A single dose is usually 60-100 mg')",
         "leaflet_quote": "A single dose is usually 60-100 mg daily or every other day, depending "
         "on the condition of the patient. The course of treatment consists of 5 injections. The "
@@ -431,7 +433,7 @@ PROTOCOLS = [
         **_BIOCERULIN,
         "code": "biocerulin-preop-oncology",
         "sort_order": 20,
-        "indication": "Preoperative preparation of cancer patients",
+        "indication": gettext_noop("Preoperative preparation of cancer patients"),
         "leaflet_section": "Dosage and administration, ¶3 (preoperative preparation)",
         "leaflet_quote": "To cancer patients during the preoperative preparation, Biocerulin "
         "should be administered at a dose of 0.5 mg / kg body weight daily or every other day. "
@@ -444,7 +446,9 @@ PROTOCOLS = [
         **_BIOCERULIN,
         "code": "biocerulin-postop",
         "sort_order": 30,
-        "indication": "Early postoperative period (blood loss, purulent-septic complications)",
+        "indication": gettext_noop(
+            "Early postoperative period (blood loss, purulent-septic complications)"
+        ),
         "leaflet_section": "Dosage and administration, ¶3 (postoperative period)",
         "leaflet_quote": "In the postoperative period, the dose of the drug is determined by the "
         "amount of blood loss and ranges from 0.5 mg / kg (with low blood loss) to 1.5 mg / kg "
@@ -455,7 +459,7 @@ PROTOCOLS = [
         **_BIOCERULIN,
         "code": "biocerulin-chemotherapy",
         "sort_order": 40,
-        "indication": "Complex combined chemotherapy of cancer patients",
+        "indication": gettext_noop("Complex combined chemotherapy of cancer patients"),
         "leaflet_section": "Dosage and administration, ¶4 (chemotherapy)",
         "leaflet_quote": "During chemotherapy, a single dose is 1-1.5 mg / kg, the course of "
         "treatment is 10-14 injections (3 injections per week).",
@@ -467,7 +471,7 @@ PROTOCOLS = [
         **_BIOCERULIN,
         "code": "biocerulin-hemoblastosis",
         "sort_order": 50,
-        "indication": "Chemotherapy of patients with hemoblastosis",
+        "indication": gettext_noop("Chemotherapy of patients with hemoblastosis"),
         "leaflet_section": "Dosage and administration, ¶4 (hemoblastosis)",
         "leaflet_quote": "For patients with hemoblastosis, a single dose is 0.5–1 mg / kg, the "
         "course of treatment is 5–8 injections (daily, 1 time per day).",
@@ -477,7 +481,7 @@ PROTOCOLS = [
         **_BIOCERULIN,
         "code": "biocerulin-osteomyelitis-acute",
         "sort_order": 60,
-        "indication": "Acute osteomyelitis (complex treatment)",
+        "indication": gettext_noop("Acute osteomyelitis (complex treatment)"),
         "leaflet_section": "Dosage and administration, ¶4 (acute osteomyelitis)",
         "leaflet_quote": "In acute osteomyelitis, a single dose is 1 mg / kg. The course of "
         "treatment consists of 5 injections, which are prescribed daily or every other day.",
@@ -487,7 +491,7 @@ PROTOCOLS = [
         **_BIOCERULIN,
         "code": "biocerulin-osteomyelitis-chronic",
         "sort_order": 70,
-        "indication": "Chronic osteomyelitis (complex treatment)",
+        "indication": gettext_noop("Chronic osteomyelitis (complex treatment)"),
         "leaflet_section": "Dosage and administration, ¶4 (chronic osteomyelitis)",
         "leaflet_quote": "In chronic osteomyelitis, the drug is administered 2 mg / kg 2-3 times "
         "with an interval of 1-2 days, and then 1 mg / kg 3-7 times every other day.",
@@ -511,7 +515,7 @@ PROTOCOLS = [
         **_CERULOPLASMIN,
         "code": "ceruloplasmin-preop-oncology",
         "sort_order": 10,
-        "indication": "Preoperative preparation in oncological pathology",
+        "indication": gettext_noop("Preoperative preparation in oncological pathology"),
         "leaflet_section": "Dosing and administration, ¶2 (preparation for operation)",
         "leaflet_quote": "At oncological pathologies during preparation of the patient for "
         "operation it is necessary to enter a solution at a rate of 1,5-2,0 mg / kg. The "
@@ -523,7 +527,9 @@ PROTOCOLS = [
         **_CERULOPLASMIN,
         "code": "ceruloplasmin-postop",
         "sort_order": 20,
-        "indication": "Early postoperative period (blood loss, purulent-septic complications)",
+        "indication": gettext_noop(
+            "Early postoperative period (blood loss, purulent-septic complications)"
+        ),
         "leaflet_section": "Dosing and administration, ¶3 (postoperative period)",
         "leaflet_quote": "During the postoperative period, a single dose is prescribed in "
         "accordance with the size of the blood loss - from 1.5 mg / kg (if the patient has lost "
@@ -535,7 +541,7 @@ PROTOCOLS = [
         **_CERULOPLASMIN,
         "code": "ceruloplasmin-chemotherapy",
         "sort_order": 30,
-        "indication": "Complex chemotherapy of cancer",
+        "indication": gettext_noop("Complex chemotherapy of cancer"),
         "leaflet_section": "Dosing and administration, ¶4 (chemotherapy)",
         "leaflet_quote": "During the period of chemotherapy, a single dose is 4-6 mg / kg, and "
         "the treatment course includes 10-14 procedures (3 injections for 7 days).",
@@ -547,7 +553,7 @@ PROTOCOLS = [
         **_CERULOPLASMIN,
         "code": "ceruloplasmin-hemoblastosis",
         "sort_order": 40,
-        "indication": "Chemotherapy of patients with hemoblastoses",
+        "indication": gettext_noop("Chemotherapy of patients with hemoblastoses"),
         "leaflet_section": "Dosing and administration, ¶4 (hemoblastoses)",
         "leaflet_quote": "Patients with hemoblastoses have a single dose of 1.5-3 mg / kg, and the "
         "number of injections is 7-10 procedures that are performed once a day every day.",
@@ -557,7 +563,7 @@ PROTOCOLS = [
         **_CERULOPLASMIN,
         "code": "ceruloplasmin-osteomyelitis-acute",
         "sort_order": 50,
-        "indication": "Acute osteomyelitis (additional remedy)",
+        "indication": gettext_noop("Acute osteomyelitis (additional remedy)"),
         "leaflet_section": "Dosing and administration, ¶5 (acute osteomyelitis)",
         "leaflet_quote": "To eliminate the acute form of osteomyelitis, the size of a single dose "
         "is 2.5 mg / kg, for the course period, 5 procedures are required (every day or every "
@@ -568,7 +574,7 @@ PROTOCOLS = [
         **_CERULOPLASMIN,
         "code": "ceruloplasmin-osteomyelitis-chronic",
         "sort_order": 60,
-        "indication": "Chronic osteomyelitis (additional remedy)",
+        "indication": gettext_noop("Chronic osteomyelitis (additional remedy)"),
         "leaflet_section": "Dosing and administration, ¶5 (chronic pathology)",
         "leaflet_quote": "For the treatment of chronic pathology, the solution is required to be "
         "administered at a rate of 5 mg / kg twice / thrice a day, making intervals of 1-2 days, "
@@ -600,7 +606,9 @@ PROTOCOLS = [
         # through PRODUCT_MIN_AGE.
         "min_age_months": None,
         "leaflet_notes": [IRON_NOTE],
-        "indication": "Anaemia in the 2nd and 3rd trimesters of pregnancy (with iron)",
+        "indication": gettext_noop(
+            "Anaemia in the 2nd and 3rd trimesters of pregnancy (with iron)"
+        ),
         "leaflet_section": "Use of the ceruloplasmin during pregnancy",
         "leaflet_quote": "The drug is prescribed for the combined treatment of anemia in the 2nd "
         "and 3rd trimesters. Together with used iron drugs … additionally apply Ceruloplasmin in "
@@ -613,7 +621,9 @@ PROTOCOLS = [
         **_CERULOPLASMIN_CHILD,
         "code": "ceruloplasmin-child-posthaemorrhagic",
         "sort_order": 80,
-        "indication": "Children: treatment or prevention of posthaemorrhagic anaemia (surgery)",
+        "indication": gettext_noop(
+            "Children: treatment or prevention of posthaemorrhagic anaemia (surgery)"
+        ),
         "leaflet_quote": "When treating or preventing the posthemorrhagic form of anemia (during "
         "surgery), children should be given medication in the period of 2 days before surgery, "
         "intraoperatively, and also within 2-10 days after performing the surgical procedure.",
@@ -626,8 +636,9 @@ PROTOCOLS = [
         **_CERULOPLASMIN_CHILD,
         "code": "ceruloplasmin-child-purulent-surgical",
         "sort_order": 90,
-        "indication": "Children: anaemia in purulent-surgical pathology (with antibacterial "
-        "treatment)",
+        "indication": gettext_noop(
+            "Children: anaemia in purulent-surgical pathology (with antibacterial treatment)"
+        ),
         "leaflet_quote": "During therapy or prevention of anemia in children with pathologies of "
         "purulent-surgical type, the solution should be administered in the period of 7-10 days "
         "every day when performing antibacterial treatment.",
@@ -638,7 +649,7 @@ PROTOCOLS = [
         **_CERULOPLASMIN_CHILD,
         "code": "ceruloplasmin-child-radiation-anaemia",
         "sort_order": 100,
-        "indication": "Children with cancer: radiation anaemia during radiotherapy",
+        "indication": gettext_noop("Children with cancer: radiation anaemia during radiotherapy"),
         "leaflet_quote": "Children with cancer pathologies to treat or prevent the development of "
         "radiation form of anemia due to radiation therapy should be administered Ceruloplasmin "
         "once per week during the entire radiotherapy course.",
@@ -651,7 +662,7 @@ PROTOCOLS = [
         **_CERULOPLASMIN_CHILD,
         "code": "ceruloplasmin-child-toxic-anaemia",
         "sort_order": 110,
-        "indication": "Children: toxic anaemia during chemotherapy",
+        "indication": gettext_noop("Children: toxic anaemia during chemotherapy"),
         "leaflet_quote": "When treating or preventing the appearance of a toxic form of anemia, "
         "the solution is administered throughout the chemotherapy course on the days of the "
         "procedures.",
@@ -664,7 +675,9 @@ PROTOCOLS = [
         **_CERULOPLASMIN_CHILD,
         "code": "ceruloplasmin-child-chemoradiation-anaemia",
         "sort_order": 120,
-        "indication": "Children: anaemia from chemoradiation (radiation or toxic form)",
+        "indication": gettext_noop(
+            "Children: anaemia from chemoradiation (radiation or toxic form)"
+        ),
         "leaflet_quote": "Treatment or prophylaxis of anemia resulting from chemoradiation "
         "procedures (radiation or toxic form) is administered once a week on the day of the "
         "procedure during the entire period of therapy.",
@@ -676,7 +689,9 @@ PROTOCOLS = [
     # ---------------------------------------------------------------- Betaleukin (leaflet 002)
     _betaleukin(
         "betaleukin-leukopoiesis-toxic-iv",
-        "Toxic leukopenia grade 2–4 complicating chemo- and radiotherapy (IV infusion)",
+        gettext_noop(
+            "Toxic leukopenia grade 2–4 complicating chemo- and radiotherapy (IV infusion)"
+        ),
         _BETALEUKIN_IV,
         "15",
         "20",
@@ -686,7 +701,9 @@ PROTOCOLS = [
     ),
     _betaleukin(
         "betaleukin-leukopoiesis-toxic-sc",
-        "Toxic leukopenia grade 2–4 complicating chemo- and radiotherapy (subcutaneous)",
+        gettext_noop(
+            "Toxic leukopenia grade 2–4 complicating chemo- and radiotherapy (subcutaneous)"
+        ),
         _BETALEUKIN_SC,
         "15",
         "20",
@@ -696,8 +713,10 @@ PROTOCOLS = [
     ),
     _betaleukin(
         "betaleukin-leukopoiesis-support-iv",
-        "Support of leukopoiesis when chemotherapy is "
-        "needed in leukopenia, WBC ≥ 3×10⁹/L (IV infusion)",
+        gettext_noop(
+            "Support of leukopoiesis when chemotherapy is "
+            "needed in leukopenia, WBC ≥ 3×10⁹/L (IV infusion)"
+        ),
         _BETALEUKIN_IV,
         "15",
         "20",
@@ -709,8 +728,10 @@ PROTOCOLS = [
     ),
     _betaleukin(
         "betaleukin-leukopoiesis-support-sc",
-        "Support of leukopoiesis when chemotherapy is "
-        "needed in leukopenia, WBC ≥ 3×10⁹/L (subcutaneous)",
+        gettext_noop(
+            "Support of leukopoiesis when chemotherapy is "
+            "needed in leukopenia, WBC ≥ 3×10⁹/L (subcutaneous)"
+        ),
         _BETALEUKIN_SC,
         "15",
         "20",
@@ -722,8 +743,10 @@ PROTOCOLS = [
     ),
     _betaleukin(
         "betaleukin-immunodeficiency-iv",
-        "Secondary immunodeficiency after severe trauma or "
-        "extensive surgery with septic/purulent processes (IV infusion)",
+        gettext_noop(
+            "Secondary immunodeficiency after severe trauma or "
+            "extensive surgery with septic/purulent processes (IV infusion)"
+        ),
         _BETALEUKIN_IV,
         "5",
         "8",
@@ -733,8 +756,10 @@ PROTOCOLS = [
     ),
     _betaleukin(
         "betaleukin-immunodeficiency-sc",
-        "Secondary immunodeficiency after severe trauma or "
-        "extensive surgery with septic/purulent processes (subcutaneous)",
+        gettext_noop(
+            "Secondary immunodeficiency after severe trauma or "
+            "extensive surgery with septic/purulent processes (subcutaneous)"
+        ),
         _BETALEUKIN_SC,
         "5",
         "8",

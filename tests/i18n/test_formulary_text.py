@@ -33,3 +33,20 @@ def test_the_stored_note_and_the_api_stay_english(physician_client, formulary):
     body = physician_client.get(f"/api/v1/protocols/{protocol.pk}/", **UK).json()
     assert body["preparation_note"] == protocol.preparation_note
     assert body["phases"][0]["dose_unit"] == "ng/kg"
+
+
+def test_a_protocols_indication_is_read_in_ukrainian_where_it_is_shown(
+    client, physician, ward, formulary, today
+):
+    from tests.courses.helpers import seven_doses
+
+    course = seven_doses("ceruloplasmin-postop", physician, ward, today)
+    client.force_login(physician)
+    english = Protocol.objects.get(code="ceruloplasmin-postop").indication
+    ukrainian = "Ранній післяопераційний період (крововтрата, гнійно-септичні ускладнення)"
+    for url in ("/courses/", f"/courses/{course.pk}/", f"/patients/{course.patient.pk}/"):
+        page = client.get(url, **UK).content.decode()
+        assert ukrainian in page and english not in page, url
+        assert english in client.get(url, **EN).content.decode(), url
+    form = client.get("/courses/new/", **UK).content.decode()
+    assert "Токсична лейкопенія 2–4 ступеня" in form and "Toxic leukopenia" not in form
