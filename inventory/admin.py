@@ -31,12 +31,6 @@ from inventory.serializers import MAX_VIALS
 
 FORM_TEMPLATE = "admin/inventory/form.html"
 
-# Excursion.status, as the admin's list says it.
-EXCURSION_STATES = {
-    "open": pgettext_lazy("excursion", "open"),
-    "closed": pgettext_lazy("excursion", "closed"),
-    "resolved": pgettext_lazy("excursion", "resolved"),
-}
 
 
 def _model_fields(form, model) -> dict:
@@ -512,4 +506,4 @@ class ExcursionAdmin(StockAdmin):
 
     @admin.display(description=gettext_lazy("status"))
     def state(self, excursion):
-        return EXCURSION_STATES[excursion.status]
+        return excursion.status_label

@@ -622,6 +622,14 @@ class ExcursionResolution(models.TextChoices):
     DISCARD = "discard", _("Stock discarded")
 
 
+# Excursion.status, as pages and the admin say it.
+EXCURSION_STATES = {
+    "open": pgettext_lazy("excursion", "open"),
+    "closed": pgettext_lazy("excursion", "closed"),
+    "resolved": pgettext_lazy("excursion", "resolved"),
+}
+
+
 class Excursion(models.Model):
     """Time a location spent outside the storage range of the products it held.
 
@@ -703,6 +711,11 @@ class Excursion(models.Model):
         if self.resolved_at:
             return "resolved"
         return "open" if self.ended_at is None else "closed"
+
+    @property
+    def status_label(self) -> str:
+        """The status in the reader's language (the admin's list, the lot page)."""
+        return str(EXCURSION_STATES[self.status])
 
     @property
     def minutes_out_of_range(self) -> int:

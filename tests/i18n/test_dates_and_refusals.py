@@ -198,3 +198,20 @@ def test_the_protocol_service_maps_a_phase_constraint_to_its_field_in_either_lan
     with translation.override(language), pytest.raises(ValidationError) as refusal:
         protocol_save(protocol=protocol, fields={}, phases=[{"dose_basis": "fixed"}])
     assert refusal.value.message_dict == {"phases.0.dose_unit": [expected]}
+
+
+def test_the_lot_page_names_an_excursions_state_in_the_readers_language(
+    client, pharmacist, receive, cerulo, fridge
+):
+    from inventory.models import Lot
+    from tests.inventory.test_alerts import ingest
+
+    receive(cerulo, fridge, 3, lot_number="COLD-UK")
+    ingest(fridge, 0, "9.5")
+    ingest(fridge, 5, "5")  # back in range: the excursion is closed, not yet resolved
+    lot = Lot.objects.get(lot_number="COLD-UK")
+    client.force_login(pharmacist)
+    ukrainian = client.get(f"/stock/lots/{lot.pk}/", **UK).content.decode()
+    assert '<span class="badge excursion-closed">завершене</span>' in ukrainian
+    english = client.get(f"/stock/lots/{lot.pk}/", **EN).content.decode()
+    assert '<span class="badge excursion-closed">closed</span>' in english
