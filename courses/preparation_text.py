@@ -57,6 +57,15 @@ class LocaleRenderer(Renderer):
             found = self._written[key] = number_format(amount)
         return found
 
+    def unit(self, unit: str) -> str:
+        if self._written is None:
+            return super().unit(unit)
+        key = ("unit", unit)
+        found = self._written.get(key)
+        if found is None:
+            found = self._written[key] = super().unit(unit)
+        return found
+
     def date(self, day: dt.date) -> str:
         if not self.localize_numbers:
             return day.isoformat()

@@ -35,14 +35,15 @@ def convert(amount: Decimal | int | str, from_unit: str, to_unit: str) -> Decima
     """Convert a mass exactly: convert(Decimal('1.05'), 'ug', 'ng') == Decimal('1050')."""
     if isinstance(amount, float):
         raise UnitError("Amounts are Decimal, never float (binary floats are not exact).")
-    return Decimal(amount).scaleb(_exponent(from_unit) - _exponent(to_unit))
+    shift = _SHIFT.get((from_unit, to_unit))
+    if shift is None:
+        shift = _NG_EXPONENT[unit_normalise(from_unit)] - _NG_EXPONENT[unit_normalise(to_unit)]
+    return Decimal(amount).scaleb(shift)
 
 
-def _exponent(unit: str) -> int:
-    # A preparation converts tens of times per dose: the system's own spellings skip
-    # unit_normalise (same exponent either way: "µg" is a key of both tables).
-    exponent = _NG_EXPONENT.get(unit)
-    return _NG_EXPONENT[unit_normalise(unit)] if exponent is None else exponent
+# A preparation converts tens of times per dose: the system's own spellings skip
+# unit_normalise (the same shift either way: "µg" is a key of both tables).
+_SHIFT = {(a, b): _NG_EXPONENT[a] - _NG_EXPONENT[b] for a in _NG_EXPONENT for b in _NG_EXPONENT}
 
 
 def per_kg_unit(dose_unit: str) -> str | None:
