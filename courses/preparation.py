@@ -110,16 +110,29 @@ class Renderer:
     def date(self, day: dt.date) -> str:
         return day.isoformat()
 
+    def unit(self, unit: str) -> str:
+        """'ml', 'mg/ml' in the reader's language."""
+        mass, _slash, per = unit.partition("/")
+        return self(UNIT_TEXT[mass]) + (f"/{self(UNIT_TEXT[per])}" if per else "")
+
     def __call__(self, value) -> str:
+        # A preparation's dozen sentences and their parameters come through here: the two
+        # commonest kinds first, by exact type (a subclass takes the isinstance path below).
+        kind = type(value)
+        if kind is Msg:
+            text = self.gettext(value)
+            if not value.params:
+                return text
+            return text % {name: self(param) for name, param in value.params}
+        if kind is Quantity:
+            return f"{self.number(value.amount)} {self.unit(value.unit)}"
         if isinstance(value, Msg):
             text = self.gettext(value)
             if not value.params:
                 return text
             return text % {name: self(param) for name, param in value.params}
         if isinstance(value, Quantity):
-            mass, _slash, per = value.unit.partition("/")
-            unit = self(UNIT_TEXT[mass]) + (f"/{self(UNIT_TEXT[per])}" if per else "")
-            return f"{self.number(value.amount)} {unit}"
+            return f"{self.number(value.amount)} {self.unit(value.unit)}"
         if isinstance(value, Number):
             sign = ("-" if value.amount < 0 else "+") if value.signed else ""
             return sign + self.number(abs(value.amount) if value.signed else value.amount)

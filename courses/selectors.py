@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Subquery, Window
@@ -245,7 +246,7 @@ def _container_kind(line: dict, presentations: dict) -> str:
     return presentation.container if presentation else "container"
 
 
-def _opened(dose: Dose, presentations: dict, stock) -> list:
+def _opened(dose: Dose, presentations: dict, stock, memo: dict | None = None) -> list:
     """The containers a dose opens, each with its suggested lot when `stock` is given."""
     from courses.preparation import Opened
 
@@ -258,18 +259,37 @@ def _opened(dose: Dose, presentations: dict, stock) -> list:
             container=_container_kind(line, presentations),
             count=line["count"],
             lot=(
-                lot_suggestion(
-                    stock,
-                    presentation_id=line["presentation_id"],
-                    count=line["count"],
-                    ward_id=ward_id,
-                )
+                _suggested(stock, line["presentation_id"], line["count"], ward_id, memo)[0]
                 if stock is not None
                 else None
             ),
         )
         for line in dose.vials
     ]
+
+
+def _suggested(stock: list, presentation_id, count: int, ward_id, memo: dict | None):
+    """`lot_suggestion` and its frozen form (for a memo key), once per (stock, presentation,
+    count, ward) in a memo: a page's doses ask for the same few. The stock list itself is in
+    the entry: a list is never changed in place (SuggestionStock replaces its own), so a memo
+    entry is for exactly the rows it was computed from."""
+    key = ("lot", id(stock), presentation_id, count, ward_id)
+    found = memo.get(key) if memo is not None else None
+    if found is None or found[0] is not stock:
+        lot = lot_suggestion(stock, presentation_id=presentation_id, count=count, ward_id=ward_id)
+        found = (stock, lot, _frozen(lot))
+        if memo is not None:
+            memo[key] = found
+    return found[1:]
+
+
+@functools.cache
+def _diluent_in_english(code: str) -> str:
+    """A diluent's name as `courses.preparation` takes it: in English, its msgid (fixed per
+    code: the one language it is ever written in here)."""
+    from courses.preparation_text import english_name
+
+    return english_name(Diluent(code).label)
 
 
 def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None, opened=None):
@@ -280,7 +300,6 @@ def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None, opened=
     lot. `dose.course.protocol` and `dose.course.patient` come from the caller's select_related.
     """
     from courses.preparation import preparation_for
-    from courses.preparation_text import english_name
 
     course = dose.course
     protocol = course.protocol
@@ -294,7 +313,7 @@ def dose_preparation_plan(dose: Dose, *, presentations=None, stock=None, opened=
         dose=Mass(dose.amount, dose.amount_unit),
         containers=opened,
         # In English: the preparation's sentences are msgids, translated when they are written.
-        diluent=english_name(Diluent(course.diluent).label) if course.diluent else "",
+        diluent=_diluent_in_english(course.diluent) if course.diluent else "",
         diluent_volume_ml=protocol.diluent_volume_ml,
         drip_rate_drops_per_min=dose.drip_rate_drops_per_min,
         infusion_minutes=dose.infusion_minutes,
@@ -308,14 +327,14 @@ def dose_preparation(
     """How to prepare and give one dose, as the API shows it (`preparation` of a dose): its
     sentences in the active language, numbers with the point (`page`: as the language writes
     them, the decimal comma in Ukrainian). `memo`: a dict the caller keeps for one page or
-    response, so doses with the same inputs share one preparation (never mutate the result)."""
-    from courses import preparation_text
-
+    response, so doses with the same inputs share one preparation (never mutate the result);
+    it also keeps the lot suggestions and choice labels those doses share (tagged keys)."""
     course = dose.course
     protocol = course.protocol
+    language = translation.get_language()
     if presentations is None:
         presentations = presentations_by_id()
-    opened = _opened(dose, presentations, stock)
+    opened = _opened(dose, presentations, stock, memo)
     # Doses with the same inputs (amount, containers and suggested lots, diluent, rate, route,
     # language) have the same preparation: a page or response builds each one once. Everything
     # the preparation reads is in the key.
@@ -326,7 +345,14 @@ def dose_preparation(
             dose.amount,
             dose.amount_unit,
             tuple(
-                (o.presentation_id, o.label, o.strength, o.container, o.count, _frozen(o.lot))
+                (
+                    o.presentation_id,
+                    o.label,
+                    o.strength,
+                    o.container,
+                    o.count,
+                    None if o.lot is None else _frozen(o.lot),
+                )
                 for o in opened
             ),
             course.diluent,
@@ -336,23 +362,51 @@ def dose_preparation(
             protocol.infusion_minutes_min,
             protocol.infusion_minutes_max,
             page,
-            translation.get_language(),
+            language,
         )
         if (found := memo.get(key)) is not None:
             return found
     plan = dose_preparation_plan(dose, presentations=presentations, opened=opened)
+    render = _renderer(page, language, memo)
     result = {
-        **plan.as_dict(preparation_text.PAGE if page else preparation_text.API),
-        "route_label": protocol.get_route_display(),
+        **plan.as_dict(render),
+        "route_label": _display(protocol, "route", language, memo),
         # `diluent` stays the code it always was; the name is `diluent_label`.
         "diluent": course.diluent,
-        "diluent_label": course.get_diluent_display() if course.diluent else "",
+        "diluent_label": _display(course, "diluent", language, memo) if course.diluent else "",
         "drip_rate_drops_per_min": dose.drip_rate_drops_per_min,
         "infusion_minutes": dose.infusion_minutes,
     }
     if memo is not None:
         memo[key] = result
     return result
+
+
+def _renderer(page: bool, language: str | None, memo: dict | None):
+    """The renderer of a page's or response's preparations, bound to its language (one per
+    memo, so the numbers it writes are written once)."""
+    from courses import preparation_text
+
+    renderer = preparation_text.PAGE if page else preparation_text.API
+    if memo is None:
+        return renderer.bound()
+    key = ("renderer", page, language)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = renderer.bound()
+    return found
+
+
+def _display(instance, name: str, language: str | None, memo: dict | None) -> str:
+    """`get_<name>_display()`, once per (model, field, value, language) in a memo: Django's
+    translates the choice labels on every call."""
+    if memo is None:
+        return getattr(instance, f"get_{name}_display")()
+    key = ("display", type(instance), name, getattr(instance, name), language)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = getattr(instance, f"get_{name}_display")()
+    return found
 
 
 def _frozen(lot: dict | None):

@@ -11,6 +11,7 @@ from decimal import Decimal
 # Exponent of ten of each unit relative to the nanogram.
 _NG_EXPONENT = {"mg": 6, "ug": 3, "µg": 3, "ng": 0}
 UNITS = ("mg", "ug", "ng")
+_NORMAL = frozenset(UNITS)
 UNIT_LABELS = {"mg": "mg", "ug": "µg", "ng": "ng"}
 _SPELLED = {"mg": "mg", "ug": "ug", "µg": "ug", "mcg": "ug", "ng": "ng"}
 
@@ -34,8 +35,15 @@ def convert(amount: Decimal | int | str, from_unit: str, to_unit: str) -> Decima
     """Convert a mass exactly: convert(Decimal('1.05'), 'ug', 'ng') == Decimal('1050')."""
     if isinstance(amount, float):
         raise UnitError("Amounts are Decimal, never float (binary floats are not exact).")
-    shift = _NG_EXPONENT[unit_normalise(from_unit)] - _NG_EXPONENT[unit_normalise(to_unit)]
+    shift = _SHIFT.get((from_unit, to_unit))
+    if shift is None:
+        shift = _NG_EXPONENT[unit_normalise(from_unit)] - _NG_EXPONENT[unit_normalise(to_unit)]
     return Decimal(amount).scaleb(shift)
+
+
+# A preparation converts tens of times per dose: the system's own spellings skip
+# unit_normalise (the same shift either way: "µg" is a key of both tables).
+_SHIFT = {(a, b): _NG_EXPONENT[a] - _NG_EXPONENT[b] for a in _NG_EXPONENT for b in _NG_EXPONENT}
 
 
 def per_kg_unit(dose_unit: str) -> str | None:
@@ -59,10 +67,14 @@ class Mass:
     unit: str = "mg"
 
     def __post_init__(self):
-        object.__setattr__(self, "unit", unit_normalise(self.unit))
-        if isinstance(self.amount, float):
-            raise UnitError("Amounts are Decimal, never float.")
-        object.__setattr__(self, "amount", Decimal(self.amount))
+        # Masses are built tens of times per dose: an already normal unit and a Decimal amount
+        # are kept as they are (what unit_normalise and Decimal() would give back).
+        if self.unit not in _NORMAL:
+            object.__setattr__(self, "unit", unit_normalise(self.unit))
+        if type(self.amount) is not Decimal:
+            if isinstance(self.amount, float):
+                raise UnitError("Amounts are Decimal, never float.")
+            object.__setattr__(self, "amount", Decimal(self.amount))
 
     def to(self, unit: str) -> "Mass":
         return Mass(convert(self.amount, self.unit, unit), unit)
