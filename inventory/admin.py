@@ -32,7 +32,6 @@ from inventory.serializers import MAX_VIALS
 FORM_TEMPLATE = "admin/inventory/form.html"
 
 
-
 def _model_fields(form, model) -> dict:
     """The form's cleaned values of `model`'s own columns (not the pk, not many-to-many)."""
     names = {f.name for f in model._meta.concrete_fields if not f.primary_key}
