@@ -1,9 +1,11 @@
 """Admin building blocks shared by the apps."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 
 class NamedAdmin(admin.ModelAdmin):
@@ -106,3 +108,62 @@ class LabelledTabularInline(admin.TabularInline):
         if formfield is not None:
             formfield.widget.attrs.setdefault("aria-label", formfield.label)
         return formfield
+
+
+# Django stores a permission's name once, in English, when it creates the row ("Can add dose"):
+# the admin's permission lists compose it instead, in the reader's language, from the action and
+# the model's translated name. The rows are left as they are.
+PERMISSION_ACTIONS = {
+    "add": gettext_lazy("Can add %(name)s"),
+    "change": gettext_lazy("Can change %(name)s"),
+    "delete": gettext_lazy("Can delete %(name)s"),
+    "view": gettext_lazy("Can view %(name)s"),
+}
+
+
+def model_name(model) -> str:
+    """A model's verbose name, or one made from the models it stands for: a history event model
+    (django-pghistory names it from its class, "dose event") is named after its tracked model, a
+    many-to-many table after the two models it joins."""
+    tracked = getattr(model, "pgh_tracked_model", None)
+    if tracked is not None:
+        return gettext("%(name)s event") % {"name": model_name(tracked)}
+    if model._meta.auto_created:
+        source, target = (field.related_model for field in model._meta.fields if field.is_relation)
+        return gettext("%(source)s – %(target)s") % {
+            "source": model_name(source),
+            "target": model_name(target),
+        }
+    return str(model._meta.verbose_name)
+
+
+def permission_label(permission: Permission) -> str:
+    """ "App | model | action" like Permission.__str__, each part in the active language. A
+    permission of the model's own Meta.permissions shows its stored name through gettext (its
+    translation when the name was marked)."""
+    model = permission.content_type.model_class()
+    if model is None:  # a model since removed: nothing to translate it from
+        return str(permission)
+    action, _, model_part = permission.codename.partition("_")
+    name = model_name(model)
+    if action in PERMISSION_ACTIONS and model_part == model._meta.model_name:
+        text = PERMISSION_ACTIONS[action] % {"name": name}
+    else:
+        text = gettext(permission.name)
+    return f"{model._meta.app_config.verbose_name} | {name} | {text}"
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return permission_label(obj)
+
+
+class PermissionLabelsAdmin:
+    """ModelAdmin mixin: its permission fields (a user's, a group's) list permissions by
+    `permission_label`. The queryset must select_related("content_type"), as Django's user form
+    and group admin do."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.related_model is Permission:
+            kwargs.setdefault("form_class", PermissionChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
