@@ -4,6 +4,7 @@ and the changelist's count. Each page is rendered with the Ukrainian language an
 reads it (its visible text, not its markup): the Ukrainian words are there, the English are not.
 """
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -13,6 +14,7 @@ import polib
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.utils import translation
 from knox.models import AuthToken
@@ -249,3 +251,31 @@ def test_the_changelist_count_reads_right_in_both_languages(admin_uk, count, uk,
         AccessFailureLog.objects.create(user_agent="", http_accept="", path_info="/")
     assert uk in text_of(admin_uk.get("/admin/axes/accessfailurelog/", **UK))
     assert en in text_of(admin_uk.get("/admin/axes/accessfailurelog/", **EN))
+
+
+def _admin_javascript_catalogue(client, headers) -> dict:
+    response = client.get("/admin/jsi18n/", **headers)
+    assert response.status_code == 200
+    body = re.search(r"const newcatalog = (\{.*?\});\n", response.content.decode(), re.S)
+    return json.loads(body.group(1))
+
+
+def test_the_admins_javascript_strings_missing_from_djangos_ukrainian_are_in_ours(admin_uk):
+    """The permission selector's buttons and the action warnings (the admin's djangojs catalogue,
+    served by /admin/jsi18n/), from config/locale/uk/LC_MESSAGES/djangojs.po."""
+    ours = polib.pofile(str(Path(settings.BASE_DIR) / "config/locale/uk/LC_MESSAGES/djangojs.po"))
+    assert ours.metadata["Plural-Forms"].startswith("nplurals=3;")
+    assert ours.untranslated_entries() == [] and ours.fuzzy_entries() == []
+    own = Path(django.__file__).parent / "contrib/admin/locale/uk/LC_MESSAGES/djangojs.po"
+    missing = polib.pofile(str(own)).untranslated_entries()
+    catalogue = _admin_javascript_catalogue(admin_uk, UK)
+    untranslated = [e.msgid for e in missing if catalogue.get(e.msgid) in (None, e.msgid)]
+    assert untranslated == []
+    assert catalogue["Choose all %s"] == "Обрати всі %s"
+    assert catalogue["%s selected option not visible"] == [
+        "%s обраний варіант не показано",
+        "%s обрані варіанти не показано",
+        "%s обраних варіантів не показано",
+    ]
+    assert catalogue["Chosen %s"] == "Обрано %s"  # Django's own still reach the page
+    assert "Choose all %s" not in _admin_javascript_catalogue(admin_uk, EN)
