@@ -2,13 +2,30 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext, gettext_lazy
 
 
-class NamedAdmin(admin.ModelAdmin):
+class LabelledDateTimeAdmin(admin.ModelAdmin):
+    """The admin's date-and-time field is two inputs after the words "Date:" and "Time:", which
+    are not their <label>s (axe: every form field needs a label, WCAG 1.3.1/4.1.2): each input
+    is named by its field and its part ("Last login: date")."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, AdminSplitDateTime):
+            date, time = widget.widgets
+            names = {"field": formfield.label}
+            date.attrs["aria-label"] = gettext("%(field)s: date") % names
+            time.attrs["aria-label"] = gettext("%(field)s: time") % names
+        return formfield
+
+
+class NamedAdmin(LabelledDateTimeAdmin):
     """Titles that name the model as the object of a verb ("View lot", "Add presentation") with
     `accusative`, the model's name as Ukrainian declines it there ("Переглянути серію", not the
     nominative "серія" Django's admin puts in). Unset, the verbose name is used (English, and

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from knox import admin as knox_admin
 from knox.models import AuthToken
 
-from config.admin import NamedAdmin, PermissionLabelsAdmin
+from config.admin import LabelledDateTimeAdmin, NamedAdmin, PermissionLabelsAdmin
 
 
 class AccessAttemptAdmin(NamedAdmin, axes_admin.AccessAttemptAdmin):
@@ -53,7 +53,7 @@ class AccessLogAdmin(NamedAdmin, axes_admin.AccessLogAdmin):
     accusative = pgettext_lazy("accusative", "access log")
 
 
-class AuthTokenAdmin(knox_admin.AuthTokenAdmin):
+class AuthTokenAdmin(LabelledDateTimeAdmin, knox_admin.AuthTokenAdmin):
     def save_model(self, request, obj, form, change):
         # knox's own says "TOKEN <token>" in English before saving; the rest of its save is
         # ModelAdmin's.
