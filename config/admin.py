@@ -3,10 +3,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext, gettext_lazy
+
+from config.roles import role_label
 
 
 class LabelledDateTimeAdmin(admin.ModelAdmin):
@@ -175,12 +177,20 @@ class PermissionChoiceField(forms.ModelMultipleChoiceField):
         return permission_label(obj)
 
 
-class PermissionLabelsAdmin:
+class GroupChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return role_label(obj.name)
+
+
+class AccessLabelsAdmin:
     """ModelAdmin mixin: its permission fields (a user's, a group's) list permissions by
-    `permission_label`. The queryset must select_related("content_type"), as Django's user form
-    and group admin do."""
+    `permission_label`, its group field (a user's) the role groups by their role's name. The
+    permissions' queryset must select_related("content_type"), as Django's user form and group
+    admin do."""
 
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         if db_field.related_model is Permission:
             kwargs.setdefault("form_class", PermissionChoiceField)
+        elif db_field.related_model is Group:
+            kwargs.setdefault("form_class", GroupChoiceField)
         return super().formfield_for_manytomany(db_field, request, **kwargs)

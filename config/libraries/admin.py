@@ -1,6 +1,6 @@
 """The libraries' admins re-registered in our words: django-axes' three, knox's tokens and
 Django's groups. Each subclasses the library's own, changing only what no catalogue can reach:
-words built in code, titles that need the accusative, and permission names."""
+words built in code, titles that need the accusative, permission and role names."""
 
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from knox import admin as knox_admin
 from knox.models import AuthToken
 
-from config.admin import LabelledDateTimeAdmin, NamedAdmin, PermissionLabelsAdmin
+from config.admin import AccessLabelsAdmin, LabelledDateTimeAdmin, NamedAdmin
+from config.roles import Role, role_label
 
 
 class AccessAttemptAdmin(NamedAdmin, axes_admin.AccessAttemptAdmin):
@@ -66,8 +67,14 @@ class AuthTokenAdmin(LabelledDateTimeAdmin, knox_admin.AuthTokenAdmin):
         admin.ModelAdmin.save_model(self, request, obj, form, change)
 
 
-class GroupAdmin(PermissionLabelsAdmin, NamedAdmin, auth_admin.GroupAdmin):
+class GroupAdmin(AccessLabelsAdmin, NamedAdmin, auth_admin.GroupAdmin):
     accusative = pgettext_lazy("accusative", "group")
+    list_display = ("name", "role")
+
+    @admin.display(description=_("Role"))
+    def role(self, group):
+        # A role group's name is the code the product reads (config.roles): kept, and said.
+        return role_label(group.name) if group.name in Role.values else "—"
 
 
 for model, model_admin in (

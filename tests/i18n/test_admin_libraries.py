@@ -279,3 +279,20 @@ def test_the_admins_javascript_strings_missing_from_djangos_ukrainian_are_in_our
     ]
     assert catalogue["Chosen %s"] == "Обрано %s"  # Django's own still reach the page
     assert "Choose all %s" not in _admin_javascript_catalogue(admin_uk, EN)
+
+
+def test_role_groups_are_named_by_their_role_in_the_readers_language(admin_uk, root):
+    """The role groups' names are codes the product reads ("pharmacist"): kept in the name
+    field, said in Ukrainian beside it and in a user's group picker."""
+    from config.roles import roles_ensure
+
+    roles_ensure()
+    Group.objects.create(name="Нічна зміна")
+    groups = text_of(admin_uk.get("/admin/auth/group/", **UK))
+    assert "Роль" in groups and "Фармацевт" in groups and "Нічна зміна" in groups
+    user = admin_uk.get(f"/admin/auth/user/{root.pk}/change/", **UK).content.decode()
+    options = re.findall(r'<select name="groups".*?</select>', user, re.S)[0]
+    assert ">Фармацевт</option>" in options and ">Нічна зміна</option>" in options
+    assert ">pharmacist</option>" not in options
+    english = admin_uk.get(f"/admin/auth/user/{root.pk}/change/", **EN).content.decode()
+    assert ">Pharmacist</option>" in english
