@@ -157,9 +157,9 @@ def model_name(model) -> str:
 
 
 def permission_label(permission: Permission) -> str:
-    """ "App | model | action" like Permission.__str__, each part in the active language. A
-    permission of the model's own Meta.permissions shows its stored name through gettext (its
-    translation when the name was marked)."""
+    """The permission as Permission.__str__ writes it, "app | model | action", each part in the
+    active language. A permission of a model's own Meta.permissions shows its stored name
+    through gettext (its translation when the name was marked)."""
     model = permission.content_type.model_class()
     if model is None:  # a model since removed: nothing to translate it from
         return str(permission)
