@@ -21,7 +21,8 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(PY)
 install: $(VENV)/.installed messages
 install-test: $(VENV)/.installed-test messages
 
-# Translations: config/locale/<lang>/LC_MESSAGES/django.po is the source, its .mo is build output
+# Translations: config/locale/<lang>/LC_MESSAGES/django.po is the source (djangojs.po beside it:
+# the admin's JavaScript strings Django's own catalogue lacks), each .mo is build output
 # (not committed), compiled here by every entry point (run, test, lint). compilemessages needs
 # GNU gettext's msgfmt: installed with apt-get where missing and permitted, like Chromium.
 gettext:
@@ -29,9 +30,11 @@ gettext:
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext) \
 	  || { echo "msgfmt (GNU gettext) missing: install gettext to compile the translations"; exit 1; }; }
 
-MO_FILES := $(patsubst %.po,%.mo,$(wildcard config/locale/*/LC_MESSAGES/django.po))
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard config/locale/*/LC_MESSAGES/*.po))
 messages: $(MO_FILES)
 config/locale/%/LC_MESSAGES/django.mo: config/locale/%/LC_MESSAGES/django.po | gettext $(VENV)/.installed
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --locale $* --ignore '.*' --ignore var
+config/locale/%/LC_MESSAGES/djangojs.mo: config/locale/%/LC_MESSAGES/djangojs.po | gettext $(VENV)/.installed
 	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --locale $* --ignore '.*' --ignore var
 
 # The embedded demo runs in debug; without DJANGO_DEBUG=1 the settings are production's.

@@ -5,7 +5,7 @@ login — goes through `django.contrib.auth.authenticate` with the request, so d
 its failures per username and per client address (settings `LOGIN_FAILURE_LIMIT`,
 `LOGIN_LOCKOUT_MINUTES`) and refuses a locked-out account or address even with the right
 password. Axes stores the attempts in the database, which every web process shares; the admin
-lists them (Axes → access attempts / failures) with the username, address, count and path, and
+lists them (Sign-ins → access attempts / failures) with the username, address, count and path, and
 deleting an attempt lifts its lockout. Passwords are never logged: Axes masks them.
 
 API tokens are django-rest-knox tokens: stored as SHA-512 digests, never in clear; each expires

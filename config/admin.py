@@ -1,12 +1,33 @@
 """Admin building blocks shared by the apps."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
+
+from config.roles import role_label
 
 
-class NamedAdmin(admin.ModelAdmin):
+class LabelledDateTimeAdmin(admin.ModelAdmin):
+    """The admin's date-and-time field is two inputs after the words "Date:" and "Time:", which
+    are not their <label>s (axe: every form field needs a label, WCAG 1.3.1/4.1.2): each input
+    is named by its field and its part ("Last login: date")."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, AdminSplitDateTime):
+            date, time = widget.widgets
+            names = {"field": formfield.label}
+            date.attrs["aria-label"] = gettext("%(field)s: date") % names
+            time.attrs["aria-label"] = gettext("%(field)s: time") % names
+        return formfield
+
+
+class NamedAdmin(LabelledDateTimeAdmin):
     """Titles that name the model as the object of a verb ("View lot", "Add presentation") with
     `accusative`, the model's name as Ukrainian declines it there ("Переглянути серію", not the
     nominative "серія" Django's admin puts in). Unset, the verbose name is used (English, and
@@ -106,3 +127,70 @@ class LabelledTabularInline(admin.TabularInline):
         if formfield is not None:
             formfield.widget.attrs.setdefault("aria-label", formfield.label)
         return formfield
+
+
+# Django stores a permission's name once, in English, when it creates the row ("Can add dose"):
+# the admin's permission lists compose it instead, in the reader's language, from the action and
+# the model's translated name. The rows are left as they are.
+PERMISSION_ACTIONS = {
+    "add": gettext_lazy("Can add %(name)s"),
+    "change": gettext_lazy("Can change %(name)s"),
+    "delete": gettext_lazy("Can delete %(name)s"),
+    "view": gettext_lazy("Can view %(name)s"),
+}
+
+
+def model_name(model) -> str:
+    """A model's verbose name, or one made from the models it stands for: a history event model
+    (django-pghistory names it from its class, "dose event") is named after its tracked model, a
+    many-to-many table after the two models it joins."""
+    tracked = getattr(model, "pgh_tracked_model", None)
+    if tracked is not None:
+        return gettext("%(name)s event") % {"name": model_name(tracked)}
+    if model._meta.auto_created:
+        source, target = (field.related_model for field in model._meta.fields if field.is_relation)
+        return gettext("%(source)s – %(target)s") % {
+            "source": model_name(source),
+            "target": model_name(target),
+        }
+    return str(model._meta.verbose_name)
+
+
+def permission_label(permission: Permission) -> str:
+    """The permission as Permission.__str__ writes it, "app | model | action", each part in the
+    active language. A permission of a model's own Meta.permissions shows its stored name
+    through gettext (its translation when the name was marked)."""
+    model = permission.content_type.model_class()
+    if model is None:  # a model since removed: nothing to translate it from
+        return str(permission)
+    action, _, model_part = permission.codename.partition("_")
+    name = model_name(model)
+    if action in PERMISSION_ACTIONS and model_part == model._meta.model_name:
+        text = PERMISSION_ACTIONS[action] % {"name": name}
+    else:
+        text = gettext(permission.name)
+    return f"{model._meta.app_config.verbose_name} | {name} | {text}"
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return permission_label(obj)
+
+
+class GroupChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return role_label(obj.name)
+
+
+class AccessLabelsAdmin:
+    """ModelAdmin mixin: its permission fields (a user's, a group's) list permissions by
+    `permission_label`, its group field (a user's) the role groups by their role's name. The
+    permissions' queryset must select_related("content_type"), as Django's user form and group
+    admin do."""
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.related_model is Permission:
+            kwargs.setdefault("form_class", PermissionChoiceField)
+        elif db_field.related_model is Group:
+            kwargs.setdefault("form_class", GroupChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

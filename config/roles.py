@@ -16,6 +16,12 @@ class Role(models.TextChoices):
     SENSOR_GATEWAY = "sensor-gateway", _("Sensor gateway (posts temperature readings only)")
 
 
+def role_label(name: str) -> str:
+    """A group's name for a reader: a role group's in the reader's language ("Фармацевт"), as
+    the Settings page and the admin show it; any other group's as it is named."""
+    return str(Role(name).label) if name in Role.values else name
+
+
 # Every person's role: the default readers of the API and the pages. A gateway is not one.
 ALL_ROLES = frozenset(Role.values) - {Role.SENSOR_GATEWAY}
 

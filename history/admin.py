@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from config.admin import NamedAdmin
+from config.admin import AccessLabelsAdmin, NamedAdmin
 from history import selectors
 
 SHOWN = 200
@@ -48,5 +48,5 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(RecordedHistoryAdmin, NamedAdmin, auth_admin.UserAdmin):
+class UserAdmin(RecordedHistoryAdmin, AccessLabelsAdmin, NamedAdmin, auth_admin.UserAdmin):
     accusative = pgettext_lazy("accusative", "user")

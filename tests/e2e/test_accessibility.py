@@ -163,3 +163,45 @@ def test_admin_unsubscribe_lockout_and_a_checked_prescription_pass_axe(
     report = ARTIFACTS / "pages" / f"axe-report-forms-admin-{language}.json"
     report.write_text(json.dumps(found, indent=1))
     assert found == {}, f"see {report}"
+
+
+@pytest.mark.parametrize("page", ["uk"], indirect=True)
+def test_the_admins_account_and_library_pages_pass_axe_in_ukrainian(page, demo):
+    """The admin pages whose words come from libraries (config/libraries): adding a user, a
+    user's and a group's permission pickers (built by the admin's JavaScript, in Ukrainian from
+    our djangojs catalogue), the sign-in records and the API tokens."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth.models import Group, User
+
+    attempt = AccessAttempt.objects.create(
+        username="nurse",
+        ip_address="10.0.0.7",
+        user_agent="Firefox",
+        http_accept="*/*",
+        path_info="/accounts/login/",
+        get_data="",
+        post_data="",
+        failures_since_start=2,
+    )
+    group = Group.objects.order_by("pk").first()
+    signed_in(page, "admin")
+    found = check_pages(
+        page,
+        {
+            "admin-add-user": "/admin/auth/user/add/",
+            "admin-user": f"/admin/auth/user/{User.objects.get(username='nurse').pk}/change/",
+            "admin-group": f"/admin/auth/group/{group.pk}/change/",
+            "admin-sign-in-attempts": "/admin/axes/accessattempt/",
+            "admin-sign-in-attempt": f"/admin/axes/accessattempt/{attempt.pk}/change/",
+            "admin-tokens": "/admin/knox/authtoken/",
+            "admin-add-token": "/admin/knox/authtoken/add/",
+        },
+        "uk-",
+        "uk",
+    )
+    page.goto(page.base_url + f"/admin/auth/group/{group.pk}/change/")
+    picker = page.locator("#id_permissions_add_all").inner_text()
+    assert picker.strip() == "Обрати всі дозволи"
+    report = ARTIFACTS / "pages" / "axe-report-admin-libraries-uk.json"
+    report.write_text(json.dumps(found, indent=1))
+    assert found == {}, f"see {report}"
