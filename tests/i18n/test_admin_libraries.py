@@ -6,7 +6,6 @@ reads it (its visible text, not its markup): the Ukrainian words are there, the 
 
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import django
@@ -20,6 +19,7 @@ from django.utils import translation
 from knox.models import AuthToken
 
 from config.admin import permission_label
+from tests.i18n.page_text import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -32,30 +32,9 @@ NEUTRAL = {"IP", "GET", "POST", "HTTP", "Accept", "User", "Agent", "SHA", "API",
 NEUTRAL |= {"Single", "Sign", "On", "LDAP"}  # Django's Ukrainian: "…як-от Single Sign-On чи LDAP"
 
 
-class _Text(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.parts: list[str] = []
-        self._raw = 0
-
-    def handle_starttag(self, tag, attrs):
-        self._raw += tag in ("script", "style")
-        # What a screen reader says for an element is visible text too.
-        self.parts += [value for name, value in attrs if name in ("aria-label", "title") and value]
-
-    def handle_endtag(self, tag):
-        self._raw -= tag in ("script", "style")
-
-    def handle_data(self, data):
-        if not self._raw and data.strip():
-            self.parts.append(" ".join(data.split()))
-
-
 def text_of(response) -> str:
     assert response.status_code == 200, response.status_code
-    parser = _Text()
-    parser.feed(response.content.decode())
-    return "\n".join(parser.parts)
+    return visible_text(response.content.decode())
 
 
 def english_words(text: str) -> set[str]:

@@ -3,7 +3,6 @@ in the reader's language: a Ukrainian nurse reads «вже введено», not
 
 import re
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 from django.utils import timezone, translation
@@ -15,6 +14,7 @@ from courses.services.patients import patient_weight_record
 from courses.services.preparation import dose_preparation_check, dose_prepared_record
 from history import selectors as history_selectors
 from tests.courses.helpers import seven_doses
+from tests.i18n.page_text import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -24,37 +24,14 @@ UK_MONTHS = ["Січ", "Лют", "Бер", "Кві", "Тра", "Чер", "Лип
 ISO_DAY = re.compile(r"\b(19|20|21)\d\d-[01]\d-[0-3]\d\b")
 
 
-class _Text(HTMLParser):
-    """The words a reader sees: text nodes, outside <script>, <style> and <svg> data."""
-
-    def __init__(self):
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self._skip += 1
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
 HISTORY_TABLE = re.compile(r'<table class="[^"]*\bhistory\b.*?</table>', re.S)
 
 
-def visible_text(html: str) -> str:
+def page_text(html: str) -> str:
     # The history table shows each change's stored values verbatim ("held_since: — →
     # 2026-12-01", "status: active → on_hold"): the audit record, not prose; its own "When"
     # column is checked on the history page's test below.
-    parser = _Text()
-    parser.feed(HISTORY_TABLE.sub("", html))
-    return " ".join(parser.parts)
+    return visible_text(HISTORY_TABLE.sub("", html))
 
 
 @pytest.fixture
@@ -92,14 +69,14 @@ def test_course_and_patient_pages_write_dates_in_the_readers_language(
         for headers in (UK, EN):
             response = client.get(url, **headers)
             assert response.status_code == 200, url
-            text = visible_text(response.content.decode())
+            text = page_text(response.content.decode())
             found = ISO_DAY.search(text)
             assert found is None, (
                 f"{url} shows an ISO date: …{text[found.start() - 60 : found.end() + 20]}…"
             )
-    course_page = visible_text(client.get(f"/courses/{course.pk}/", **UK).content.decode())
+    course_page = page_text(client.get(f"/courses/{course.pk}/", **UK).content.decode())
     assert uk_day in course_page  # "01 Гру 2026": the day and the Ukrainian month
-    held_page = visible_text(client.get(f"/courses/{held.pk}/", **EN).content.decode())
+    held_page = page_text(client.get(f"/courses/{held.pk}/", **EN).content.decode())
     assert f"since {today:%d %b %Y}" in held_page
 
 
