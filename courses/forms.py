@@ -126,6 +126,7 @@ def phase_ranges(protocol) -> list[dict]:
     """The label's allowed ranges per phase, as the form shows them next to the inputs."""
     ranges = []
     for phase in protocol.phases.all():
+        unit = phase.get_dose_unit_display()
         if phase.dose_basis == "age_band":
             dose = "; ".join(
                 _("%(low)s–%(high)s months: %(dose)s %(unit)s")
@@ -133,14 +134,14 @@ def phase_ranges(protocol) -> list[dict]:
                     "low": b["min_months"],
                     "high": b["max_months"],
                     "dose": b["dose"],
-                    "unit": phase.get_dose_unit_display(),
+                    "unit": unit,
                 }
                 for b in phase.age_bands
             )
         elif phase.dose_min == phase.dose_max:
-            dose = f"{_number(phase.dose_min)} {phase.get_dose_unit_display()}"
+            dose = f"{_number(phase.dose_min)} {unit}"
         else:
-            dose = f"{_number(phase.dose_min)}–{_number(phase.dose_max)} {phase.get_dose_unit_display()}"
+            dose = f"{_number(phase.dose_min)}–{_number(phase.dose_max)} {unit}"
         if phase.count_max is None:
             count = _("at least %(count)s") % {"count": phase.count_min}
         elif phase.count_min == phase.count_max:
