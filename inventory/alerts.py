@@ -179,6 +179,9 @@ def _excursion_recipients(excursion: Excursion) -> list[str]:
 
 
 def _excursion_context(excursion: Excursion) -> dict:
+    lots = excursion.lots.select_related("presentation__product").order_by("pk")
+    listed = list(lots[: settings.EXCURSION_LOTS_LISTED])
+    total = len(listed) if len(listed) < settings.EXCURSION_LOTS_LISTED else lots.count()
     return {
         "url": site_link(reverse("cold-chain"))
         + f"?location={excursion.location_id}#excursions-pending",
@@ -200,8 +203,11 @@ def _excursion_context(excursion: Excursion) -> dict:
                 "presentation": str(lot.presentation),
                 "url": site_link(reverse("stock-lot", args=[lot.pk])),
             }
-            for lot in excursion.lots.select_related("presentation__product").order_by("pk")
+            for lot in listed
         ],
+        # A pharmacy fridge quarantines thousands of lots: the rest are on the stock page.
+        "more": total - len(listed),
+        "stock_url": site_link(reverse("stock")) + f"?location={excursion.location_id}",
     }
 
 

@@ -149,8 +149,8 @@ class Line:
 
 
 def _moves(lines: list[Line], *, on, user, reference: str = "") -> list[StockMovement]:
-    """`_move` for several lines on locked levels: one UPDATE per level with its net deltas,
-    one INSERT for every line."""
+    """`_move` for several lines on locked levels: one UPDATE per distinct net deltas (levels
+    with the same change share it), one INSERT for every line."""
     _check_day(on)
     net: dict[int, list[int]] = {}
     for line in lines:
@@ -160,8 +160,13 @@ def _moves(lines: list[Line], *, on, user, reference: str = "") -> list[StockMov
             deltas[0] += on_hand_delta
             deltas[1] += line.reserved_delta
     now = timezone.now()
+    # One UPDATE per distinct pair of deltas, not per level: destroying a fridge's stock moves
+    # thousands of levels, with a few dozen different counts among them.
+    levels_by_deltas: dict[tuple[int, int], list[int]] = {}
     for pk, (on_hand_delta, reserved_delta) in net.items():
-        StockLevel.objects.filter(pk=pk).update(
+        levels_by_deltas.setdefault((on_hand_delta, reserved_delta), []).append(pk)
+    for (on_hand_delta, reserved_delta), pks in levels_by_deltas.items():
+        StockLevel.objects.filter(pk__in=pks).update(
             on_hand=F("on_hand") + on_hand_delta,
             reserved=F("reserved") + reserved_delta,
             updated_at=now,
