@@ -1300,6 +1300,90 @@ def figures_ingest(
     ]
 
 
+def figures_excursion(lm: Landmarks, *, runs: int) -> list[Figure]:
+    """A temperature excursion at the location holding the most available lots (a pharmacy
+    fridge: 10,930 at large size): the gateway's reading that opens it and quarantines every
+    lot there, then a pharmacist's release, or discard, once it is back in range. Each run in
+    one transaction, rolled back (the bench data are kept)."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from inventory.models import LotStatus, StockLevel, StorageLocation
+    from inventory.services import excursion_resolve, readings_ingest
+
+    location_id, lots = (
+        StockLevel.objects.filter(on_hand__gt=0, lot__status=LotStatus.AVAILABLE)
+        .values_list("location_id")
+        .annotate(lots=Count("lot_id", distinct=True))
+        .order_by("-lots", "location_id")[0]
+    )
+    location = StorageLocation.objects.get(pk=location_id)
+    start = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=30)
+
+    def reading(minutes: int, celsius):
+        return {
+            "location_id": location.pk,
+            "sensor_id": "bench-excursion",
+            "taken_at": start + dt.timedelta(minutes=minutes),
+            "temperature_c": celsius,
+        }
+
+    def once(resolution: str) -> tuple[float, int, float, int]:
+        with QueryCounter() as opened:
+            started = time.perf_counter()
+            result = readings_ingest(readings=[reading(0, location.max_c + 10)], user=lm.pharmacist)
+            open_seconds = time.perf_counter() - started
+        readings_ingest(readings=[reading(5, location.max_c - 1)], user=lm.pharmacist)
+        with QueryCounter() as resolved:
+            started = time.perf_counter()
+            excursion_resolve(
+                excursion_id=result.excursions[0].pk,
+                resolution=resolution,
+                user=lm.pharmacist,
+                on=lm.today,
+                reason="bench",
+            )
+            resolve_seconds = time.perf_counter() - started
+        return open_seconds, len(opened), resolve_seconds, len(resolved)
+
+    out = []
+    opening = []
+    for resolution in ("release", "discard"):
+        measured = [
+            _rolled_back(lambda resolution=resolution: once(resolution)) for _ in range(runs)
+        ]
+        opening += measured
+        value = _median([m[2] for m in measured])
+        out.append(
+            Figure(
+                f"excursion_{resolution}",
+                f"— then {resolution} its lots, back in range",
+                value,
+                "s",
+                target="< 30 s (a web worker's timeout); queries flat",
+                met=value < 30,
+                runs=len(measured),
+                note=f"{measured[-1][3]} queries",
+            )
+        )
+    value = _median([m[0] for m in opening])
+    out.insert(
+        0,
+        Figure(
+            "excursion_open",
+            f"Excursion opened at {location.name} ({lots:,} lots quarantined by one reading)",
+            value,
+            "s",
+            target="< 30 s (a web worker's timeout); queries flat",
+            met=value < 30,
+            runs=len(opening),
+            note=f"{opening[-1][1]} queries; each run rolled back, opening and resolving in one "
+            "transaction",
+        ),
+    )
+    return out
+
+
 def figures_worker(lm: Landmarks, *, runs: int, timeout: float) -> list[Figure]:
     out = []
     steps, peak, timed_out = _child("expiry_alerts", {"runs": runs}, timeout=timeout)
@@ -1530,6 +1614,7 @@ def run(
         ),
     )
     section("ingest", lambda: figures_ingest(lm, runs=runs, timeout=timeout, readings=n(10_000)))
+    section("excursion", lambda: figures_excursion(lm, runs=min(runs, 3)))
     section("worker", lambda: figures_worker(lm, runs=min(runs, 3), timeout=timeout * 5))
     mail = int(os.environ.get("BENCH_MAIL", "10000"))
     section("mail", lambda: figures_mail(lm, runs=min(runs, 3), due=n(mail)))
