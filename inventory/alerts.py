@@ -47,6 +47,20 @@ def _expiry_marker_key_sql():
     )
 
 
+def expiry_markers_prune(*, now: dt.datetime) -> int:
+    """Delete the expiry markers no run will ask for again; returns how many.
+
+    A lot is marked when it crosses a threshold, at most max(EXPIRY_ALERT_DAYS) days before its
+    expiry, and only unexpired lots are ever alerted: a marker older than that (and a month's
+    margin) belongs to a lot past its expiry. Without this the table keeps a row per lot and
+    threshold for ever (three million at a million lots). Run after the day's digest."""
+    keep = dt.timedelta(days=max(settings.EXPIRY_ALERT_DAYS) + 31)
+    deleted, _ = AlertMarker.objects.filter(
+        key__startswith="expiry:lot:", created_at__lt=now - keep
+    ).delete()
+    return deleted
+
+
 def _expiry_summary(lots: list[dict], presentations: dict, thresholds) -> dict:
     """Counts over every newly crossed lot: per threshold and per presentation."""
     by_threshold = {days: {"days": days, "lots": 0, "vials": 0} for days in sorted(thresholds)}

@@ -15,9 +15,9 @@ def lots_expire() -> int:
 
 @shared_task(name="inventory.expiry_alerts", ignore_result=True, soft_time_limit=240)
 def expiry_alerts() -> int:
-    return notifications_wake_sender(
-        int(alerts.expiry_alerts_enqueue(on=timezone.localdate()) is not None)
-    )
+    created = int(alerts.expiry_alerts_enqueue(on=timezone.localdate()) is not None)
+    alerts.expiry_markers_prune(now=timezone.now())
+    return notifications_wake_sender(created)
 
 
 @shared_task(name="inventory.excursion_reminders_scan", ignore_result=True, soft_time_limit=240)
