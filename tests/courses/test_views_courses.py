@@ -196,6 +196,20 @@ def test_course_page_shows_phases_doses_and_warnings(client, pharmacist, course)
     assert "iCalendar" in page and "FHIR" in page
 
 
+def test_course_page_shows_a_dose_recorded_without_a_recorder(client, pharmacist, course):
+    # Doses imported as already given (a hospital's history, the bench's generated data) carry
+    # no recording user: the page showed a 500 for them (a template looked up None.username).
+    dose = course.doses.order_by("sequence").first()
+    recorded = timezone.now() - dt.timedelta(hours=1)
+    type(dose).objects.filter(pk=dose.pk).update(
+        status="given", given_at=recorded, given_amount=dose.amount, recorded_at=recorded
+    )
+    client.force_login(pharmacist)
+    response = client.get(f"/courses/{course.pk}/")
+    assert response.status_code == 200
+    assert timezone.localtime(recorded).strftime("%d %b %Y %H:%M") in response.content.decode()
+
+
 def test_course_page_query_count_does_not_grow_with_doses(
     client, pharmacist, formulary, ward, physician, today, django_assert_max_num_queries
 ):
