@@ -466,6 +466,9 @@ EXPIRY_ALERT_DAYS = sorted(
 # are "and N more" on the stock page's expiry list. A list of thousands is one nobody reads.
 EXPIRY_ALERT_LIST_LIMIT = max(1, int(os.environ.get("EXPIRY_ALERT_LIST_LIMIT", "100")))
 EXCURSION_REMINDER_HOURS = int(os.environ.get("EXCURSION_REMINDER_HOURS", "4"))
+# The prescribe page lists every patient the prescriber may see up to this many; beyond it, the
+# patient is found by name or MRN (a select of a large hospital's patients was megabytes).
+PRESCRIBE_PATIENTS_LISTED = max(1, int(os.environ.get("PRESCRIBE_PATIENTS_LISTED", "200")))
 # An excursion at a pharmacy fridge quarantines thousands of lots: its e-mails and the cold-chain
 # page name at most this many of them; the rest are "and N more" on the stock page (location).
 EXCURSION_LOTS_LISTED = max(1, int(os.environ.get("EXCURSION_LOTS_LISTED", "50")))

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -199,11 +200,12 @@ class PrescribeForm(forms.Form):
         label=gettext_lazy("Notes"), required=False, max_length=2000, widget=NOTE_INPUT
     )
 
-    def __init__(self, *args, user, protocol=None, **kwargs):
+    def __init__(self, *args, user, protocol=None, find: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.protocol = protocol
-        self.fields["patient"].queryset = selectors.patients_visible(user)
-        self.fields["patient"].label_from_instance = lambda p: (
+        patient = self.fields["patient"]
+        patient.queryset = selectors.patients_visible(user)  # what may be chosen (validation)
+        patient.label_from_instance = lambda p: (
             _("%(name)s · MRN %(mrn)s · %(ward)s")
             % {
                 "name": p.name,
@@ -211,6 +213,8 @@ class PrescribeForm(forms.Form):
                 "ward": p.ward,
             }
         )
+        self._list_patients(patient, find=find.strip())
+
         self.fields["protocol"].choices = [
             ("", gettext_lazy("Choose a protocol…")),
             *(
@@ -232,6 +236,29 @@ class PrescribeForm(forms.Form):
                 del self.fields[name]
             return
         self._add_protocol_fields(protocol)
+
+    def _list_patients(self, field, *, find: str) -> None:
+        """The patients the list offers: all the user may see while there are at most
+        PRESCRIBE_PATIENTS_LISTED; beyond that (a hospital's thousands, once 380 KB and 1.2 s of
+        options) those found by name or MRN (`find`), else only the one already chosen.
+        Choosing still accepts any patient the user may see."""
+        limit = settings.PRESCRIBE_PATIENTS_LISTED
+        shown = selectors.patients_matching(
+            field.queryset.prefetch_related(None).select_related("ward"), find
+        )
+        rows = list(shown[: limit + 1])
+        self.patients_find = find
+        self.patients_limit = limit
+        self.patients_too_many = len(rows) > limit
+        if self.patients_too_many:
+            rows = rows[:limit]
+            if not find:
+                chosen = str(self["patient"].value() or "")
+                rows = list(shown.filter(pk=chosen)) if chosen.isdigit() else []
+        self.patients_listed = len(rows)
+        field.widget.choices = [("", field.empty_label)] + [
+            (p.pk, field.label_from_instance(p)) for p in rows
+        ]
 
     def _add_protocol_fields(self, protocol) -> None:
         labels = dict(Diluent.choices)

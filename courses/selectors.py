@@ -98,6 +98,15 @@ def doses_visible(user, *, write: bool = False) -> QuerySet[Dose]:
     )
 
 
+def patients_matching(patients: QuerySet[Patient], text: str) -> QuerySet[Patient]:
+    """`patients` whose name contains `text` or whose MRN is `text` (the patient list's search
+    and the prescribe page's "find the patient")."""
+    text = text.strip()
+    if not text:
+        return patients
+    return patients.filter(Q(name__icontains=text) | Q(mrn__iexact=text))
+
+
 def weight_on(patient: Patient, on: dt.date) -> PatientWeight | None:
     """The latest weight measured on or before `on` (from the prefetched weights when a bulk
     import read them for all its patients)."""

@@ -287,15 +287,16 @@ def course_prescribe(request):
     protocol = _protocol_from(source.get("protocol"))
     action = request.POST.get("action", "") if request.method == "POST" else ""
     initial = {"start_date": today, "patient": request.GET.get("patient")}
+    find = source.get("find", "")[:100]  # a name or MRN typed to narrow the patient list
     if action == "load":
         # A protocol was (re)chosen: its own fields start afresh (a dose typed for another
         # product's unit must not carry over); what applies to any protocol is kept.
         kept = {name: request.POST.get(name) for name in KEPT_ON_RELOAD if request.POST.get(name)}
-        form = PrescribeForm(initial={**initial, **kept}, user=user, protocol=protocol)
+        form = PrescribeForm(initial={**initial, **kept}, user=user, protocol=protocol, find=find)
     elif request.method == "POST":
-        form = PrescribeForm(request.POST, user=user, protocol=protocol)
+        form = PrescribeForm(request.POST, user=user, protocol=protocol, find=find)
     else:
-        form = PrescribeForm(initial=initial, user=user, protocol=protocol)
+        form = PrescribeForm(initial=initial, user=user, protocol=protocol, find=find)
         if protocol is not None:
             form.initial["protocol"] = protocol.code
     preview, stops = None, []

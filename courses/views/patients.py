@@ -41,8 +41,7 @@ def patient_list(request):
             return redirect("patient-page", pk=patient.pk)
     patients = selectors.patients_visible(user)
     search = request.GET.get("q", "").strip()
-    if search:
-        patients = patients.filter(Q(name__icontains=search) | Q(mrn__iexact=search))
+    patients = selectors.patients_matching(patients, search)
     return render(
         request,
         "courses/patient_list.html",

@@ -280,6 +280,47 @@ def test_prescribe_form_shows_the_label_ranges(client, physician, formulary):
     assert "<optgroup" in page  # protocols grouped by product
 
 
+def _patient_options(page: str) -> list[str]:
+    select = page[
+        page.index('name="patient"') : page.index("</select>", page.index('name="patient"'))
+    ]
+    return [
+        chunk.split(">", 1)[1].split("<", 1)[0].split(" · ")[0]
+        for chunk in select.split("<option")[1:]
+        if 'value=""' not in chunk
+    ]
+
+
+def test_prescribe_lists_every_patient_up_to_the_limit_then_finds_them(
+    client, physician, formulary, ward, today, settings
+):
+    ada, bob, cy = (PatientFactory(ward=ward, name=name) for name in ("Ada A", "Bob B", "Cy C"))
+    client.force_login(physician)
+    settings.PRESCRIBE_PATIENTS_LISTED = 3
+    page = client.get("/courses/new/").content.decode()
+    assert _patient_options(page) == ["Ada A", "Bob B", "Cy C"]
+    assert 'name="find"' not in page  # a short list needs no search
+    settings.PRESCRIBE_PATIENTS_LISTED = 2
+    page = client.get("/courses/new/").content.decode()
+    assert _patient_options(page) == []
+    assert "Too many patients to list them all" in page and 'name="find"' in page
+    page = client.get("/courses/new/", {"find": "bob", "protocol": BETALEUKIN}).content.decode()
+    assert _patient_options(page) == ["Bob B"]
+    assert "1 patient matches: choose below." in page
+    assert f'name="protocol" value="{BETALEUKIN}"' in page  # the search keeps the protocol
+    page = client.get("/courses/new/", {"find": cy.mrn}).content.decode()
+    assert _patient_options(page) == ["Cy C"]
+    page = client.get("/courses/new/", {"find": "zz"}).content.decode()
+    assert _patient_options(page) == [] and "No patient matches." in page
+    # From the patient's page: that patient is listed and chosen.
+    page = client.get("/courses/new/", {"patient": ada.pk}).content.decode()
+    assert _patient_options(page) == ["Ada A"] and f'value="{ada.pk}" selected' in page
+    # Any patient the prescriber may see is accepted, listed or not, and stays chosen.
+    response = client.post("/courses/new/", _prescription(bob, today))
+    page = response.content.decode()
+    assert "10 planned doses" in page and _patient_options(page) == ["Bob B"]
+
+
 def test_check_shows_betaleukin_dates_and_saves_nothing(client, physician, formulary, ward, today):
     patient = PatientFactory(ward=ward)
     client.force_login(physician)
