@@ -340,6 +340,32 @@ def test_ical_and_fhir_exports(physician_client, viewer_client, formulary, patie
     assert len(instruction["timing"]["event"]) == 5
 
 
+def test_the_ward_calendar_feed_takes_the_same_queries_for_7_or_21_doses(
+    physician_client, viewer_client, formulary, patient
+):
+    # Ceruloplasmin by drip: each event's length comes from the dose's preparation (volume at
+    # the drip rate), which read the presentations once per dose (1,595 queries for a large
+    # hospital's feed).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    viewer_client.get("/api/v1/doses/ical/?ward=ward-3a")  # the client's first request (token)
+    counts = []
+    for _ in range(2):
+        _prescribe(physician_client, patient)
+        with CaptureQueriesContext(connection) as queries:
+            feed = viewer_client.get("/api/v1/doses/ical/?ward=ward-3a")
+        counts.append((len(queries), len(Calendar.from_ical(feed.content).walk("VEVENT"))))
+    _prescribe(physician_client, patient)
+    with CaptureQueriesContext(connection) as queries:
+        feed = viewer_client.get("/api/v1/doses/ical/?ward=ward-3a")
+    counts.append((len(queries), len(Calendar.from_ical(feed.content).walk("VEVENT"))))
+    assert [events for _, events in counts] == [7, 14, 21]
+    assert len({n for n, _ in counts}) == 1, counts
+    event = Calendar.from_ical(feed.content).walk("VEVENT")[0]
+    assert event["DTEND"].dt > event["DTSTART"].dt  # a drip's minutes, not a 0-length event
+
+
 def test_anonymous_is_401(anon_client):
     _error(anon_client.get("/api/v1/doses/"), 401)
     assert UserFactory  # factories importable
