@@ -5,6 +5,7 @@ and 100 mg vials: every comparison between a dose and a strength goes through `c
 only shifts the decimal point (powers of ten), so nothing is ever rounded.
 """
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -106,11 +107,21 @@ class Mass:
 
     def best_unit(self) -> "Mass":
         """The largest unit in which the amount is at least 1 (0.00105 mg -> 1.05 µg)."""
-        for unit in UNITS:
-            converted = self.to(unit)
-            if abs(converted.amount) >= 1 or unit == "ng":
-                return Mass(tidy(converted.amount), unit)
-        raise AssertionError("unreachable")
+        # A list of 500 doses asks this ~15 times a dose, of a few distinct amounts.
+        return _best_unit(self.amount.as_tuple(), self.unit)
 
     def __str__(self) -> str:
         return f"{tidy(self.amount):f} {UNIT_LABELS[self.unit]}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _best_unit(amount: tuple, unit: str) -> Mass:
+    """`Mass.best_unit` of the amount given as `Decimal.as_tuple()` (sign, digits and exponent:
+    equal amounts written differently, 1.0 and 1.00 or 0 and -0, keep their own entries). A Mass
+    is frozen, so every caller may share the result."""
+    mass = Mass(Decimal(amount), unit)
+    for candidate in UNITS:
+        converted = mass.to(candidate)
+        if abs(converted.amount) >= 1 or candidate == "ng":
+            return Mass(tidy(converted.amount), candidate)
+    raise AssertionError("unreachable")
