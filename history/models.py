@@ -13,10 +13,9 @@ from history.tracking import track
 User = get_user_model()
 
 track(exclude=("password", "last_login"), app_label="history", model_name="UserEvent")(User)
-pghistory.track(
+track(
     pghistory.InsertEvent("role.add"),
     pghistory.DeleteEvent("role.remove"),
-    context_field=pghistory.ContextJSONField(),
     app_label="history",
     model_name="UserGroupEvent",
 )(User.groups.through)

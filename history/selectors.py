@@ -8,11 +8,13 @@ after]) and the request context (user, URL, request id, action, reason).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import Model, QuerySet
+from django.db.models import CharField, Model, Q, QuerySet, Value
 from pghistory.models import Events
 
 from history.context import enabled
@@ -61,18 +63,88 @@ def object_events(obj: Model) -> QuerySet:
     )
 
 
+class AuditTrail:
+    """Every recorded event, optionally only one user's, within [start, end), newest first — as
+    a Paginator reads it: `count()` and slices, each slice a list of `Events` rows.
+
+    Why not the `Events` queryset, sorted and sliced: pghistory's view builds every row's
+    snapshot and diff (a lookup of the object's previous event, two JSON aggregations) before
+    PostgreSQL can sort the rows and keep a page; at a large hospital's 146,436 events that was
+    5.8 s for each page of 50. Here the page is chosen from the event tables' own columns, by
+    their audit indexes (history.tracking.audit_indexes): a merge of index scans that stops after
+    the page. Only those rows then go through the `Events` view, where the filter on their ids
+    reaches each table's primary key. The count reads the same indexes and stays exact.
+
+    Newest first is (pgh_created_at, pgh_id) descending, as before; the event model breaks the
+    remaining tie (one transaction writes one timestamp, and ids repeat across tables), which the
+    view's sort left open: every read puts a page's boundary at the same event.
+    """
+
+    ORDER = ("-pgh_created_at", "-pgh_id", "-pgh_model")
+
+    def __init__(
+        self,
+        *,
+        user_id: int | None = None,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ):
+        self.user_id, self.start, self.end = user_id, start, end
+
+    def keys(self) -> QuerySet:
+        """(pgh_created_at, pgh_id, pgh_model) of every matching event, one UNION ALL branch per
+        event table, each filtered where its index can use it."""
+        branches = []
+        for model in event_models():
+            rows = model._default_manager.all()
+            if self.user_id is not None:
+                rows = rows.filter(pgh_context__user=self.user_id)
+            if self.start is not None:
+                rows = rows.filter(pgh_created_at__gte=self.start)
+            if self.end is not None:
+                rows = rows.filter(pgh_created_at__lt=self.end)
+            label = Value(model._meta.label, output_field=CharField())
+            branches.append(
+                rows.annotate(pgh_model=label).values_list("pgh_created_at", "pgh_id", "pgh_model")
+            )
+        return branches[0].union(*branches[1:], all=True)
+
+    def count(self) -> int:
+        return self.keys().count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list:
+        if not isinstance(page, slice):
+            raise TypeError("An audit trail is read a page (a slice) at a time.")
+        keys = [(model, pgh_id) for _, pgh_id, model in self.keys().order_by(*self.ORDER)[page]]
+        if not keys:
+            return []
+        by_key = {(event.pgh_model, event.pgh_id): event for event in self.rows(keys)}
+        # An event pruned between the two reads (history_prune, past the retention) is gone.
+        return [by_key[key] for key in keys if key in by_key]
+
+    @staticmethod
+    def rows(keys: list[tuple[str, int]]) -> QuerySet:
+        """The `Events` rows of these (event model, pgh_id) keys, in no order. PostgreSQL pushes
+        the filter into each table's branch of the view, where it reads the primary key."""
+        ids: dict[str, list[int]] = {}
+        for model, pgh_id in keys:
+            ids.setdefault(model, []).append(pgh_id)
+        return Events.objects.across(*ids).filter(
+            functools.reduce(
+                operator.or_,
+                (Q(pgh_model=model, pgh_id__in=model_ids) for model, model_ids in ids.items()),
+            )
+        )
+
+
 def audit_events(
     *, user_id: int | None = None, start: dt.datetime | None = None, end: dt.datetime | None = None
-) -> QuerySet:
+) -> AuditTrail:
     """Every recorded event, optionally only one user's, within [start, end), newest first."""
-    events = Events.objects.across(*event_models()).order_by("-pgh_created_at", "-pgh_id")
-    if user_id is not None:
-        events = events.filter(pgh_context__user=user_id)
-    if start is not None:
-        events = events.filter(pgh_created_at__gte=start)
-    if end is not None:
-        events = events.filter(pgh_created_at__lt=end)
-    return events
+    return AuditTrail(user_id=user_id, start=start, end=end)
 
 
 def event_models() -> list:

@@ -274,10 +274,9 @@ class Ward(models.Model):
 
 
 # Ward membership decides which patients a nurse sees: who was added or removed is history too.
-pghistory.track(
+track(
     pghistory.InsertEvent("member.add"),
     pghistory.DeleteEvent("member.remove"),
-    context_field=pghistory.ContextJSONField(),
     app_label="inventory",
     model_name="WardMemberEvent",
 )(Ward.members.through)
