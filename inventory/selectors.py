@@ -1,10 +1,12 @@
 """Reads of stock: lists for the API and admin, stock counts, recall recipients, the forecast."""
 
 import datetime
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import (
     Case,
     Exists,
@@ -387,14 +389,77 @@ def unused_at_expiry(
     return unused
 
 
+def _union_all(parts: list[QuerySet]):
+    """The rows of every sliced queryset in `parts`: one UNION ALL query where the database
+    allows LIMIT inside one (PostgreSQL), else one query each (SQLite)."""
+    if len(parts) > 1 and connection.features.supports_slicing_ordering_in_compound:
+        return parts[0].union(*parts[1:], all=True)
+    return itertools.chain.from_iterable(parts)
+
+
+# Lots per presentation in the first batch of `_vials_lasting`; each further batch is twice
+# the last.
+LASTING_FIRST_BATCH = 128
+
+
+def _vials_lasting(
+    *, start: datetime.date, end: datetime.date, enough: dict[int, int]
+) -> dict[int, int]:
+    """Per presentation, usable vials (on `start`) of its lots still valid on `end`, counted in
+    first-expiry-first-out order only until `enough[presentation]` are counted or the lots run
+    out.
+
+    `presentations_short` passes each presentation's whole demand in the horizon: the days can
+    never take more than that from these lots, so any count from there up finds the same
+    shortages as the full sum, which at 1,000,000 lots read ~450,000 lots and ~630,000 stock
+    levels (0.45 s) for a few thousand vials due. One query per batch for every presentation
+    still counting; batches double, so a presentation with less than it needs costs a number
+    of batches logarithmic in its lots.
+    """
+    vials = (
+        StockLevel.objects.filter(usable_q(start), lot=OuterRef("pk"), on_hand__gt=0)
+        .order_by()
+        .values("lot")
+        .annotate(vials=Sum("on_hand"))
+        .values("vials")
+    )
+    lots = (
+        Lot.objects.filter(unexpired_q(end), status=LotStatus.AVAILABLE)  # status: the index
+        .annotate(vials=Subquery(vials))
+        .order_by("expiry_date", "id")
+        .values_list("presentation_id", "expiry_date", "id", "vials")
+    )
+    counted = dict.fromkeys(enough, 0)
+    pages = {p: lots.filter(presentation_id=p) for p, n in enough.items() if n > 0}
+    batch = LASTING_FIRST_BATCH
+    while pages:
+        read = defaultdict(list)
+        for row in _union_all([page[:batch] for page in pages.values()]):
+            read[row[0]].append(row)
+        following = {}
+        for presentation_id in pages:
+            rows = read[presentation_id]
+            counted[presentation_id] += sum(n or 0 for *_, n in rows)
+            if len(rows) == batch and counted[presentation_id] < enough[presentation_id]:
+                _, expiry, lot_id, _ = max(rows, key=lambda row: (row[1], row[2]))
+                following[presentation_id] = lots.filter(
+                    Q(expiry_date__gt=expiry) | Q(expiry_date=expiry, id__gt=lot_id),
+                    presentation_id=presentation_id,
+                    expiry_date__gte=expiry,
+                )
+        pages, batch = following, batch * 2
+    return counted
+
+
 def presentations_short(*, start: datetime.date, days: int) -> list[int]:
     """The presentations `stock_forecast` would report short in `days` days from `start`, from
     queries sized by what is due rather than by the whole stock.
 
     Only presentations with demand in the horizon are read. Lots still valid on the horizon's
     last day are valid every day of it, and FEFO takes them after every lot expiring sooner, so
-    one sum per presentation stands for them; only lots expiring within the horizon are read
-    one by one (few). Same FEFO day by day as the forecast, so the same shortages.
+    one count per presentation stands for them, read only as far as the demand could reach
+    (`_vials_lasting`); only lots expiring within the horizon are read one by one (few). Same
+    FEFO day by day as the forecast, so the same shortages.
     """
     end = start + datetime.timedelta(days=days - 1)
     demand = demand_totals(start, end)
@@ -412,13 +477,11 @@ def presentations_short(*, start: datetime.date, days: int) -> list[int]:
     ):
         key = (row["lot__expiry_date"], row["lot_id"])
         stock[row["lot__presentation_id"]][key] += row["vials"]
-    for row in (
-        usable.filter(lot__expiry_date__gte=end)
-        .values("lot__presentation_id")
-        .annotate(vials=Sum("on_hand"))
-        .order_by()
-    ):
-        stock[row["lot__presentation_id"]][(end, 0)] += row["vials"]
+    lasting = _vials_lasting(
+        start=start, end=end, enough={p: sum(by_day.values()) for p, by_day in demand.items()}
+    )
+    for presentation_id, vials in lasting.items():
+        stock[presentation_id][(end, 0)] += vials
     short = []
     for presentation_id, by_day in demand.items():
         lots = sorted(stock[presentation_id].items())  # FEFO order, never re-sorted
