@@ -91,15 +91,21 @@ def lots_expiring_within(*, on: datetime.date, days: int) -> QuerySet:
 
 
 def expiry_alert_lots(
-    *, on: datetime.date, days: int, thresholds=(), unless: Q | Exists | None = None
+    *,
+    on: datetime.date,
+    days: int,
+    thresholds=(),
+    marked: Exists | None = None,
+    usable: bool = False,
 ) -> QuerySet:
     """Lots with stock on hand expiring within `days`, as rows of only what the expiry alert
     shows (id, lot_number, expiry_date, presentation_id, on_hand): whole product and
     presentation rows made the scan sort on disk.
 
     With `thresholds` (days) each row also has `threshold`, the tightest one its expiry is
-    within; `unless` (which may refer to that annotation) leaves out the lots it matches, in the
-    same query.
+    within; with `marked` (which may refer to that annotation), `marked`, whether it matches;
+    with `usable`, `usable`: the vials usable on `on` (`usable_q`), what `unused_at_expiry`
+    reads, so one scan of the lots serves both.
     """
     lots = Lot.objects.filter(expiring_within_q(on=on, days=days))
     fields = ["id", "lot_number", "expiry_date", "presentation_id"]
@@ -110,14 +116,15 @@ def expiry_alert_lots(
         ]
         lots = lots.annotate(threshold=Case(*tightest, output_field=IntegerField()))
         fields.append("threshold")
-    if unless is not None:
-        lots = lots.filter(~unless)
-    return (
-        lots.values(*fields)
-        .annotate(on_hand=Sum("levels__on_hand", default=0))
-        .filter(on_hand__gt=0)
-        .order_by("expiry_date", "id")
-    )
+    if marked is not None:
+        lots = lots.annotate(marked=marked)
+        fields.append("marked")
+    sums = {"on_hand": Sum("levels__on_hand", default=0)}
+    if usable:
+        # The lot half of usable_q is expiring_within_q's own (available, not expired on `on`).
+        in_range = kept_in_range_q(location="levels__location__", product="presentation__product__")
+        sums["usable"] = Sum("levels__on_hand", filter=in_range, default=0)
+    return lots.values(*fields).annotate(**sums).filter(on_hand__gt=0).order_by("expiry_date", "id")
 
 
 def movements_list() -> QuerySet[StockMovement]:
@@ -143,17 +150,26 @@ def unexpired_q(on: datetime.date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}expiry_date__gte": on})
 
 
+def kept_in_range_q(*, location: str, product: str) -> Q:
+    """The location half of `usable_q`: an active location within the product's storage range.
+    `location` and `product` are the lookup paths to each, ending in "__"."""
+    return (
+        Q(**{f"{location}active": True})
+        & Q(**{f"{location}max_c__lte": F(f"{product}storage_max_c")})
+        & (
+            Q(**{f"{product}storage_min_c__isnull": True})
+            | Q(**{f"{location}min_c__gte": F(f"{product}storage_min_c")})
+        )
+    )
+
+
 def usable_q(on: datetime.date, prefix: str = "") -> Q:
     """Stock rows a nurse may give from on `on` (mirrors fefo.is_usable in SQL)."""
-    product = f"{prefix}lot__presentation__product__"
     return (
         Q(**{f"{prefix}lot__status": LotStatus.AVAILABLE})
         & unexpired_q(on, f"{prefix}lot__")
-        & Q(**{f"{prefix}location__active": True})
-        & Q(**{f"{prefix}location__max_c__lte": F(f"{product}storage_max_c")})
-        & (
-            Q(**{f"{product}storage_min_c__isnull": True})
-            | Q(**{f"{prefix}location__min_c__gte": F(f"{product}storage_min_c")})
+        & kept_in_range_q(
+            location=f"{prefix}location__", product=f"{prefix}lot__presentation__product__"
         )
     )
 
@@ -339,7 +355,7 @@ def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) ->
 
 
 def unused_at_expiry(
-    *, start: datetime.date, last_expiry: datetime.date, presentation_ids
+    *, start: datetime.date, last_expiry: datetime.date, presentation_ids, usable=None
 ) -> dict[int, int]:
     """Lot id → vials that `stock_forecast` from `start` leaves unused when the lot expires, for
     the lots of `presentation_ids` expiring by `last_expiry` (lots it uses up are left out).
@@ -349,25 +365,32 @@ def unused_at_expiry(
     demand up to its expiry day alone: lots expiring later and later demand are never read (the
     forecast simulated every lot of the presentation for every day). One pass per presentation
     over its lots in FEFO order, as in `presentations_short`.
+
+    `usable`: those lots' usable vials already read, as (presentation id, lot id, expiry, vials)
+    for every available lot expiring from `start` to at least `last_expiry` (more is ignored),
+    in expiry-then-id order — `expiry_alert_lots(usable=True)` rows — instead of a query here.
     """
-    ids = list(presentation_ids)
+    ids = set(presentation_ids)
     if not ids or last_expiry < start:
         return {}
     demand = demand_totals(start, last_expiry)
-    lots = defaultdict(list)  # presentation -> [lot id, expiry, vials] in FEFO order
-    for presentation_id, lot_id, expiry, vials in (
-        StockLevel.objects.filter(
-            usable_q(start),
-            on_hand__gt=0,
-            lot__presentation_id__in=ids,
-            lot__expiry_date__lte=last_expiry,
+    if usable is None:
+        usable = (
+            StockLevel.objects.filter(
+                usable_q(start),
+                on_hand__gt=0,
+                lot__presentation_id__in=ids,
+                lot__expiry_date__lte=last_expiry,
+            )
+            .values("lot__presentation_id", "lot_id", "lot__expiry_date")
+            .annotate(vials=Sum("on_hand"))
+            .order_by("lot__presentation_id", "lot__expiry_date", "lot_id")
+            .values_list("lot__presentation_id", "lot_id", "lot__expiry_date", "vials")
         )
-        .values("lot__presentation_id", "lot_id", "lot__expiry_date")
-        .annotate(vials=Sum("on_hand"))
-        .order_by("lot__presentation_id", "lot__expiry_date", "lot_id")
-        .values_list("lot__presentation_id", "lot_id", "lot__expiry_date", "vials")
-    ):
-        lots[presentation_id].append([lot_id, expiry, vials])
+    lots = defaultdict(list)  # presentation -> [lot id, expiry, vials] in FEFO order
+    for presentation_id, lot_id, expiry, vials in usable:
+        if vials and presentation_id in ids and expiry <= last_expiry:
+            lots[presentation_id].append([lot_id, expiry, vials])
     unused = {}
     for presentation_id, queue in lots.items():
         by_day = demand.get(presentation_id, {})
