@@ -102,15 +102,19 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
     """
     thresholds = settings.EXPIRY_ALERT_DAYS
     # The marker check runs in the lots' own query (the marker's unique key, per lot), not as a
-    # list of tens of thousands of keys sent back to the database.
-    lots = list(
+    # list of tens of thousands of keys sent back to the database. Marked lots are read too:
+    # their usable vials are the new lots' FEFO predecessors for the unused figures, read in
+    # the same scan rather than a second pass over the same lots and stock levels.
+    scanned = list(
         expiry_alert_lots(
             on=on,
             days=max(thresholds),
             thresholds=thresholds,
-            unless=Exists(AlertMarker.objects.filter(key=_expiry_marker_key_sql())),
+            marked=Exists(AlertMarker.objects.filter(key=_expiry_marker_key_sql())),
+            usable=True,
         )
     )
+    lots = [lot for lot in scanned if not lot["marked"]]
     if not lots:
         return None
     presentation_ids = {lot["presentation_id"] for lot in lots}
@@ -119,6 +123,10 @@ def expiry_alerts_enqueue(*, on: dt.date) -> Notification | None:
         start=on,
         last_expiry=max(lot["expiry_date"] for lot in lots),
         presentation_ids=presentation_ids,
+        usable=(
+            (lot["presentation_id"], lot["id"], lot["expiry_date"], lot["usable"])
+            for lot in scanned
+        ),
     )
     for lot in lots:
         lot["unused"] = unused.get(lot["id"], 0)

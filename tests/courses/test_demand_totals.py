@@ -6,6 +6,7 @@ import random
 from collections import defaultdict
 
 import pytest
+from django.db import connection
 
 from courses.demand import scheduled_demand, scheduled_demand_totals
 from courses.models import Course, Dose
@@ -96,6 +97,9 @@ def test_shortage_counter_agrees_with_the_forecast_on_scheduled_doses(
             StockLevel.objects.create(lot=lot, location=fridge, on_hand=rng.randint(1, 6))
     forecast = selectors.stock_forecast(start=today, days=7)
     expected = sorted(row["presentation"] for row in forecast["presentations"] if row["shortages"])
-    # Demand (one aggregate query), lots expiring in the horizon, lasting stock: flat in doses.
-    with django_assert_max_num_queries(3):
+    # Demand (one aggregate query), lots expiring in the horizon, lasting stock (every
+    # presentation's first batch in one query; one each where the database allows no LIMIT
+    # inside a UNION, SQLite): flat in doses.
+    lasting = 1 if connection.features.supports_slicing_ordering_in_compound else 3
+    with django_assert_max_num_queries(2 + lasting):
         assert selectors.presentations_short(start=today, days=7) == expected

@@ -1,4 +1,5 @@
 import datetime
+from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -91,8 +92,11 @@ class _Rollback(Exception):
         max_size=8,
     ),
 )
-def test_presentations_short_agrees_with_the_forecast(demand, db, lots, doses):
-    """The counter's query, sized by what is due, finds the forecast's shortages exactly."""
+@pytest.mark.parametrize("first_batch", [selectors.LASTING_FIRST_BATCH, 1])
+def test_presentations_short_agrees_with_the_forecast(demand, db, lots, doses, first_batch):
+    """The counter's query, sized by what is due, finds the forecast's shortages exactly; with
+    a first batch of one lot, the lasting stock is read over several doubling batches (lots
+    sharing an expiry date split between them)."""
     start = datetime.date(2026, 6, 1)
     try:
         with transaction.atomic():
@@ -118,7 +122,8 @@ def test_presentations_short_agrees_with_the_forecast(demand, db, lots, doses):
             expected = sorted(
                 line["presentation"] for line in forecast["presentations"] if line["shortages"]
             )
-            assert selectors.presentations_short(start=start, days=7) == expected
+            with mock.patch.object(selectors, "LASTING_FIRST_BATCH", first_batch):
+                assert selectors.presentations_short(start=start, days=7) == expected
             raise _Rollback
     except _Rollback:
         pass
