@@ -21,6 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.query import ModelIterable
 
 from inventory.demand import demand_totals
 from inventory.fefo import fefo_days, is_usable
@@ -58,15 +59,39 @@ def locations_list() -> QuerySet[StorageLocation]:
     return StorageLocation.objects.select_related("ward").order_by("name")
 
 
-def lots_list() -> QuerySet[Lot]:
-    """Lots with their presentation and on-hand/reserved totals over every location."""
-    return (
-        Lot.objects.select_related("presentation__product")
-        .annotate(
-            on_hand=Sum("levels__on_hand", default=0), reserved=Sum("levels__reserved", default=0)
+class _LotsWithTotals(ModelIterable):
+    """Lots as fetched, each given `on_hand` and `reserved`: its levels' sums, read in one query
+    for the lots fetched (a page), not for every lot the list could show."""
+
+    def __iter__(self):
+        lots = list(super().__iter__())
+        totals = (
+            {
+                row["lot_id"]: row
+                for row in StockLevel.objects.filter(lot_id__in=[lot.pk for lot in lots])
+                .order_by()
+                .values("lot_id")
+                .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+            }
+            if lots
+            else {}
         )
-        .order_by("expiry_date", "id")
-    )
+        for lot in lots:
+            row = totals.get(lot.pk, {})
+            lot.on_hand, lot.reserved = row.get("on_hand", 0), row.get("reserved", 0)
+        yield from lots
+
+
+def lots_list() -> QuerySet[Lot]:
+    """Lots with their presentation and on-hand/reserved totals over every location.
+
+    The totals are summed for the lots fetched, in a second query: a join and GROUP BY summed
+    the levels of every lot (100,000) before a page's 100 were picked, and again for the
+    paginator's count (0.37 s); correlated subqueries were summed for every row an OFFSET skips.
+    """
+    lots = Lot.objects.select_related("presentation__product").order_by("expiry_date", "id")
+    lots._iterable_class = _LotsWithTotals
+    return lots
 
 
 def expiring_within_q(*, on: datetime.date, days: int, prefix: str = "") -> Q:

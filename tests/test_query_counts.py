@@ -34,6 +34,7 @@ def _pages(today):
         "/api/v1/lots/?expiring_within_days=400&page_size=100",
         "/api/v1/courses/",
         "/api/v1/readings/",
+        "/api/v1/lots/?page_size=100",
         "/api/v1/stock/forecast/?days=120",
     ]
 

@@ -510,6 +510,22 @@ def test_readings_list_queries_do_not_grow_with_readings(viewer_client, fridge):
     assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
 
 
+def test_lots_list_totals_do_not_grow_the_queries(viewer_client, receive, cerulo, fridge):
+    """Each lot's on-hand and reserved vials over its locations, summed for the page's lots."""
+    ward_fridge = StorageLocationFactory(code="ward-fridge")
+    counts = []
+    for batch in (2, 30):
+        for k in range(batch):
+            lot = receive(cerulo, fridge, 3, lot_number=f"B{batch}-{k}", expiry_days=30 + k)
+            receive(cerulo, ward_fridge, 2, lot_number=lot.lot_number, expiry_days=30 + k)
+        viewer_client.get("/api/v1/lots/")  # warm-up: a first request also fills caches
+        with CaptureQueriesContext(connection) as queries:
+            body = viewer_client.get("/api/v1/lots/?page_size=500").json()
+        counts.append(len(queries))
+        assert {(r["on_hand"], r["reserved"]) for r in body["results"]} == {(5, 0)}
+    assert counts[0] == counts[1]
+
+
 def test_forecast_endpoint(viewer_client, stocked, today):
     response = viewer_client.get(f"/api/v1/stock/forecast/?start={today}&days=30")
     assert response.status_code == 200
