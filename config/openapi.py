@@ -52,8 +52,8 @@ ERROR_SCHEMA = {
 TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$"
 
 # Query parameters whose bad values never answer 400: DRF ignores an unknown ordering or a bad
-# page size; a bad page number is a 404.
-_LENIENT_QUERY = {"page", "page_size", "ordering"}
+# page size; a bad page number or cursor is a 404.
+_LENIENT_QUERY = {"page", "page_size", "ordering", "cursor"}
 
 _DESCRIPTIONS = {
     "400": "Invalid input: `error.fields` names each field with its reasons.",

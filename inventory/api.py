@@ -4,7 +4,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import validated
+from config.api import NewestFirstPagination, validated
 from config.roles import READING_POSTERS, RECIPIENT_READERS, RECORDERS, has_role
 from history.api import HistoryMixin
 from inventory import selectors, serializers, services
@@ -298,6 +298,7 @@ class ReadingViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = selectors.readings_list()
     serializer_class = serializers.ReadingSerializer
     filterset_class = ReadingFilter
+    pagination_class = NewestFirstPagination
 
     @extend_schema(
         # One reading, or a gateway's batch of them.

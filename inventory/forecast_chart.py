@@ -36,13 +36,16 @@ class Bar:
 
 @dataclass(frozen=True)
 class Marker:
-    """Vials of one lot that expire unused, drawn as a downward triangle on the expiry day."""
+    """Vials that expire unused on a day, drawn as a downward triangle on that day: one marker
+    a day, however many lots expire then (a hospital's stock has dozens a day), naming the lot
+    when there is one."""
 
     day: datetime.date
     x: float
     y: float
     unused: int
-    lot_number: str
+    lot_number: str  # the first lot's, in the order given
+    lots: int = 1
 
 
 @dataclass
@@ -108,17 +111,20 @@ def forecast_geometry(
             geometry.shortages.append((day["date"], x0, column, day["short"]))
         # A step: level across the day's column, then a vertical to the next day's level.
         geometry.usable_path += [(x0, y(day["usable"])), (x0 + column, y(day["usable"]))]
+    on_day: dict[datetime.date, list[dict]] = {}
     for lot in expiring_unused:
-        i = index.get(lot["expiry_date"])
-        if i is None:  # expires after the period's end or before its start: not on this chart
-            continue
+        # A lot expiring after the period's end or before its start is not on this chart.
+        if lot["expiry_date"] in index:
+            on_day.setdefault(lot["expiry_date"], []).append(lot)
+    for expiry, lots in sorted(on_day.items()):
         geometry.markers.append(
             Marker(
-                day=lot["expiry_date"],
-                x=left + i * column + column / 2,
+                day=expiry,
+                x=left + index[expiry] * column + column / 2,
                 y=top - 4,
-                unused=lot["unused"],
-                lot_number=lot["lot_number"],
+                unused=sum(lot["unused"] for lot in lots),
+                lot_number=lots[0]["lot_number"],
+                lots=len(lots),
             )
         )
     return geometry
@@ -135,8 +141,9 @@ def forecast_svg(
     height: int = HEIGHT,
 ) -> str:
     """The chart as an <svg> element (trusted markup; every text is escaped). `labels` holds the
-    page's translated words: "vials", "needed", "usable", "short", and "expire_unused", a
-    function of (count, lot number) giving the marker's text; `day_text` writes a day in the
+    page's translated words: "vials", "needed", "usable", "short", "expire_unused", a function
+    of (count, lot number) giving the text of a marker for one lot, and "expire_unused_lots",
+    of (count, lots) for a day when several lots expire unused; `day_text` writes a day in the
     reader's format (the `data-date` attributes stay ISO, for scripts and tests)."""
     g = forecast_geometry(days=days, expiring_unused=expiring_unused, width=width, height=height)
     out = [
@@ -188,7 +195,11 @@ def forecast_svg(
     out.append(f'<path class="usable-line" d="{path}"><title>{escape(labels["usable"])}</title>')
     out.append("</path>")
     for marker in g.markers:
-        text = labels["expire_unused"](marker.unused, marker.lot_number)
+        text = (
+            labels["expire_unused"](marker.unused, marker.lot_number)
+            if marker.lots == 1
+            else labels["expire_unused_lots"](marker.unused, marker.lots)
+        )
         x, y = marker.x, marker.y
         out.append(
             f'<path class="expiry-marker" d="M{_f(x - 6)},{_f(y - 10)} L{_f(x + 6)},{_f(y - 10)}'

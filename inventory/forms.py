@@ -226,6 +226,13 @@ class ForecastForm(forms.Form):
     days = forms.IntegerField(
         min_value=1, max_value=120, initial=14, label=gettext_lazy("Next days")
     )
+    # One presentation with every lot it will leave unused (the page lists the first few of each).
+    presentation = forms.ModelChoiceField(
+        Presentation.objects.select_related("product").order_by("code"),
+        required=False,
+        empty_label=gettext_lazy("All presentations"),
+        label=gettext_lazy("Presentation"),
+    )
 
 
 class ChartForm(forms.Form):

@@ -23,9 +23,10 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.query import ModelIterable
 
 from inventory.demand import demand_totals
-from inventory.fefo import Candidate, fefo_take, is_expired, is_usable
+from inventory.fefo import fefo_days, is_usable
 from inventory.gs1 import gs1_parse
 from inventory.models import (
     Excursion,
@@ -60,15 +61,39 @@ def locations_list() -> QuerySet[StorageLocation]:
     return StorageLocation.objects.select_related("ward").order_by("name")
 
 
-def lots_list() -> QuerySet[Lot]:
-    """Lots with their presentation and on-hand/reserved totals over every location."""
-    return (
-        Lot.objects.select_related("presentation__product")
-        .annotate(
-            on_hand=Sum("levels__on_hand", default=0), reserved=Sum("levels__reserved", default=0)
+class _LotsWithTotals(ModelIterable):
+    """Lots as fetched, each given `on_hand` and `reserved`: its levels' sums, read in one query
+    for the lots fetched (a page), not for every lot the list could show."""
+
+    def __iter__(self):
+        lots = list(super().__iter__())
+        totals = (
+            {
+                row["lot_id"]: row
+                for row in StockLevel.objects.filter(lot_id__in=[lot.pk for lot in lots])
+                .order_by()
+                .values("lot_id")
+                .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+            }
+            if lots
+            else {}
         )
-        .order_by("expiry_date", "id")
-    )
+        for lot in lots:
+            row = totals.get(lot.pk, {})
+            lot.on_hand, lot.reserved = row.get("on_hand", 0), row.get("reserved", 0)
+        yield from lots
+
+
+def lots_list() -> QuerySet[Lot]:
+    """Lots with their presentation and on-hand/reserved totals over every location.
+
+    The totals are summed for the lots fetched, in a second query: a join and GROUP BY summed
+    the levels of every lot (100,000) before a page's 100 were picked, and again for the
+    paginator's count (0.37 s); correlated subqueries were summed for every row an OFFSET skips.
+    """
+    lots = Lot.objects.select_related("presentation__product").order_by("expiry_date", "id")
+    lots._iterable_class = _LotsWithTotals
+    return lots
 
 
 def expiring_within_q(*, on: datetime.date, days: int, prefix: str = "") -> Q:
@@ -284,71 +309,78 @@ def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) ->
     is a shortage; vials of a lot still unused when it expires within the horizon are listed as
     expiring before they can be used. Deliveries not yet received are not counted.
     `presentation_ids`: only those presentations (each is simulated on its own).
+
+    Lots still valid on the period's last day are valid every day of it and FEFO takes them
+    after every lot expiring sooner, so they are read as one sum per presentation; only lots
+    expiring within the period are read one by one (a whole hospital's stock, 90,000 levels as
+    model instances, took 5 s). Four queries.
     """
     end = start + datetime.timedelta(days=days - 1)
     only = None if presentation_ids is None else set(presentation_ids)
     demand = demand_totals(start, end)
     if only is not None:
         demand = defaultdict(dict, {p: by_day for p, by_day in demand.items() if p in only})
-    remaining = defaultdict(dict)  # presentation -> lot -> vials
-    lots = {}
-    levels = StockLevel.objects.filter(usable_q(start), on_hand__gt=0).select_related("lot")
+    usable = StockLevel.objects.filter(usable_q(start), on_hand__gt=0)
     if only is not None:
-        levels = levels.filter(lot__presentation_id__in=only)
-    for level in levels:
-        lot = level.lot
-        lots[lot.pk] = lot
-        pres = remaining[lot.presentation_id]
-        pres[lot.pk] = pres.get(lot.pk, 0) + level.on_hand
-    presentation_ids = sorted(set(demand) | set(remaining))
+        usable = usable.filter(lot__presentation_id__in=only)
+    queues = defaultdict(list)  # presentation -> [[lot id, expiry, vials]] in FEFO order
+    lot_numbers = {}
+    for presentation_id, lot_id, lot_number, expiry, vials in (
+        usable.filter(lot__expiry_date__lt=end)
+        .values("lot__presentation_id", "lot_id", "lot__lot_number", "lot__expiry_date")
+        .annotate(vials=Sum("on_hand"))
+        .order_by("lot__presentation_id", "lot__expiry_date", "lot_id")
+        .values_list(
+            "lot__presentation_id", "lot_id", "lot__lot_number", "lot__expiry_date", "vials"
+        )
+    ):
+        queues[presentation_id].append([lot_id, expiry, vials])
+        lot_numbers[lot_id] = lot_number
+    for presentation_id, vials in (
+        usable.filter(lot__expiry_date__gte=end)
+        .values("lot__presentation_id")
+        .annotate(vials=Sum("on_hand"))
+        .order_by()
+        .values_list("lot__presentation_id", "vials")
+    ):
+        queues[presentation_id].append([None, end, vials])  # lasting stock, taken last
+    presentation_ids = sorted(set(demand) | set(queues))
     presentations = Presentation.objects.in_bulk(presentation_ids)
     report = []
     for presentation_id in presentation_ids:
-        stock = remaining[presentation_id]
-        usable_at_start = sum(stock.values())
+        queue = queues[presentation_id]
+        by_day = demand.get(presentation_id, {})
+        usable_at_start = sum(vials for _, _, vials in queue)
         days_out = []
-        by_day = []  # every day of the period, for the forecast chart
+        by_day_out = []  # every day of the period, for the forecast chart
         shortages = []
-        for offset in range(days):
-            day = start + datetime.timedelta(days=offset)
-            usable_today = sum(
-                n for lot_id, n in stock.items() if not is_expired(lots[lot_id].expiry_date, day)
+        for day, usable_today, needed, short in fefo_days(queue, by_day, start, days):
+            by_day_out.append(
+                {"date": day, "needed": needed, "usable": usable_today, "short": short}
             )
-            needed = demand[presentation_id].get(day, 0)
-            plan, short = fefo_take(
-                [
-                    Candidate(key=lot_id, expiry_date=lots[lot_id].expiry_date, available=n)
-                    for lot_id, n in stock.items()
-                    if not is_expired(lots[lot_id].expiry_date, day)
-                ],
-                needed,
-            )
-            for lot_id, take in plan:
-                stock[lot_id] -= take
-            by_day.append({"date": day, "needed": needed, "usable": usable_today, "short": short})
             if needed or short:
-                days_out.append(by_day[-1])
+                days_out.append(by_day_out[-1])
             if short:
                 shortages.append({"date": day, "needed": needed, "short": short})
         expiring_unused = [
             {
                 "lot": lot_id,
-                "lot_number": lots[lot_id].lot_number,
-                "expiry_date": lots[lot_id].expiry_date,
-                "unused": n,
+                "lot_number": lot_numbers[lot_id],
+                "expiry_date": expiry,
+                "unused": vials,
             }
-            for lot_id, n in sorted(stock.items(), key=lambda kv: (lots[kv[0]].expiry_date, kv[0]))
-            if n and lots[lot_id].expiry_date < end
+            for lot_id, expiry, vials in queue
+            if lot_id is not None and vials
         ]
         presentation = presentations.get(presentation_id)
         report.append(
             {
                 "presentation": presentation_id,
                 "presentation_code": presentation.code if presentation else "",
-                "needed": sum(demand[presentation_id].values()),
+                "needed": sum(by_day.values()),
                 "usable_at_start": usable_at_start,
                 "days": days_out,
-                "by_day": by_day,
+                "by_day": by_day_out,
                 "shortages": shortages,
                 "expiring_unused": expiring_unused,
             }
@@ -366,7 +398,7 @@ def unused_at_expiry(
     used up or expired, so what a lot has left at its expiry depends on those lots and on the
     demand up to its expiry day alone: lots expiring later and later demand are never read (the
     forecast simulated every lot of the presentation for every day). One pass per presentation
-    over its lots in FEFO order, as in `presentations_short`.
+    over its lots in FEFO order (`fefo.fefo_days`, as the forecast and `presentations_short`).
 
     `usable`: those lots' usable vials already read, as (presentation id, lot id, expiry, vials)
     for every available lot expiring from `start` to at least `last_expiry` (more is ignored),
@@ -396,20 +428,8 @@ def unused_at_expiry(
     unused = {}
     for presentation_id, queue in lots.items():
         by_day = demand.get(presentation_id, {})
-        first = 0  # lots before it are used up or expired
-        day = start
-        while first < len(queue) and day <= last_expiry:
-            needed = by_day.get(day, 0)
-            index = first
-            while needed and index < len(queue):
-                take = min(queue[index][2], needed)
-                queue[index][2] -= take
-                needed -= take
-                index += 1
-            day += datetime.timedelta(days=1)
-            # Lots that expired last night keep what they had: that is their unused figure.
-            while first < len(queue) and (not queue[first][2] or is_expired(queue[first][1], day)):
-                first += 1
+        for _ in fefo_days(queue, by_day, start, (last_expiry - start).days + 1):
+            pass
         unused.update({lot_id: vials for lot_id, _, vials in queue if vials})
     return unused
 
@@ -509,24 +529,9 @@ def presentations_short(*, start: datetime.date, days: int) -> list[int]:
         stock[presentation_id][(end, 0)] += vials
     short = []
     for presentation_id, by_day in demand.items():
-        lots = sorted(stock[presentation_id].items())  # FEFO order, never re-sorted
-        vials = [n for _, n in lots]
-        first = 0  # lots before it are used up or expired
-        for offset in range(days):
-            day = start + datetime.timedelta(days=offset)
-            needed = by_day.get(day, 0)
-            index = first
-            while needed and index < len(lots):
-                if not is_expired(lots[index][0][0], day) and vials[index]:
-                    take = min(vials[index], needed)
-                    vials[index] -= take
-                    needed -= take
-                index += 1
-            while first < len(lots) and (not vials[first] or is_expired(lots[first][0][0], day)):
-                first += 1
-            if needed:
-                short.append(presentation_id)
-                break
+        queue = [[lot, expiry, n] for (expiry, lot), n in sorted(stock[presentation_id].items())]
+        if any(missing for *_, missing in fefo_days(queue, by_day, start, days)):
+            short.append(presentation_id)
     return sorted(short)
 
 

@@ -28,10 +28,14 @@ def _pages(today):
         f"/?date={day}&ward=ward-3a",
         "/courses/",
         "/stock/",
+        "/stock/forecast/?days=120",
         "/cold-chain/",
         f"/api/v1/doses/?date={day}&page_size=500",
         "/api/v1/lots/?expiring_within_days=400&page_size=100",
         "/api/v1/courses/",
+        "/api/v1/readings/",
+        "/api/v1/lots/?page_size=100",
+        "/api/v1/stock/forecast/?days=120",
     ]
 
 

@@ -181,3 +181,26 @@ def test_missing_fields_give_the_required_code_and_name_the_field(pharmacist_cli
     assert error["code"] == "required"
     assert {"code", "indication", "phases", "product"} <= set(error["fields"])
     assert error["message"].startswith("code: This field is required.")
+
+
+def test_schema_documents_cursor_pages_for_readings_and_numbered_pages_elsewhere():
+    """The readings list pages by cursor (`next`/`previous`, `count` only with `page`); every
+    other list keeps numbered pages with a required `count`."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+
+    def listing(path):
+        operation = schema["paths"][path]["get"]
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        return {p["name"] for p in operation["parameters"]}, components[ref.split("/")[-1]]
+
+    params, page = listing("/api/v1/readings/")
+    assert {"cursor", "page", "page_size", "location", "taken_after"} <= params
+    assert page["required"] == ["results"]
+    assert set(page["properties"]) == {"count", "next", "previous", "results"}
+    assert "404" in schema["paths"]["/api/v1/readings/"]["get"]["responses"]  # a bad cursor
+    params, page = listing("/api/v1/lots/")
+    assert "cursor" not in params and {"page", "page_size"} <= params
+    assert set(page["required"]) == {"count", "results"}

@@ -1,8 +1,13 @@
 import datetime
+from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from config.api import Pagination
 from inventory.models import Excursion, LotStatus, StockMovement
+from inventory.services import readings_ingest
 from tests.factories import PresentationFactory, StorageLocationFactory
 
 pytestmark = pytest.mark.django_db
@@ -407,7 +412,118 @@ def test_bad_reading_in_a_batch_writes_nothing(pharmacist_client, fridge):
     }
     bad = {**good, "taken_at": "2026-03-02T08:10:00Z", "temperature_c": "-80"}
     _error(pharmacist_client.post("/api/v1/readings/", [good, bad], format="json"), 400)
-    assert pharmacist_client.get("/api/v1/readings/").json()["count"] == 0
+    assert pharmacist_client.get("/api/v1/readings/").json()["results"] == []
+
+
+# --- Readings in cursor pages ------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_readings(fridge):
+    """7 readings a minute apart at two locations, three of them at the same minute."""
+    other = StorageLocationFactory(code="cold-room")
+    t0 = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)
+    readings = [
+        {
+            "location_id": location.pk,
+            "sensor_id": sensor,
+            "taken_at": t0 + datetime.timedelta(minutes=minute),
+            "temperature_c": Decimal("5.0"),
+        }
+        for location, sensor, minute in [
+            (fridge, "a", 0),
+            (fridge, "a", 1),
+            (fridge, "a", 2),
+            (fridge, "b", 2),
+            (other, "a", 2),
+            (fridge, "a", 3),
+            (other, "a", 4),
+        ]
+    ]
+    readings_ingest(readings=readings)
+    return readings
+
+
+def test_readings_come_in_cursor_pages_newest_first(viewer_client, many_readings):
+    """Following `next` reads every reading once, newest first (ties by id), in pages of at most
+    `page_size`; `previous` leads back; no `count` is computed."""
+    url, seen, pages = "/api/v1/readings/?page_size=2", [], []
+    while url:
+        body = viewer_client.get(url).json()
+        assert set(body) == {"next", "previous", "results"}
+        assert len(body["results"]) <= 2
+        pages.append(body)
+        seen += [(r["taken_at"], r["id"]) for r in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(many_readings) == len(set(seen))
+    assert seen == sorted(seen, reverse=True)
+    back = viewer_client.get(pages[-1]["previous"]).json()["results"]
+    assert back == pages[-2]["results"]
+    # Filters and the cursor together.
+    location = many_readings[-1]["location_id"]
+    first = viewer_client.get(f"/api/v1/readings/?location={location}&page_size=1").json()
+    assert [r["location"] for r in first["results"]] == [location]
+    rest = viewer_client.get(first["next"]).json()
+    assert [r["location"] for r in rest["results"]] == [location] and rest["next"] is None
+
+
+def test_readings_page_size_is_bounded_and_a_bad_cursor_is_404(viewer_client, many_readings):
+    assert Pagination.max_page_size == 500
+    body = viewer_client.get("/api/v1/readings/?page_size=100000").json()
+    assert len(body["results"]) == len(many_readings) and body["next"] is None
+    assert _error(viewer_client.get("/api/v1/readings/?cursor=nonsense"), 404)["code"] == (
+        "not_found"
+    )
+
+
+def test_readings_in_numbered_pages_when_asked_for_a_page(viewer_client, many_readings):
+    """Clients written for numbered pages keep them (and `count`) by naming `page`."""
+    body = viewer_client.get("/api/v1/readings/?page=2&page_size=3").json()
+    assert body["count"] == len(many_readings)
+    assert len(body["results"]) == 3 and "page=3" in body["next"] and "page" in body["previous"]
+
+
+def test_readings_list_queries_do_not_grow_with_readings(viewer_client, fridge):
+    t0 = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)
+    counts = []
+    for start, n in ((0, 3), (3, 300)):
+        readings_ingest(
+            readings=[
+                {
+                    "location_id": fridge.pk,
+                    "sensor_id": "s1",
+                    "taken_at": t0 + datetime.timedelta(minutes=start + m),
+                    "temperature_c": Decimal("4.5"),
+                }
+                for m in range(n)
+            ]
+        )
+        viewer_client.get("/api/v1/readings/")  # warm-up: a first request also fills caches
+        with CaptureQueriesContext(connection) as queries:
+            body = viewer_client.get("/api/v1/readings/?page_size=100").json()
+        counts.append(len(queries))
+        assert len(body["results"]) == min(start + n, 100)
+        with CaptureQueriesContext(connection) as queries:
+            viewer_client.get(body["next"] or "/api/v1/readings/")
+        counts.append(len(queries))
+    assert len(set(counts)) == 1, counts
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+
+
+def test_lots_list_totals_do_not_grow_the_queries(viewer_client, receive, cerulo, fridge):
+    """Each lot's on-hand and reserved vials over its locations, summed for the page's lots."""
+    ward_fridge = StorageLocationFactory(code="ward-fridge")
+    counts = []
+    for batch in (2, 30):
+        for k in range(batch):
+            lot = receive(cerulo, fridge, 3, lot_number=f"B{batch}-{k}", expiry_days=30 + k)
+            receive(cerulo, ward_fridge, 2, lot_number=lot.lot_number, expiry_days=30 + k)
+        viewer_client.get("/api/v1/lots/")  # warm-up: a first request also fills caches
+        with CaptureQueriesContext(connection) as queries:
+            body = viewer_client.get("/api/v1/lots/?page_size=500").json()
+        counts.append(len(queries))
+        assert {(r["on_hand"], r["reserved"]) for r in body["results"]} == {(5, 0)}
+    assert counts[0] == counts[1]
 
 
 def test_forecast_endpoint(viewer_client, stocked, today):

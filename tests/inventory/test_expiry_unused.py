@@ -16,6 +16,7 @@ from inventory.demand import DemandLine
 from inventory.models import LotStatus, StockLevel
 from tests.factories import LotFactory, PresentationFactory, StorageLocationFactory, UserFactory
 from tests.inventory import test_forecast
+from tests.inventory.forecast_reference import stock_forecast_reference
 
 demand = test_forecast.demand  # the forecast tests' fixture: registered scheduled demand lines
 
@@ -27,7 +28,7 @@ START = datetime.date(2026, 6, 1)
 def forecast_unused(*, on, last_expiry, presentation_ids) -> dict[int, int]:
     """The figures as the alert read them before: the whole forecast run one day past the last
     expiry for the listed lots' presentations, its "expiring before use" lines."""
-    forecast = selectors.stock_forecast(
+    forecast = stock_forecast_reference(
         start=on, days=(last_expiry - on).days + 2, presentation_ids=presentation_ids
     )
     return {

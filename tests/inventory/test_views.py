@@ -339,6 +339,65 @@ def test_forecast_highlights_shortages_and_lots_expiring_unused(
     assert "lot EARLY" in page and "2 vials unused" in page
 
 
+def test_forecast_names_the_first_lots_expiring_unused_and_links_to_all(
+    as_viewer, scheduled, receive, cerulo, fridge, today
+):
+    """Hundreds of lots may expire unused in a hospital's period: the page names the first
+    FORECAST_LOTS_LISTED of a presentation, soonest first, and counts the rest; the
+    presentation's own forecast names every one, with the same figures."""
+    from inventory.views.stock import FORECAST_LOTS_LISTED
+
+    extra = 3
+    for k in range(FORECAST_LOTS_LISTED + extra):
+        receive(cerulo, fridge, 2, lot_number=f"UNUSED-{k:02d}", expiry_days=1 + k % 5)
+    response = as_viewer.get(reverse("stock-forecast-page"), {"days": 7})
+    (row,) = response.context["report"]["presentations"]
+    assert len(row["expiring_unused"]) == FORECAST_LOTS_LISTED + extra
+    assert row["expiring_listed"] == row["expiring_unused"][:FORECAST_LOTS_LISTED]
+    page = response.content.decode()
+    assert page.count("vials unused on expiry") == FORECAST_LOTS_LISTED
+    assert f"In all {FORECAST_LOTS_LISTED + extra} lots, {2 * (FORECAST_LOTS_LISTED + extra)}" in (
+        page
+    )
+    assert f"Show the {extra} more lots" in page
+    assert page.count('class="expiry-marker"') == 5  # one a day
+    detail = as_viewer.get(row["detail_url"])
+    assert detail.status_code == 200
+    assert f"presentation={cerulo.pk}" in row["detail_url"] and "days=7" in row["detail_url"]
+    page = detail.content.decode()
+    assert page.count("vials unused on expiry") == FORECAST_LOTS_LISTED + extra
+    assert "more lots" not in page
+    (full,) = detail.context["report"]["presentations"]
+    without_links = [
+        {k: v for k, v in lot.items() if k != "url"} for lot in full["expiring_unused"]
+    ]
+    assert without_links == [
+        {k: v for k, v in lot.items() if k != "url"} for lot in row["expiring_unused"]
+    ]
+
+
+def test_forecast_page_queries_and_size_do_not_grow_with_lots(
+    as_viewer, scheduled, receive, cerulo, fridge, today
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts, sizes = [], []
+    as_viewer.get(reverse("stock-forecast-page"))  # warm-up: a first request also fills caches
+    for batch in (15, 60):
+        for k in range(batch):
+            receive(cerulo, fridge, 1000, lot_number=f"B{batch}-{k}", expiry_days=1 + k % 5)
+        scheduled.append(
+            DemandLine(presentation_id=cerulo.pk, on=today, quantity=1, reference=f"rx:{batch}")
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = as_viewer.get(reverse("stock-forecast-page"), {"days": 7})
+        counts.append(len(queries))
+        sizes.append(len(response.content))
+    assert counts[0] == counts[1]
+    assert abs(sizes[1] - sizes[0]) < 200, sizes  # the same lots named, one marker a day
+
+
 # --- Cold chain ---------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ LABELS = {
     "usable": "usable",
     "short": "short by",
     "expire_unused": lambda count, lot: f"{count} of lot {lot} expire unused",
+    "expire_unused_lots": lambda count, lots: f"{count} of {lots} lots expire unused",
 }
 
 
@@ -74,6 +75,33 @@ def test_forecast_svg_is_well_formed_and_escaped():
     ]
     marker = root.find(f".//{SVG}path[@class='expiry-marker']")
     assert marker.find(f"{SVG}title").text == "2 of lot <L&1> expire unused"
+
+
+def test_forecast_one_marker_a_day_however_many_lots_expire_then():
+    lots = [
+        {"expiry_date": day(2), "unused": 2, "lot_number": "L-1"},
+        {"expiry_date": day(2), "unused": 3, "lot_number": "L-2"},
+        {"expiry_date": day(4), "unused": 1, "lot_number": "L-3"},
+    ]
+    g = forecast_geometry(days=forecast_days(), expiring_unused=lots)
+    assert [(m.day, m.unused, m.lots) for m in g.markers] == [(day(2), 5, 2), (day(4), 1, 1)]
+    root = ET.fromstring(
+        forecast_svg(days=forecast_days(), expiring_unused=lots, title="t", labels=LABELS)
+    )
+    titles = [
+        m.find(f"{SVG}title").text for m in root.findall(f".//{SVG}path[@class='expiry-marker']")
+    ]
+    assert titles == ["5 of 2 lots expire unused", "1 of lot L-3 expire unused"]
+
+
+def test_forecast_axis_has_a_few_ticks_at_a_hospitals_scale():
+    """A presentation's 250,000 vials: the y axis has at most 9 ticks (one every 5 vials up to
+    50 drew 5,000 per chart, 4 MB of page)."""
+    days = [{**d, "usable": d["usable"] * 50_000} for d in forecast_days()]
+    g = forecast_geometry(days=days)
+    assert 2 <= len(g.y_ticks) <= 9 and g.y_ticks[-1] == g.y_max >= 250_000
+    svg = forecast_svg(days=days, title="t", labels=LABELS)
+    assert len(svg) < 5_000
 
 
 def test_forecast_needs_days():
