@@ -400,7 +400,7 @@ def excursion_resolve(
     excursion.resolved_by = user
     excursion.save()
     # All the excursion's lots at once (a pharmacy fridge's ten thousand took 55,000 queries and
-    # 38 s one by one, past a web worker's timeout): queries do not grow with the lots.
+    # 38 s one by one, past gunicorn's default timeout): queries do not grow with the lots.
     lots = list(Lot.objects.select_for_update().filter(excursions=excursion).order_by("pk"))
     if resolution == ExcursionResolution.DISCARD:
         _destroy(lots, user=user, on=on, reason=reason, location_id=excursion.location_id)
