@@ -301,6 +301,27 @@ def ledger_mismatches() -> list[dict]:
     return mismatches
 
 
+def _expiring_queues(usable: QuerySet, end: datetime.date) -> tuple[dict, dict]:
+    """The usable lots of `usable` (stock levels) expiring before `end`, summed per lot: per
+    presentation [[lot id, expiry, vials]] in FEFO order (`fefo_days`' queue, lasting stock to
+    be appended), and lot id → lot number. The forecast's and the shortage counter's one read
+    of the lots that expire within their period."""
+    queues = defaultdict(list)
+    lot_numbers = {}
+    for presentation_id, lot_id, lot_number, expiry, vials in (
+        usable.filter(lot__expiry_date__lt=end)
+        .values("lot__presentation_id", "lot_id", "lot__lot_number", "lot__expiry_date")
+        .annotate(vials=Sum("on_hand"))
+        .order_by("lot__presentation_id", "lot__expiry_date", "lot_id")
+        .values_list(
+            "lot__presentation_id", "lot_id", "lot__lot_number", "lot__expiry_date", "vials"
+        )
+    ):
+        queues[presentation_id].append([lot_id, expiry, vials])
+        lot_numbers[lot_id] = lot_number
+    return queues, lot_numbers
+
+
 def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) -> dict:
     """Scheduled demand against usable stock for `days` days from `start` (inclusive).
 
@@ -323,19 +344,7 @@ def stock_forecast(*, start: datetime.date, days: int, presentation_ids=None) ->
     usable = StockLevel.objects.filter(usable_q(start), on_hand__gt=0)
     if only is not None:
         usable = usable.filter(lot__presentation_id__in=only)
-    queues = defaultdict(list)  # presentation -> [[lot id, expiry, vials]] in FEFO order
-    lot_numbers = {}
-    for presentation_id, lot_id, lot_number, expiry, vials in (
-        usable.filter(lot__expiry_date__lt=end)
-        .values("lot__presentation_id", "lot_id", "lot__lot_number", "lot__expiry_date")
-        .annotate(vials=Sum("on_hand"))
-        .order_by("lot__presentation_id", "lot__expiry_date", "lot_id")
-        .values_list(
-            "lot__presentation_id", "lot_id", "lot__lot_number", "lot__expiry_date", "vials"
-        )
-    ):
-        queues[presentation_id].append([lot_id, expiry, vials])
-        lot_numbers[lot_id] = lot_number
+    queues, lot_numbers = _expiring_queues(usable, end)
     for presentation_id, vials in (
         usable.filter(lot__expiry_date__gte=end)
         .values("lot__presentation_id")
@@ -513,24 +522,15 @@ def presentations_short(*, start: datetime.date, days: int) -> list[int]:
     usable = StockLevel.objects.filter(
         usable_q(start), on_hand__gt=0, lot__presentation_id__in=list(demand)
     )
-    # (expiry, lot) -> vials per presentation; lasting stock under the key (end, 0).
-    stock = defaultdict(lambda: defaultdict(int))
-    for row in (
-        usable.filter(lot__expiry_date__lt=end)
-        .values("lot__presentation_id", "lot_id", "lot__expiry_date")
-        .annotate(vials=Sum("on_hand"))
-    ):
-        key = (row["lot__expiry_date"], row["lot_id"])
-        stock[row["lot__presentation_id"]][key] += row["vials"]
+    queues, _ = _expiring_queues(usable, end)
     lasting = _vials_lasting(
         start=start, end=end, enough={p: sum(by_day.values()) for p, by_day in demand.items()}
     )
     for presentation_id, vials in lasting.items():
-        stock[presentation_id][(end, 0)] += vials
+        queues[presentation_id].append([None, end, vials])  # lasting stock, taken last
     short = []
     for presentation_id, by_day in demand.items():
-        queue = [[lot, expiry, n] for (expiry, lot), n in sorted(stock[presentation_id].items())]
-        if any(missing for *_, missing in fefo_days(queue, by_day, start, days)):
+        if any(missing for *_, missing in fefo_days(queues[presentation_id], by_day, start, days)):
             short.append(presentation_id)
     return sorted(short)
 
